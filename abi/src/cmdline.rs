@@ -1,0 +1,219 @@
+//! The kernel command line that carries a program's argv and environment.
+//!
+//! Layout: `KERNEL-PARAMS... -- ARGV0 ARGV1 ...`, tokens separated by spaces,
+//! the way Linux hands everything after `--` to init. Every token is
+//! percent-encoded ([`Encoded`]) so that arguments may contain spaces, `%`,
+//! control characters or any byte at all, and still be one token.
+//!
+//! Kernel parameters understood by the lstar kernel:
+//! - `lstar.env=KEY=VALUE` (repeatable, in order): one environment string.
+//! - `lstar.seed=HEX` (32 hex digits): seed for AT_RANDOM and getrandom.
+//! - `lstar.log=quiet|warn|info|debug`: kernel log level on COM2 (default warn).
+//! - `lstar.stats=0xADDR`: guest-physical address of the stats page.
+//!
+//! Anything else (`console=ttyS0`, `virtio_mmio.device=...`) is left to the
+//! subsystem that wants it.
+
+use core::fmt;
+
+pub const PARAM_ENV: &str = "lstar.env=";
+pub const PARAM_SEED: &str = "lstar.seed=";
+pub const PARAM_LOG: &str = "lstar.log=";
+pub const PARAM_STATS: &str = "lstar.stats=";
+/// Separates kernel parameters from the program's argv.
+pub const ARGV_SEPARATOR: &str = "--";
+
+/// Kernel log levels, most quiet first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Nothing at all, not even a fault report.
+    Quiet,
+    /// Fault reports and errors (the default).
+    Warn,
+    /// Boot progress.
+    Info,
+    /// Everything, including every system call.
+    Debug,
+}
+
+impl LogLevel {
+    pub fn parse(s: &str) -> Option<LogLevel> {
+        match s {
+            "quiet" => Some(LogLevel::Quiet),
+            "warn" => Some(LogLevel::Warn),
+            "info" => Some(LogLevel::Info),
+            "debug" => Some(LogLevel::Debug),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Quiet => "quiet",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+        }
+    }
+}
+
+/// True for the bytes that are written literally in a token.
+fn is_literal(b: u8) -> bool {
+    (0x21..=0x7e).contains(&b) && b != b'%'
+}
+
+/// Displays bytes percent-encoded as one command-line token. An empty
+/// argument becomes [`EMPTY_TOKEN`], since an empty token cannot be split out.
+pub struct Encoded<'a>(pub &'a [u8]);
+
+/// How an empty string travels (a lone `%` is never produced otherwise).
+pub const EMPTY_TOKEN: &str = "%";
+
+impl fmt::Display for Encoded<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str(EMPTY_TOKEN);
+        }
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        for &b in self.0 {
+            if is_literal(b) {
+                fmt::Write::write_char(f, b as char)?;
+            } else {
+                let s = [b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
+                // The three bytes are ASCII by construction.
+                f.write_str(core::str::from_utf8(&s).map_err(|_| fmt::Error)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A token that is not valid percent-encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeError;
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes a token in place and returns the decoded length (never longer).
+pub fn decode_in_place(buf: &mut [u8]) -> Result<usize, DecodeError> {
+    if buf == EMPTY_TOKEN.as_bytes() {
+        return Ok(0);
+    }
+    let (mut r, mut w) = (0, 0);
+    while r < buf.len() {
+        let b = buf[r];
+        if b == b'%' {
+            let hi = buf.get(r + 1).copied().and_then(hex_value).ok_or(DecodeError)?;
+            let lo = buf.get(r + 2).copied().and_then(hex_value).ok_or(DecodeError)?;
+            buf[w] = (hi << 4) | lo;
+            r += 3;
+        } else {
+            buf[w] = b;
+            r += 1;
+        }
+        w += 1;
+    }
+    Ok(w)
+}
+
+/// Splits a command line into tokens (runs of non-space bytes).
+pub fn tokens(cmdline: &[u8]) -> impl Iterator<Item = &[u8]> {
+    cmdline
+        .split(|&b| b == b' ' || b == b'\t' || b == b'\n')
+        .filter(|t| !t.is_empty())
+}
+
+/// Parses the 32 hex digits of `lstar.seed=`.
+pub fn parse_seed(hex: &[u8]) -> Option<[u8; 16]> {
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut seed = [0u8; 16];
+    for (i, pair) in hex.chunks_exact(2).enumerate() {
+        seed[i] = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
+    }
+    Some(seed)
+}
+
+/// Parses a `0x`-prefixed hexadecimal or a decimal u64.
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    let (digits, radix) = match s {
+        [b'0', b'x' | b'X', rest @ ..] => (rest, 16),
+        _ => (s, 10),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        let x = hex_value(d).filter(|&x| u32::from(x) < radix)?;
+        v = v.checked_mul(u64::from(radix))?.checked_add(u64::from(x))?;
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::format;
+    use std::vec::Vec;
+
+    fn roundtrip(s: &[u8]) {
+        let enc = format!("{}", Encoded(s));
+        assert!(!enc.is_empty());
+        assert!(!enc.contains(' '), "{enc:?}");
+        let mut buf: Vec<u8> = enc.into_bytes();
+        let n = decode_in_place(&mut buf).unwrap();
+        assert_eq!(&buf[..n], s);
+    }
+
+    #[test]
+    fn encoding_roundtrips_every_byte() {
+        roundtrip(b"hello");
+        roundtrip(b"");
+        roundtrip(b"%");
+        roundtrip(b"a b\tc\nd");
+        roundtrip(b"PATH=/bin:/usr/bin");
+        let all: Vec<u8> = (0..=255u8).collect();
+        roundtrip(&all);
+    }
+
+    #[test]
+    fn spaces_never_survive_encoding() {
+        assert_eq!(format!("{}", Encoded(b"a b")), "a%20b");
+        assert_eq!(format!("{}", Encoded(b"100%")), "100%25");
+    }
+
+    #[test]
+    fn bad_escapes_are_errors() {
+        assert_eq!(decode_in_place(&mut *b"%4".to_vec()), Err(DecodeError));
+        assert_eq!(decode_in_place(&mut *b"%zz".to_vec()), Err(DecodeError));
+        assert_eq!(decode_in_place(&mut *b"ab%".to_vec()), Err(DecodeError));
+    }
+
+    #[test]
+    fn tokens_split_on_whitespace() {
+        let t: Vec<&[u8]> = tokens(b"  a bb\tc  -- x ").collect();
+        assert_eq!(t, [&b"a"[..], b"bb", b"c", b"--", b"x"]);
+    }
+
+    #[test]
+    fn numbers_and_seeds() {
+        assert_eq!(parse_u64(b"0x40000"), Some(0x40000));
+        assert_eq!(parse_u64(b"123"), Some(123));
+        assert_eq!(parse_u64(b"0x"), None);
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_u64(b"0xffffffffffffffffff"), None);
+        let s = parse_seed(b"000102030405060708090a0b0c0d0e0f").unwrap();
+        assert_eq!(s[15], 15);
+        assert_eq!(parse_seed(b"00"), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! What the lstar VMM (host) and the lstar guest kernel agree on.
+//!
+//! `no_std` and dependency-free so that both sides compile the very same
+//! definitions: a constant changed here changes both ends of the contract.
+#![no_std]
+
+pub mod cmdline;
+pub mod exit;
+pub mod ksyms;
+pub mod layout;
+pub mod ports;
+pub mod pvh;

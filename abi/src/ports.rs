@@ -1,0 +1,38 @@
+//! I/O ports and interrupt lines of the lstar machine.
+//!
+//! The first three are standard PC devices, so the same guest also runs on
+//! QEMU `-M microvm` (`-serial` twice, `-device isa-debug-exit,iobase=0xf4`).
+
+/// COM1, a 16550A UART: the program's stdin (fd 0) and stdout (fd 1).
+pub const COM1: u16 = 0x3f8;
+/// IOAPIC pin (GSI) of COM1, as on a PC.
+pub const COM1_GSI: u32 = 4;
+/// COM2, a 16550A UART: the program's stderr (fd 2) and the kernel log.
+pub const COM2: u16 = 0x2f8;
+/// IOAPIC pin (GSI) of COM2, as on a PC.
+pub const COM2_GSI: u32 = 3;
+/// Number of ports a 16550 decodes.
+pub const UART_PORT_COUNT: u16 = 8;
+
+/// isa-debug-exit compatible exit port: a 32-bit write of V ends the VM.
+/// lstar exits with V (see [`crate::exit`]); QEMU exits with `(V << 1) | 1`.
+pub const EXIT_PORT: u16 = 0xf4;
+
+/// lstar's console status port (lstar only; QEMU leaves it unassigned and
+/// reads return all ones). A 32-bit read returns [`CONSOLE_STATUS_MAGIC`] in
+/// the high 16 bits and [`CONSOLE_STDIN_EOF`] etc. in the low bits.
+///
+/// Why it exists: a 16550 has no way to say "end of input", but a program
+/// reading its stdin until EOF (`cat`) needs one.
+pub const CONSOLE_STATUS_PORT: u16 = 0xf0;
+/// High half of a console status read on lstar.
+pub const CONSOLE_STATUS_MAGIC: u32 = 0x4c53_0000; // "LS"
+/// Mask selecting the magic.
+pub const CONSOLE_STATUS_MAGIC_MASK: u32 = 0xffff_0000;
+/// Set when the host's stdin reached end of file and every byte of it has
+/// already been read out of COM1's receive FIFO.
+pub const CONSOLE_STDIN_EOF: u32 = 1 << 0;
+
+/// Interrupt vectors the kernel programs into the IOAPIC for each GSI:
+/// `IRQ_VECTOR_BASE + gsi`.
+pub const IRQ_VECTOR_BASE: u8 = 0x20;

@@ -1,0 +1,1 @@
+//! Device models of the lstar machine. No KVM ioctls live here.
