@@ -9,7 +9,9 @@
 //! - `lstar.env=KEY=VALUE` (repeatable, in order): one environment string.
 //! - `lstar.seed=HEX` (32 hex digits): seed for AT_RANDOM and getrandom.
 //! - `lstar.log=quiet|warn|info|debug`: kernel log level on COM2 (default warn).
-//! - `lstar.stats=0xADDR`: guest-physical address of the stats page.
+//! - `lstar.stats=0xADDR`: guest-physical address of the stats area.
+//! - `lstar.tsc_khz=N`: TSC frequency (the kernel's clock source).
+//! - `lstar.epoch_ns=N`: wall-clock time (ns since 1970) when the TSC was 0.
 //!
 //! Anything else (`console=ttyS0`, `virtio_mmio.device=...`) is left to the
 //! subsystem that wants it.
@@ -20,6 +22,8 @@ pub const PARAM_ENV: &str = "lstar.env=";
 pub const PARAM_SEED: &str = "lstar.seed=";
 pub const PARAM_LOG: &str = "lstar.log=";
 pub const PARAM_STATS: &str = "lstar.stats=";
+pub const PARAM_TSC_KHZ: &str = "lstar.tsc_khz=";
+pub const PARAM_EPOCH_NS: &str = "lstar.epoch_ns=";
 /// Separates kernel parameters from the program's argv.
 pub const ARGV_SEPARATOR: &str = "--";
 
@@ -194,9 +198,9 @@ mod tests {
 
     #[test]
     fn bad_escapes_are_errors() {
-        assert_eq!(decode_in_place(&mut *b"%4".to_vec()), Err(DecodeError));
-        assert_eq!(decode_in_place(&mut *b"%zz".to_vec()), Err(DecodeError));
-        assert_eq!(decode_in_place(&mut *b"ab%".to_vec()), Err(DecodeError));
+        assert_eq!(decode_in_place(&mut b"%4".to_vec()), Err(DecodeError));
+        assert_eq!(decode_in_place(&mut b"%zz".to_vec()), Err(DecodeError));
+        assert_eq!(decode_in_place(&mut b"ab%".to_vec()), Err(DecodeError));
     }
 
     #[test]

@@ -10,3 +10,5 @@ pub mod ksyms;
 pub mod layout;
 pub mod ports;
 pub mod pvh;
+pub mod stats;
+pub mod syscall_nr;

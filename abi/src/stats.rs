@@ -1,0 +1,70 @@
+//! The stats area: counters the guest kernel keeps in guest memory and the
+//! host reads through its own mapping of guest RAM, without stopping the
+//! vCPU (no exits on the guest's side either: it only increments).
+//!
+//! The VMM chooses the guest-physical address (page aligned, [`STATS_SIZE`]
+//! bytes of RAM the kernel must not use otherwise) and passes it as
+//! `lstar.stats=0xADDR`. Every counter is a naturally aligned u64 the guest
+//! writes with single stores, so a reader never sees a torn value.
+//!
+//! Layout (little-endian u64 words):
+//! ```text
+//! word 0            MAGIC | VERSION << 32   (written last at boot: "ready")
+//! words 1..16       StatsHeader counters (see the WORD_* constants)
+//! CALLS_64_OFFSET   calls   by x86-64 number, NR_SLOTS_64 words
+//! ERRORS_64_OFFSET  errors  by x86-64 number
+//! CALLS_I386_OFFSET calls   by i386 number (int 0x80), NR_SLOTS_I386 words
+//! ERRORS_I386_OFFSET errors by i386 number
+//! ```
+//! The last slot of each array counts numbers beyond the table ("unknown").
+
+use crate::syscall_nr::{NR_SYSCALLS_64, NR_SYSCALLS_I386};
+
+pub const MAGIC: u64 = u32::from_le_bytes(*b"LSTS") as u64;
+pub const VERSION: u64 = 1;
+pub const HEADER_WORD: u64 = MAGIC | (VERSION << 32);
+
+/// Word indexes of the scalar counters.
+pub const WORD_TASK_WORK_RUN: usize = 1;
+pub const WORD_SYSCALLS_TOTAL: usize = 2;
+pub const WORD_INT80_TOTAL: usize = 3;
+pub const WORD_PAGE_FAULTS: usize = 4;
+pub const WORD_FRAMES_ALLOCATED: usize = 5;
+pub const HEADER_WORDS: usize = 16;
+
+pub const NR_SLOTS_64: usize = NR_SYSCALLS_64 + 1;
+pub const NR_SLOTS_I386: usize = NR_SYSCALLS_I386 + 1;
+
+pub const CALLS_64_OFFSET: usize = HEADER_WORDS * 8;
+pub const ERRORS_64_OFFSET: usize = CALLS_64_OFFSET + NR_SLOTS_64 * 8;
+pub const CALLS_I386_OFFSET: usize = ERRORS_64_OFFSET + NR_SLOTS_64 * 8;
+pub const ERRORS_I386_OFFSET: usize = CALLS_I386_OFFSET + NR_SLOTS_I386 * 8;
+pub const USED_SIZE: usize = ERRORS_I386_OFFSET + NR_SLOTS_I386 * 8;
+/// Bytes reserved for the stats area (whole pages).
+pub const STATS_SIZE: usize = USED_SIZE.div_ceil(4096) * 4096;
+
+/// Which entry a system call came through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// SYSCALL (x86-64 numbers), on kvm-pvm via the #GP path.
+    Syscall64,
+    /// `int $0x80` (i386 numbers), on kvm-pvm via the #UD path.
+    Int80,
+}
+
+/// Byte offsets of the call and error counters for `nr` through `entry`.
+pub fn counter_offsets(entry: Entry, nr: u64) -> (usize, usize) {
+    let (calls, errors, slots) = match entry {
+        Entry::Syscall64 => (CALLS_64_OFFSET, ERRORS_64_OFFSET, NR_SLOTS_64),
+        Entry::Int80 => (CALLS_I386_OFFSET, ERRORS_I386_OFFSET, NR_SLOTS_I386),
+    };
+    let slot = if nr < (slots - 1) as u64 { nr as usize } else { slots - 1 };
+    (calls + slot * 8, errors + slot * 8)
+}
+
+const _: () = assert!(STATS_SIZE <= 8 * 4096);
+
+/// Guest-physical address the lstar VMM gives the stats area (inside the
+/// first MiB, which the kernel never allocates from).
+pub const STATS_ADDR: u64 = 0x8_0000;
+const _: () = assert!(STATS_ADDR + STATS_SIZE as u64 <= crate::layout::LOW_MEMORY_END);

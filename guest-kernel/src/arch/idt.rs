@@ -1,0 +1,159 @@
+//! The IDT and the assembly that saves and restores a [`PtRegs`] frame.
+//!
+//! Every gate funnels into `trap_common` -> [`crate::arch::traps::do_trap`]
+//! -> `ret_from_trap`, the single way back to the interrupted context.
+
+use core::arch::{asm, global_asm};
+use core::ptr::addr_of_mut;
+
+use super::gdt::{DOUBLE_FAULT_IST, KERNEL_CS};
+use super::pt_regs::OFFSET_CS;
+
+/// Legacy system call gate.
+pub const INT80_VECTOR: u8 = 0x80;
+/// LAPIC spurious interrupt vector.
+pub const SPURIOUS_VECTOR: u8 = 0xff;
+/// LAPIC timer vector (sleeps).
+pub const TIMER_VECTOR: u8 = 0xec;
+
+// Vectors with a CPU-pushed error code: #DF, #TS, #NP, #SS, #GP, #PF, #AC,
+// #CP, #VC, #SX. The others push a 0 so that every frame has the same shape.
+global_asm!(
+    r#"
+    .macro TRAP_STUB n
+    .p2align 4
+trap_stub_\n:
+    .if (\n == 8) | (\n == 10) | (\n == 11) | (\n == 12) | (\n == 13) | (\n == 14) | (\n == 17) | (\n == 21) | (\n == 29) | (\n == 30)
+    .else
+    push $0
+    .endif
+    push $\n
+    jmp trap_common
+    .endm
+
+    .text
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    TRAP_STUB \n
+    .endr
+    TRAP_STUB 35
+    TRAP_STUB 36
+    TRAP_STUB 128
+    TRAP_STUB 236
+    TRAP_STUB 255
+
+    .section .rodata
+    .p2align 3
+    .globl trap_stub_table
+trap_stub_table:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad trap_stub_\n
+    .endr
+    .globl trap_stub_irq3, trap_stub_irq4, trap_stub_int80, trap_stub_timer, trap_stub_spurious
+trap_stub_irq3: .quad trap_stub_35
+trap_stub_irq4: .quad trap_stub_36
+trap_stub_int80: .quad trap_stub_128
+trap_stub_timer: .quad trap_stub_236
+trap_stub_spurious: .quad trap_stub_255
+
+    .text
+    .globl trap_common, ret_from_trap
+trap_common:
+    /* [rsp] vector, [rsp+8] error code, [rsp+16] rip, [rsp+24] cs */
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs                          /* from user: GS base := per-CPU area */
+1:
+    push %rdi
+    push %rsi
+    push %rdx
+    push %rcx
+    push %rax
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %rbx
+    push %rbp
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    cld
+    mov %rsp, %rdi
+    call do_trap
+ret_from_trap:
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbp
+    pop %rbx
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rax
+    pop %rcx
+    pop %rdx
+    pop %rsi
+    pop %rdi
+    testb $3, {cs_from_vector}(%rsp)
+    jz 2f
+    swapgs                          /* back to user: GS base := user's */
+2:
+    add $16, %rsp                   /* vector and error code */
+    iretq
+"#,
+    cs_from_vector = const OFFSET_CS - super::pt_regs::OFFSET_VECTOR,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    static trap_stub_table: [u64; 32];
+    static trap_stub_irq3: u64;
+    static trap_stub_irq4: u64;
+    static trap_stub_int80: u64;
+    static trap_stub_timer: u64;
+    static trap_stub_spurious: u64;
+}
+
+#[repr(C, align(16))]
+#[derive(Clone, Copy)]
+struct Gate([u64; 2]);
+
+static mut IDT: [Gate; 256] = [Gate([0; 2]); 256];
+
+/// Interrupt gate (type 0xE): IF is cleared on entry, so the kernel always
+/// runs with interrupts off except where it waits for one.
+fn gate(handler: u64, dpl: u8, ist: u8) -> Gate {
+    let low = (handler & 0xffff)
+        | (u64::from(KERNEL_CS) << 16)
+        | (u64::from(ist) << 32)
+        | ((0x8e | (u64::from(dpl) << 5)) << 40)
+        | (((handler >> 16) & 0xffff) << 48);
+    Gate([low, handler >> 32])
+}
+
+pub fn init() {
+    // SAFETY: single CPU, once at boot: nothing else uses the IDT yet; the
+    // stub addresses come from the assembly above.
+    unsafe {
+        let idt = &mut *addr_of_mut!(IDT);
+        for (v, &stub) in trap_stub_table.iter().enumerate() {
+            let ist = if v == 8 { DOUBLE_FAULT_IST } else { 0 };
+            idt[v] = gate(stub, 0, ist);
+        }
+        let irq = usize::from(lstar_abi::ports::IRQ_VECTOR_BASE);
+        idt[irq + lstar_abi::ports::COM2_GSI as usize] = gate(trap_stub_irq3, 0, 0);
+        idt[irq + lstar_abi::ports::COM1_GSI as usize] = gate(trap_stub_irq4, 0, 0);
+        // DPL 3: `int $0x80` is allowed from user mode (the i386 ABI gate).
+        idt[usize::from(INT80_VECTOR)] = gate(trap_stub_int80, 3, 0);
+        idt[usize::from(TIMER_VECTOR)] = gate(trap_stub_timer, 0, 0);
+        idt[usize::from(SPURIOUS_VECTOR)] = gate(trap_stub_spurious, 0, 0);
+        let ptr = super::DescriptorPointer {
+            limit: (core::mem::size_of_val(idt) - 1) as u16,
+            base: idt.as_ptr() as u64,
+        };
+        asm!("lidt [{}]", in(reg) &ptr, options(nostack));
+    }
+}

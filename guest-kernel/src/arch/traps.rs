@@ -1,0 +1,62 @@
+//! Exceptions and interrupts: `do_trap` is where every IDT gate lands.
+//!
+//! Under kvm-pvm two of the "exceptions" are system calls in disguise
+//! (PLATFORM.md): SYSCALL jumps to `entry_syscall_64` without raising the
+//! privilege level, so it faults there with a user CS: with a #PF (error
+//! code "user instruction fetch") because our kernel text is supervisor-only
+//! (measured), or with a #GP on `swapgs` if the page were user-accessible
+//! (PLATFORM.md's probe). And `int $0x80` raises #UD on the bytes `cd 80`.
+//! All are routed into the same dispatcher as the real thing, then leave
+//! through the same exit path.
+
+use super::idt::{INT80_VECTOR, SPURIOUS_VECTOR, TIMER_VECTOR};
+use super::pt_regs::PtRegs;
+use crate::{console, entry_common, fault, syscall};
+
+const UD: u64 = 6;
+const GP: u64 = 13;
+const PF: u64 = 14;
+
+#[unsafe(no_mangle)]
+extern "C" fn do_trap(regs: &mut PtRegs) {
+    let vector = regs.vector;
+    let irq_base = u64::from(lstar_abi::ports::IRQ_VECTOR_BASE);
+    if (irq_base..irq_base + 16).contains(&vector) {
+        console::interrupt((vector - irq_base) as u32);
+        super::apic::eoi();
+    } else if vector == u64::from(TIMER_VECTOR) {
+        super::apic::eoi();
+    } else if vector == u64::from(SPURIOUS_VECTOR) {
+        // No EOI for a spurious interrupt.
+    } else if !regs.from_user() {
+        fault::kernel_fault(regs);
+    } else if vector == u64::from(INT80_VECTOR) {
+        syscall::do_int80_syscall_32(regs);
+    } else if is_syscall_fault(regs) {
+        syscall::do_syscall_64_from_fault(regs);
+    } else if vector == UD && is_int80_instruction(regs.rip) {
+        regs.rip += 2;
+        syscall::do_int80_syscall_32(regs);
+    } else if vector == PF && crate::task::current().mm.handle_page_fault(fault::read_cr2(), regs.error_code) {
+        // Demand paging resolved it.
+    } else {
+        fault::user_fault(regs);
+    }
+    if regs.from_user() {
+        entry_common::exit_to_user_mode(regs);
+    }
+}
+
+/// kvm-pvm: a fault raised by the SYSCALL instruction landing on
+/// `entry_syscall_64` in user mode (no CR2 read needed: RIP says it all).
+fn is_syscall_fault(regs: &PtRegs) -> bool {
+    const PF_INSTRUCTION_FETCH: u64 = 1 << 4;
+    regs.rip == syscall::entry::entry_syscall_64_addr()
+        && (regs.vector == GP || (regs.vector == PF && regs.error_code & PF_INSTRUCTION_FETCH != 0))
+}
+
+/// Whether the user's faulting instruction is `int $0x80` (bytes `cd 80`).
+fn is_int80_instruction(rip: u64) -> bool {
+    let mut insn = [0u8; 2];
+    crate::uaccess::copy_from_user(&mut insn, rip).is_ok() && insn == [0xcd, 0x80]
+}

@@ -1,0 +1,323 @@
+//! Loading a static x86-64 ELF executable (Linux's binfmt_elf, without an
+//! interpreter) and building its initial stack.
+//!
+//! The program's file sits in guest memory as PVH module 0. Read-only
+//! segments are mapped straight from the module's frames (no copy);
+//! writable ones are copied into fresh frames, and their bss beyond the last
+//! file page is left to demand-zero paging.
+
+use alloc::vec::Vec;
+
+use xmas_elf::ElfFile;
+use xmas_elf::header::{Class, Machine, Type as ElfType};
+use xmas_elf::program::{ProgramHeader, Type as PhType};
+
+use crate::mm::address_space::{
+    AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP, TASK_SIZE,
+};
+use crate::mm::{PAGE_SIZE, frame, page_align_down, page_align_up, paging, phys_to_virt};
+
+/// Why a program could not be started.
+#[derive(Debug)]
+pub enum ExecError {
+    NotElf(&'static str),
+    WrongArch,
+    NotExecutable,
+    Dynamic,
+    BadSegment,
+    NoSegments,
+    ArgumentsTooLong,
+    OutOfMemory,
+}
+
+impl core::fmt::Display for ExecError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ExecError::NotElf(why) => write!(f, "not an ELF file ({why})"),
+            ExecError::WrongArch => f.write_str("not an x86-64 (ELF64, little-endian) program"),
+            ExecError::NotExecutable => f.write_str("not an executable (ET_EXEC or ET_DYN)"),
+            ExecError::Dynamic => f.write_str("dynamically linked (has PT_INTERP); only static programs run"),
+            ExecError::BadSegment => f.write_str("corrupt program header (segment outside the file or user space)"),
+            ExecError::NoSegments => f.write_str("no loadable segments"),
+            ExecError::ArgumentsTooLong => f.write_str("argument list too long"),
+            ExecError::OutOfMemory => f.write_str("out of memory"),
+        }
+    }
+}
+
+impl From<paging::OutOfMemory> for ExecError {
+    fn from(_: paging::OutOfMemory) -> Self {
+        ExecError::OutOfMemory
+    }
+}
+
+/// Where a static-pie (ET_DYN) program is placed, as Linux's ELF_ET_DYN_BASE.
+const ET_DYN_BASE: u64 = 0x5555_5555_4000;
+/// Most bytes of argument and environment strings (Linux: a quarter of the stack).
+const MAX_ARG_BYTES: usize = (STACK_SIZE / 4) as usize;
+
+/// The file as it sits in guest memory.
+pub struct Image {
+    pub phys: u64,
+    pub bytes: &'static [u8],
+}
+
+pub struct Loaded {
+    pub entry: u64,
+    pub stack_pointer: u64,
+    /// The bytes of `[stack_pointer, STACK_TOP)`, for the caller to copy in
+    /// once the address space is live.
+    pub stack_image: Vec<u8>,
+}
+
+fn prot_of(ph: &ProgramHeader) -> u32 {
+    let f = ph.flags();
+    (if f.is_read() { PROT_READ } else { 0 })
+        | (if f.is_write() { PROT_WRITE } else { 0 })
+        | (if f.is_execute() { PROT_EXEC } else { 0 })
+}
+
+struct Segment {
+    vaddr: u64,
+    offset: u64,
+    filesz: u64,
+    memsz: u64,
+    prot: u32,
+}
+
+fn check_header(elf: &ElfFile, len: usize) -> Result<(), ExecError> {
+    if elf.header.pt1.class() != Class::SixtyFour || elf.header.pt2.machine().as_machine() != Machine::X86_64 {
+        return Err(ExecError::WrongArch);
+    }
+    // The program header table must lie inside the file with the 64-bit
+    // entry size, before anything indexes it.
+    let (off, num, size) = (elf.header.pt2.ph_offset(), elf.header.pt2.ph_count(), elf.header.pt2.ph_entry_size());
+    let end = u64::from(num).checked_mul(56).and_then(|n| n.checked_add(off));
+    if size != 56 || end.is_none_or(|e| e > len as u64) {
+        return Err(ExecError::BadSegment);
+    }
+    Ok(())
+}
+
+fn segments(elf: &ElfFile, file_len: u64, bias: u64) -> Result<Vec<Segment>, ExecError> {
+    let mut out = Vec::new();
+    for ph in elf.program_iter() {
+        match ph.get_type() {
+            Ok(PhType::Interp) => return Err(ExecError::Dynamic),
+            Ok(PhType::Load) => {}
+            _ => continue,
+        }
+        let (vaddr, offset, filesz, memsz) = (ph.virtual_addr(), ph.offset(), ph.file_size(), ph.mem_size());
+        let vaddr = vaddr.checked_add(bias).ok_or(ExecError::BadSegment)?;
+        let in_file = offset.checked_add(filesz).is_some_and(|e| e <= file_len);
+        let in_user = vaddr.checked_add(memsz).is_some_and(|e| e <= TASK_SIZE) && vaddr >= PAGE_SIZE;
+        if !in_file || !in_user || filesz > memsz || vaddr % PAGE_SIZE != offset % PAGE_SIZE {
+            return Err(ExecError::BadSegment);
+        }
+        if memsz == 0 {
+            continue;
+        }
+        out.push(Segment { vaddr, offset, filesz, memsz, prot: prot_of(&ph) });
+    }
+    if out.is_empty() {
+        return Err(ExecError::NoSegments);
+    }
+    Ok(out)
+}
+
+/// Copies file bytes `[offset, offset + len)` to user address `va` through
+/// the direct map of the page that backs it (allocating it when needed).
+fn copy_into_page(mm: &mut AddressSpace, image: &Image, va: u64, offset: u64, len: u64, prot: u32) -> Result<(), ExecError> {
+    let page = page_align_down(va);
+    let frame = match paging::lookup(mm.pml4, page) {
+        Some(pte) if pte & paging::PTE_USER != 0 => {
+            let old = paging::entry_frame(pte);
+            let vma_owned = mm.find_vma(page).is_some_and(|v| v.owns_frames);
+            if vma_owned {
+                old
+            } else {
+                // A page shared with a segment mapped in place: take a
+                // private copy before writing into it.
+                let new = frame::alloc_zeroed().ok_or(ExecError::OutOfMemory)?;
+                // SAFETY: both frames are direct-mapped pages.
+                unsafe { core::ptr::copy_nonoverlapping(phys_to_virt(old) as *const u8, phys_to_virt(new) as *mut u8, PAGE_SIZE as usize) };
+                new
+            }
+        }
+        _ => frame::alloc_zeroed().ok_or(ExecError::OutOfMemory)?,
+    };
+    let src = &image.bytes[offset as usize..(offset + len) as usize];
+    // SAFETY: `frame` is a page we own; `va - page + len` stays inside it
+    // (callers never cross a page).
+    unsafe {
+        core::ptr::copy_nonoverlapping(src.as_ptr(), (phys_to_virt(frame) + (va - page)) as *mut u8, src.len());
+    }
+    mm.map_frame(page, frame, prot)?;
+    Ok(())
+}
+
+fn load_segment(mm: &mut AddressSpace, image: &Image, seg: &Segment) -> Result<(), ExecError> {
+    let start = page_align_down(seg.vaddr);
+    let end = page_align_up(seg.vaddr + seg.memsz).ok_or(ExecError::BadSegment)?;
+    let file_end = seg.vaddr + seg.filesz;
+    let writable = seg.prot & PROT_WRITE != 0;
+    // Read-only, whole file pages, module page-aligned: map in place.
+    let in_place = !writable && seg.memsz == seg.filesz && image.phys % PAGE_SIZE == 0;
+    // The area starts after any page an earlier segment already covers.
+    let vma_start = mm.vmas.iter().filter(|v| v.start < end && v.end > start).map(|v| v.end).max().unwrap_or(start).max(start);
+    if vma_start < end {
+        mm.add_vma(vma_start, end, seg.prot, !in_place);
+    }
+    if in_place {
+        let first = vma_start.max(start);
+        let count = (page_align_up(file_end).ok_or(ExecError::BadSegment)?.min(end) - first) / PAGE_SIZE;
+        let pa = image.phys + seg.offset - (seg.vaddr - first);
+        paging::map_range(mm.pml4, first, pa, count, crate::mm::address_space::pte_flags(seg.prot))?;
+        return Ok(());
+    }
+    // Copy the file part page by page; the rest is demand-zero.
+    let mut va = seg.vaddr;
+    while va < file_end {
+        let n = (page_align_down(va) + PAGE_SIZE).min(file_end) - va;
+        copy_into_page(mm, image, va, seg.offset + (va - seg.vaddr), n, seg.prot)?;
+        va += n;
+    }
+    Ok(())
+}
+
+/// Auxiliary vector keys.
+const AT_NULL: u64 = 0;
+const AT_PHDR: u64 = 3;
+const AT_PHENT: u64 = 4;
+const AT_PHNUM: u64 = 5;
+const AT_PAGESZ: u64 = 6;
+const AT_BASE: u64 = 7;
+const AT_FLAGS: u64 = 8;
+const AT_ENTRY: u64 = 9;
+const AT_UID: u64 = 11;
+const AT_EUID: u64 = 12;
+const AT_GID: u64 = 13;
+const AT_EGID: u64 = 14;
+const AT_PLATFORM: u64 = 15;
+const AT_HWCAP: u64 = 16;
+const AT_CLKTCK: u64 = 17;
+const AT_SECURE: u64 = 23;
+const AT_RANDOM: u64 = 25;
+const AT_EXECFN: u64 = 31;
+
+/// Lays out argc, argv, envp, auxv and their strings below STACK_TOP, the
+/// way Linux's `create_elf_tables` does, and copies it in one go.
+fn build_stack(argv: &[Vec<u8>], envp: &[Vec<u8>], aux: &[(u64, u64)]) -> Result<(u64, Vec<u8>), ExecError> {
+    // Strings, top-down: the 16 random bytes, the platform, envp, argv.
+    let strings: usize = argv.iter().chain(envp).map(|s| s.len() + 1).sum();
+    if strings > MAX_ARG_BYTES {
+        return Err(ExecError::ArgumentsTooLong);
+    }
+    let platform = b"x86_64\0";
+    let strings_size = (strings + platform.len() + 16) as u64;
+    let strings_base = STACK_TOP - strings_size;
+    let words = 1 + argv.len() + 1 + envp.len() + 1 + (aux.len() + 4) * 2;
+    let sp = (strings_base - words as u64 * 8) & !15;
+    let mut image = alloc::vec![0u8; (STACK_TOP - sp) as usize];
+    let mut word_at = 0usize;
+    let mut push = |image: &mut Vec<u8>, v: u64| {
+        image[word_at..word_at + 8].copy_from_slice(&v.to_le_bytes());
+        word_at += 8;
+    };
+    let mut str_at = strings_base;
+    let mut put_str = |image: &mut Vec<u8>, s: &[u8]| -> u64 {
+        let at = str_at;
+        let off = (at - sp) as usize;
+        image[off..off + s.len()].copy_from_slice(s);
+        str_at += s.len() as u64 + 1;
+        at
+    };
+    let random_at = STACK_TOP - 16;
+    let mut random = [0u8; 16];
+    crate::kernel::random::fill(&mut random);
+    let roff = (random_at - sp) as usize;
+    image[roff..roff + 16].copy_from_slice(&random);
+
+    push(&mut image, argv.len() as u64);
+    let mut execfn = 0;
+    for (i, a) in argv.iter().enumerate() {
+        let at = put_str(&mut image, a);
+        if i == 0 {
+            execfn = at;
+        }
+        push(&mut image, at);
+    }
+    push(&mut image, 0);
+    for e in envp {
+        let at = put_str(&mut image, e);
+        push(&mut image, at);
+    }
+    push(&mut image, 0);
+    let platform_at = put_str(&mut image, &platform[..platform.len() - 1]);
+    for &(k, v) in aux {
+        push(&mut image, k);
+        push(&mut image, v);
+    }
+    for (k, v) in [(AT_PLATFORM, platform_at), (AT_RANDOM, random_at), (AT_EXECFN, execfn), (AT_NULL, 0)] {
+        push(&mut image, k);
+        push(&mut image, v);
+    }
+    Ok((sp, image))
+}
+
+/// CPUID.1:EDX, what Linux reports as AT_HWCAP on x86.
+fn hwcap() -> u64 {
+    u64::from(core::arch::x86_64::__cpuid(1).edx)
+}
+
+/// Loads `image` into `mm` and prepares its stack.
+pub fn load(mm: &mut AddressSpace, image: &Image, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Loaded, ExecError> {
+    let elf = ElfFile::new(image.bytes).map_err(ExecError::NotElf)?;
+    check_header(&elf, image.bytes.len())?;
+    let bias = match elf.header.pt2.type_().as_type() {
+        ElfType::Executable => 0,
+        ElfType::SharedObject => ET_DYN_BASE,
+        _ => return Err(ExecError::NotExecutable),
+    };
+    let segs = segments(&elf, image.bytes.len() as u64, bias)?;
+    let mut brk = 0;
+    for seg in &segs {
+        load_segment(mm, image, seg)?;
+        brk = brk.max(seg.vaddr + seg.memsz);
+    }
+    let brk = page_align_up(brk).ok_or(ExecError::BadSegment)?;
+    mm.brk_start = brk;
+    mm.brk = brk;
+
+    let phoff = elf.header.pt2.ph_offset();
+    let phdr = elf
+        .program_iter()
+        .find(|p| matches!(p.get_type(), Ok(PhType::Phdr)))
+        .map(|p| p.virtual_addr() + bias)
+        .or_else(|| {
+            segs.iter()
+                .find(|s| s.offset <= phoff && phoff < s.offset + s.filesz)
+                .map(|s| s.vaddr + (phoff - s.offset))
+        })
+        .unwrap_or(0);
+    let entry = elf.header.pt2.entry_point() + bias;
+    let aux = [
+        (AT_PHDR, phdr),
+        (AT_PHENT, 56),
+        (AT_PHNUM, u64::from(elf.header.pt2.ph_count())),
+        (AT_PAGESZ, PAGE_SIZE),
+        (AT_BASE, 0),
+        (AT_FLAGS, 0),
+        (AT_ENTRY, entry),
+        (AT_UID, 0),
+        (AT_EUID, 0),
+        (AT_GID, 0),
+        (AT_EGID, 0),
+        (AT_HWCAP, hwcap()),
+        (AT_CLKTCK, 100),
+        (AT_SECURE, 0),
+    ];
+    let (sp, stack) = build_stack(argv, envp, &aux)?;
+    mm.add_vma(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, true);
+    Ok(Loaded { entry, stack_pointer: sp, stack_image: stack })
+}

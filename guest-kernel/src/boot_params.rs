@@ -1,0 +1,134 @@
+//! What the boot loader hands over: the PVH start info (memory map, command
+//! line, modules) and the parameters on the command line.
+
+use alloc::vec::Vec;
+
+use lstar_abi::cmdline::{self, LogLevel};
+use lstar_abi::pvh::{HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, MEMMAP_TYPE_RAM, START_MAGIC};
+
+use crate::mm::phys_to_virt;
+
+pub struct Module {
+    pub paddr: u64,
+    pub size: u64,
+}
+
+/// Everything the kernel keeps from boot.
+pub struct BootParams {
+    pub modules: Vec<Module>,
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
+    pub seed: Option<[u8; 16]>,
+    pub log_level: LogLevel,
+    pub stats_addr: Option<u64>,
+    pub tsc_khz: Option<u64>,
+    pub epoch_ns: Option<u64>,
+    /// Tokens that were not understood (reported once logging is set up).
+    pub bad_tokens: usize,
+}
+
+/// # Safety
+/// `phys` must be the start info address the PVH loader passed in EBX.
+unsafe fn read<T: Copy>(phys: u64) -> T {
+    // SAFETY: the caller guarantees the structure is there; the direct map
+    // covers all guest memory below 4 GiB.
+    unsafe { core::ptr::read_unaligned(phys_to_virt(phys) as *const T) }
+}
+
+/// A NUL-terminated string in guest memory, at most `max` bytes.
+fn c_string(phys: u64, max: usize) -> &'static [u8] {
+    if phys == 0 {
+        return &[];
+    }
+    // SAFETY: the loader placed a NUL-terminated string there; the scan is
+    // bounded by `max` within the direct map.
+    let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(phys) as *const u8, max) };
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(max);
+    &bytes[..len]
+}
+
+/// Reads the start info and registers RAM with the frame allocator.
+/// Returns None when EBX does not point at a PVH start info.
+pub fn parse(start_info: u64) -> Option<BootParams> {
+    // SAFETY: EBX from the PVH entry; the magic is checked before use.
+    let info: HvmStartInfo = unsafe { read(start_info) };
+    if info.magic != START_MAGIC {
+        return None;
+    }
+    let mut modules = Vec::new();
+    for i in 0..u64::from(info.nr_modules.min(8)) {
+        // SAFETY: nr_modules entries follow modlist_paddr (PVH spec).
+        let m: HvmModlistEntry = unsafe { read(info.modlist_paddr + i * 32) };
+        crate::mm::frame::reserve(m.paddr, m.paddr + m.size);
+        modules.push(Module { paddr: m.paddr, size: m.size });
+    }
+    if info.version >= 1 && info.memmap_entries > 0 {
+        for i in 0..u64::from(info.memmap_entries.min(128)) {
+            // SAFETY: memmap_entries entries follow memmap_paddr (PVH v1).
+            let e: HvmMemmapTableEntry = unsafe { read(info.memmap_paddr + i * 24) };
+            if e.kind == MEMMAP_TYPE_RAM {
+                crate::mm::frame::add_ram(e.addr, e.addr.saturating_add(e.size).min(lstar_abi::layout::MMIO_HOLE_START));
+            }
+        }
+    } else {
+        // No memory map (PVH v0): assume RAM up to the first module's end.
+        let top = modules.iter().map(|m| m.paddr + m.size).max().unwrap_or(16 << 20);
+        crate::mm::frame::add_ram(0, top);
+    }
+    let cmdline = c_string(info.cmdline_paddr, lstar_abi::layout::CMDLINE_MAX);
+    let mut params = BootParams {
+        modules,
+        argv: Vec::new(),
+        envp: Vec::new(),
+        seed: None,
+        log_level: LogLevel::Warn,
+        stats_addr: None,
+        tsc_khz: None,
+        epoch_ns: None,
+        bad_tokens: 0,
+    };
+    parse_cmdline(cmdline, &mut params);
+    Some(params)
+}
+
+fn decode(token: &[u8]) -> Option<Vec<u8>> {
+    let mut buf = token.to_vec();
+    let n = cmdline::decode_in_place(&mut buf).ok()?;
+    buf.truncate(n);
+    Some(buf)
+}
+
+fn parse_cmdline(line: &[u8], p: &mut BootParams) {
+    let mut tokens = cmdline::tokens(line);
+    for token in tokens.by_ref() {
+        if token == cmdline::ARGV_SEPARATOR.as_bytes() {
+            break;
+        }
+        let value = |key: &str| token.strip_prefix(key.as_bytes());
+        if let Some(v) = value(cmdline::PARAM_ENV) {
+            match decode(v) {
+                Some(env) => p.envp.push(env),
+                None => p.bad_tokens += 1,
+            }
+        } else if let Some(v) = value(cmdline::PARAM_SEED) {
+            p.seed = cmdline::parse_seed(v);
+        } else if let Some(v) = value(cmdline::PARAM_LOG) {
+            match core::str::from_utf8(v).ok().and_then(LogLevel::parse) {
+                Some(level) => p.log_level = level,
+                None => p.bad_tokens += 1,
+            }
+        } else if let Some(v) = value(cmdline::PARAM_STATS) {
+            p.stats_addr = cmdline::parse_u64(v);
+        } else if let Some(v) = value(cmdline::PARAM_TSC_KHZ) {
+            p.tsc_khz = cmdline::parse_u64(v);
+        } else if let Some(v) = value(cmdline::PARAM_EPOCH_NS) {
+            p.epoch_ns = cmdline::parse_u64(v);
+        }
+    }
+    for token in tokens {
+        match decode(token) {
+            Some(arg) => p.argv.push(arg),
+            None => p.bad_tokens += 1,
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! Linux error numbers, as system calls return them (negated in RAX).
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub u16);
+
+pub const EPERM: Errno = Errno(1);
+pub const ENOENT: Errno = Errno(2);
+pub const ESRCH: Errno = Errno(3);
+pub const EBADF: Errno = Errno(9);
+pub const ENOMEM: Errno = Errno(12);
+pub const EFAULT: Errno = Errno(14);
+pub const EEXIST: Errno = Errno(17);
+pub const EINVAL: Errno = Errno(22);
+pub const EMFILE: Errno = Errno(24);
+pub const ENOTTY: Errno = Errno(25);
+pub const ENODEV: Errno = Errno(19);
+pub const ESPIPE: Errno = Errno(29);
+pub const ERANGE: Errno = Errno(34);
+pub const ENAMETOOLONG: Errno = Errno(36);
+pub const ENOSYS: Errno = Errno(38);
+
+pub type SysResult = Result<u64, Errno>;
+
+/// The value a system call leaves in RAX.
+pub fn to_rax(result: SysResult) -> u64 {
+    match result {
+        Ok(v) => v,
+        Err(Errno(e)) => (-i64::from(e)) as u64,
+    }
+}

@@ -1,0 +1,94 @@
+//! Faults: a user fault kills the program with a signal and a one-line
+//! report; a kernel fault is a bug, reported with the nearest symbol.
+
+use crate::arch::pt_regs::PtRegs;
+use lstar_abi::exit::signal::*;
+
+pub fn read_cr2() -> u64 {
+    let cr2: u64;
+    // SAFETY: reading CR2 has no side effects.
+    unsafe { core::arch::asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack, preserves_flags)) };
+    cr2
+}
+
+pub fn exception_name(vector: u64) -> &'static str {
+    const NAMES: [&str; 22] = [
+        "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+        "invalid opcode", "device not available", "double fault", "coprocessor overrun",
+        "invalid TSS", "segment not present", "stack fault", "general protection",
+        "page fault", "reserved", "x87 floating point", "alignment check", "machine check",
+        "SIMD floating point", "virtualization", "control protection",
+    ];
+    NAMES.get(vector as usize).copied().unwrap_or("exception")
+}
+
+/// The signal Linux sends for an exception in user mode.
+fn signal_for(vector: u64) -> u32 {
+    match vector {
+        0 | 16 | 19 => SIGFPE,
+        1 | 3 => SIGTRAP,
+        6 => SIGILL,
+        11 | 12 | 17 => SIGBUS,
+        _ => SIGSEGV,
+    }
+}
+
+pub fn signal_name(sig: u32) -> &'static str {
+    match sig {
+        SIGILL => "SIGILL",
+        SIGTRAP => "SIGTRAP",
+        SIGBUS => "SIGBUS",
+        SIGFPE => "SIGFPE",
+        SIGKILL => "SIGKILL",
+        SIGSEGV => "SIGSEGV",
+        _ => "signal",
+    }
+}
+
+pub fn user_fault(regs: &PtRegs) -> ! {
+    let sig = signal_for(regs.vector);
+    let comm = core::str::from_utf8(&crate::task::current().comm).unwrap_or("?");
+    if regs.vector == 14 {
+        let cr2 = read_cr2();
+        let access = if regs.error_code & 2 != 0 {
+            "write to"
+        } else if regs.error_code & 16 != 0 {
+            "execute at"
+        } else {
+            "read from"
+        };
+        let why = if regs.error_code & 1 != 0 { "protection" } else { "not mapped" };
+        crate::warn!(
+            "{comm}: killed by {} ({access} {cr2:#x}, {why}) at rip {:#x}",
+            signal_name(sig),
+            regs.rip
+        );
+    } else {
+        crate::warn!(
+            "{comm}: killed by {} ({}, error code {:#x}) at rip {:#x}",
+            signal_name(sig),
+            exception_name(regs.vector),
+            regs.error_code,
+            regs.rip
+        );
+    }
+    crate::exit::do_exit(128 + sig)
+}
+
+pub fn kernel_fault(regs: &PtRegs) -> ! {
+    let cr2 = read_cr2();
+    crate::log::print(
+        lstar_abi::cmdline::LogLevel::Warn,
+        format_args!(
+            "kernel {} (vector {}, error code {:#x}) at rip {:#x} {}, cr2 {:#x}, rsp {:#x}",
+            exception_name(regs.vector),
+            regs.vector,
+            regs.error_code,
+            regs.rip,
+            crate::ksyms::Symbol(regs.rip),
+            cr2,
+            regs.rsp
+        ),
+    );
+    crate::exit::power_off(lstar_abi::exit::KERNEL_PANIC)
+}

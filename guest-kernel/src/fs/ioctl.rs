@@ -1,0 +1,49 @@
+//! ioctl: the console answers as a terminal (TCGETS, TIOCGWINSZ, ...), every
+//! other request on every other file is ENOTTY.
+
+use crate::errno::{ENOTTY, SysResult};
+use crate::syscall::Args;
+use crate::task::current;
+use crate::uaccess::{copy_to_user, put_user};
+
+const TCGETS: u64 = 0x5401;
+const TCSETS: u64 = 0x5402;
+const TCSETSW: u64 = 0x5403;
+const TCSETSF: u64 = 0x5404;
+const TIOCGPGRP: u64 = 0x540f;
+const TIOCGWINSZ: u64 = 0x5413;
+
+/// A plausible `struct termios` (36 bytes on x86-64) for a serial console:
+/// ICRNL | IXON, OPOST | ONLCR, B38400 | CS8 | CREAD | HUPCL, ISIG | ICANON |
+/// ECHO | ECHOE | ECHOK | IEXTEN | ECHOCTL | ECHOKE, the usual control chars.
+fn termios() -> [u8; 36] {
+    let mut t = [0u8; 36];
+    t[0..4].copy_from_slice(&0o2400u32.to_le_bytes()); // c_iflag
+    t[4..8].copy_from_slice(&0o5u32.to_le_bytes()); // c_oflag
+    t[8..12].copy_from_slice(&0o2277u32.to_le_bytes()); // c_cflag
+    t[12..16].copy_from_slice(&0o105073u32.to_le_bytes()); // c_lflag
+    // c_line = 0, then c_cc: INTR QUIT ERASE KILL EOF TIME MIN ...
+    let cc = [3u8, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22];
+    t[17..17 + cc.len()].copy_from_slice(&cc);
+    t
+}
+
+pub fn sys_ioctl(a: &Args) -> SysResult {
+    let (fd, request, arg) = (a[0], a[1], a[2]);
+    let file = current().files.get(fd)?;
+    if !file.is_tty() {
+        return Err(ENOTTY);
+    }
+    match request & 0xffff_ffff {
+        TCGETS => copy_to_user(arg, &termios()).map(|_| 0),
+        // Settings are accepted and have no effect on a serial line here.
+        TCSETS | TCSETSW | TCSETSF => Ok(0),
+        TIOCGWINSZ => {
+            // rows, cols, xpixel, ypixel
+            let winsize: [u64; 1] = [24 | (80 << 16)];
+            put_user(arg, &winsize[0]).map(|_| 0)
+        }
+        TIOCGPGRP => put_user(arg, &current().pid).map(|_| 0),
+        _ => Err(ENOTTY),
+    }
+}

@@ -1,0 +1,144 @@
+//! read, write, readv, writev, pread64, pwrite64, lseek.
+
+use alloc::vec;
+
+use crate::errno::{EBADF, EFAULT, EINVAL, ESPIPE, SysResult};
+use crate::syscall::Args;
+use crate::task::current;
+use crate::uaccess::{copy_from_user, copy_to_user, get_user};
+
+/// Largest single transfer (Linux's MAX_RW_COUNT is INT_MAX & PAGE_MASK).
+const MAX_RW_COUNT: u64 = 0x7fff_f000;
+/// Bytes moved per bounce-buffer round.
+const CHUNK: usize = 64 * 1024;
+/// Most iovec entries (IOV_MAX).
+const UIO_MAXIOV: u64 = 1024;
+
+fn do_write(fd: u64, buf: u64, count: u64) -> SysResult {
+    let file = current().files.get(fd)?;
+    if !file.writable() {
+        return Err(EBADF);
+    }
+    let count = count.min(MAX_RW_COUNT);
+    let mut bounce = vec![0u8; (count as usize).min(CHUNK)];
+    let mut done = 0;
+    while done < count {
+        let n = ((count - done) as usize).min(CHUNK);
+        if let Err(e) = copy_from_user(&mut bounce[..n], buf + done) {
+            return if done == 0 { Err(e) } else { Ok(done) };
+        }
+        done += file.write(&bounce[..n])?;
+    }
+    Ok(done)
+}
+
+fn do_read(fd: u64, buf: u64, count: u64) -> SysResult {
+    let file = current().files.get(fd)?;
+    if !file.readable() {
+        return Err(EBADF);
+    }
+    let count = count.min(MAX_RW_COUNT);
+    if count == 0 {
+        return Ok(0);
+    }
+    // Check the whole destination first: a read from the console must not
+    // consume input it then cannot deliver.
+    if !current().mm.ensure_user_range(buf, count, true) {
+        return Err(EFAULT);
+    }
+    let mut bounce = vec![0u8; (count as usize).min(CHUNK)];
+    let n = file.read(&mut bounce)? as usize;
+    copy_to_user(buf, &bounce[..n])?;
+    Ok(n as u64)
+}
+
+pub fn sys_read(a: &Args) -> SysResult {
+    do_read(a[0], a[1], a[2])
+}
+
+pub fn sys_write(a: &Args) -> SysResult {
+    do_write(a[0], a[1], a[2])
+}
+
+/// An iovec array entry, 64-bit ({base, len}) or i386 ({u32 base, u32 len}).
+fn iovec_at(iov: u64, i: u64, compat: bool) -> Result<(u64, u64), crate::errno::Errno> {
+    if compat {
+        let [base, len] = get_user::<[u32; 2]>(iov + i * 8)?;
+        Ok((u64::from(base), u64::from(len)))
+    } else {
+        let [base, len] = get_user::<[u64; 2]>(iov + i * 16)?;
+        Ok((base, len))
+    }
+}
+
+fn do_writev(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
+    if iovcnt > UIO_MAXIOV {
+        return Err(EINVAL);
+    }
+    let mut total = 0u64;
+    for i in 0..iovcnt {
+        let (base, len) = iovec_at(iov, i, compat)?;
+        if len > MAX_RW_COUNT {
+            return Err(EINVAL);
+        }
+        if len == 0 {
+            continue;
+        }
+        match do_write(fd, base, len) {
+            Ok(n) => total += n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    // writev of nothing still checks the descriptor.
+    if iovcnt == 0 {
+        current().files.get(fd)?;
+    }
+    Ok(total)
+}
+
+fn do_readv(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
+    if iovcnt > UIO_MAXIOV {
+        return Err(EINVAL);
+    }
+    // One read of the console fills the first non-empty buffer, as a tty does.
+    for i in 0..iovcnt {
+        let (base, len) = iovec_at(iov, i, compat)?;
+        if len > 0 {
+            return do_read(fd, base, len);
+        }
+    }
+    current().files.get(fd)?;
+    Ok(0)
+}
+
+pub fn sys_writev(a: &Args) -> SysResult {
+    do_writev(a[0], a[1], a[2], false)
+}
+
+pub fn sys_readv(a: &Args) -> SysResult {
+    do_readv(a[0], a[1], a[2], false)
+}
+
+pub fn compat_sys_writev(a: &Args) -> SysResult {
+    do_writev(a[0], a[1], a[2], true)
+}
+
+pub fn compat_sys_readv(a: &Args) -> SysResult {
+    do_readv(a[0], a[1], a[2], true)
+}
+
+/// Positioned I/O and seeking need a seekable file; consoles are not.
+pub fn sys_pread64(a: &Args) -> SysResult {
+    current().files.get(a[0])?;
+    Err(ESPIPE)
+}
+
+pub fn sys_pwrite64(a: &Args) -> SysResult {
+    current().files.get(a[0])?;
+    Err(ESPIPE)
+}
+
+pub fn sys_lseek(a: &Args) -> SysResult {
+    current().files.get(a[0])?.lseek(a[1] as i64, a[2] as u32)
+}

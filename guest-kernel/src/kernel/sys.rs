@@ -1,0 +1,135 @@
+//! Identity, limits and small per-task settings.
+
+use crate::errno::{EINVAL, EPERM, ESRCH, SysResult};
+use crate::syscall::Args;
+use crate::task::current;
+use crate::uaccess::{copy_from_user, copy_to_user};
+
+/// `struct new_utsname`: six 65-byte fields.
+pub fn sys_uname(a: &Args) -> SysResult {
+    let fields: [&[u8]; 6] = [b"Linux", b"lstar", b"6.1.0-lstar", b"#1 SMP lstar", b"x86_64", b"(none)"];
+    let mut uts = [0u8; 65 * 6];
+    for (i, f) in fields.iter().enumerate() {
+        uts[i * 65..i * 65 + f.len()].copy_from_slice(f);
+    }
+    copy_to_user(a[0], &uts).map(|_| 0)
+}
+
+pub fn sys_getpid(_: &Args) -> SysResult {
+    Ok(u64::from(current().pid))
+}
+
+/// The program is the first process: its parent is "nobody" (0), as for init.
+pub fn sys_getppid(_: &Args) -> SysResult {
+    Ok(0)
+}
+
+/// Everyone is root inside the sandbox (uid/gid 0), as in a container.
+pub fn sys_getuid(_: &Args) -> SysResult {
+    Ok(0)
+}
+
+pub fn sys_set_tid_address(a: &Args) -> SysResult {
+    let task = current();
+    task.clear_child_tid = a[0];
+    Ok(u64::from(task.pid))
+}
+
+/// `struct robust_list_head` is 24 bytes on x86-64.
+pub fn sys_set_robust_list(a: &Args) -> SysResult {
+    if a[1] != 24 {
+        return Err(EINVAL);
+    }
+    current().robust_list = (a[0], a[1]);
+    Ok(0)
+}
+
+pub fn sys_sched_yield(_: &Args) -> SysResult {
+    Ok(0)
+}
+
+pub fn sys_umask(a: &Args) -> SysResult {
+    static UMASK: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0o022);
+    Ok(UMASK.swap(a[0] & 0o777, core::sync::atomic::Ordering::Relaxed))
+}
+
+/// Process group and session: the program leads both.
+pub fn sys_getpgid(a: &Args) -> SysResult {
+    if a[0] != 0 && a[0] != u64::from(current().pid) {
+        return Err(ESRCH);
+    }
+    Ok(u64::from(current().pid))
+}
+
+pub fn sys_getpgrp(_: &Args) -> SysResult {
+    Ok(u64::from(current().pid))
+}
+
+pub fn sys_setpgid(a: &Args) -> SysResult {
+    let pid = u64::from(current().pid);
+    if (a[0] != 0 && a[0] != pid) || (a[1] != 0 && a[1] != pid) {
+        return Err(ESRCH);
+    }
+    Ok(0)
+}
+
+/// Already a session leader, as Linux answers a process-group leader.
+pub fn sys_setsid(_: &Args) -> SysResult {
+    Err(EPERM)
+}
+
+const RLIM_INFINITY: u64 = u64::MAX;
+const RLIMIT_STACK: u64 = 3;
+const RLIMIT_NOFILE: u64 = 7;
+const RLIM_NLIMITS: u64 = 16;
+
+fn rlimit(resource: u64) -> (u64, u64) {
+    match resource {
+        RLIMIT_STACK => (crate::mm::address_space::STACK_SIZE, RLIM_INFINITY),
+        RLIMIT_NOFILE => (crate::file::NR_OPEN as u64, crate::file::NR_OPEN as u64),
+        _ => (RLIM_INFINITY, RLIM_INFINITY),
+    }
+}
+
+fn rlimit_bytes(resource: u64) -> [u8; 16] {
+    let (cur, max) = rlimit(resource);
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&cur.to_le_bytes());
+    b[8..].copy_from_slice(&max.to_le_bytes());
+    b
+}
+
+/// Limits are fixed: reading works, lowering is accepted, raising above the
+/// hard limit is EPERM (the new values are not enforced).
+pub fn sys_prlimit64(a: &Args) -> SysResult {
+    let (pid, resource, new, old) = (a[0], a[1], a[2], a[3]);
+    if pid != 0 && pid != u64::from(current().pid) {
+        return Err(ESRCH);
+    }
+    if resource >= RLIM_NLIMITS {
+        return Err(EINVAL);
+    }
+    if new != 0 {
+        let mut b = [0u8; 16];
+        copy_from_user(&mut b, new)?;
+        let cur = u64::from_le_bytes(b[..8].try_into().map_err(|_| EINVAL)?);
+        let max = u64::from_le_bytes(b[8..].try_into().map_err(|_| EINVAL)?);
+        if cur > max {
+            return Err(EINVAL);
+        }
+        if max > rlimit(resource).1 {
+            return Err(EPERM);
+        }
+    }
+    if old != 0 {
+        copy_to_user(old, &rlimit_bytes(resource))?;
+    }
+    Ok(0)
+}
+
+pub fn sys_getrlimit(a: &Args) -> SysResult {
+    if a[0] >= RLIM_NLIMITS {
+        return Err(EINVAL);
+    }
+    copy_to_user(a[1], &rlimit_bytes(a[0])).map(|_| 0)
+}

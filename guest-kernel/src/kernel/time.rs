@@ -1,0 +1,169 @@
+//! Time from the TSC. The VMM passes the TSC frequency (`lstar.tsc_khz=`)
+//! and the wall-clock time at TSC 0 (`lstar.epoch_ns=`); without them
+//! (QEMU) the kernel reads CPUID leaf 0x15/0x16 and starts at the epoch.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::errno::{EFAULT, EINVAL, Errno, SysResult};
+use crate::syscall::Args;
+use crate::uaccess::{copy_from_user, copy_to_user};
+
+static TSC_KHZ: AtomicU64 = AtomicU64::new(1_000_000);
+static EPOCH_NS: AtomicU64 = AtomicU64::new(0);
+
+pub fn rdtsc() -> u64 {
+    // SAFETY: reading the time-stamp counter has no side effects.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// TSC frequency from CPUID 0x15 (crystal ratio) or 0x16 (base MHz).
+fn cpuid_tsc_khz() -> Option<u64> {
+    let max = core::arch::x86_64::__cpuid(0).eax;
+    if max >= 0x15 {
+        let l = core::arch::x86_64::__cpuid(0x15);
+        if l.eax != 0 && l.ebx != 0 && l.ecx != 0 {
+            return Some(u64::from(l.ecx) * u64::from(l.ebx) / u64::from(l.eax) / 1000);
+        }
+    }
+    if max >= 0x16 {
+        let mhz = core::arch::x86_64::__cpuid(0x16).eax & 0xffff;
+        if mhz != 0 {
+            return Some(u64::from(mhz) * 1000);
+        }
+    }
+    None
+}
+
+pub fn init(tsc_khz: Option<u64>, epoch_ns: Option<u64>) {
+    if let Some(khz) = tsc_khz.filter(|&k| k != 0).or_else(cpuid_tsc_khz) {
+        TSC_KHZ.store(khz, Ordering::Relaxed);
+    } else {
+        crate::info!("TSC frequency unknown; assuming 1 GHz");
+    }
+    EPOCH_NS.store(epoch_ns.unwrap_or(0), Ordering::Relaxed);
+}
+
+/// Nanoseconds since the TSC was 0 (VM start).
+pub fn monotonic_ns() -> u64 {
+    let khz = TSC_KHZ.load(Ordering::Relaxed);
+    (u128::from(rdtsc()) * 1_000_000 / u128::from(khz)) as u64
+}
+
+pub fn realtime_ns() -> u64 {
+    EPOCH_NS.load(Ordering::Relaxed) + monotonic_ns()
+}
+
+const NSEC_PER_SEC: u64 = 1_000_000_000;
+
+fn timespec_bytes(ns: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&(ns / NSEC_PER_SEC).to_le_bytes());
+    b[8..].copy_from_slice(&(ns % NSEC_PER_SEC).to_le_bytes());
+    b
+}
+
+const CLOCK_REALTIME: u64 = 0;
+const CLOCK_MONOTONIC: u64 = 1;
+const CLOCK_PROCESS_CPUTIME_ID: u64 = 2;
+const CLOCK_THREAD_CPUTIME_ID: u64 = 3;
+const CLOCK_MONOTONIC_RAW: u64 = 4;
+const CLOCK_REALTIME_COARSE: u64 = 5;
+const CLOCK_MONOTONIC_COARSE: u64 = 6;
+const CLOCK_BOOTTIME: u64 = 7;
+
+fn clock_ns(clock: u64) -> Result<u64, Errno> {
+    match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(realtime_ns()),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => Ok(monotonic_ns()),
+        // One task that has run since boot: its CPU time is the uptime.
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(monotonic_ns()),
+        _ => Err(EINVAL),
+    }
+}
+
+pub fn sys_clock_gettime(a: &Args) -> SysResult {
+    let ns = clock_ns(a[0])?;
+    copy_to_user(a[1], &timespec_bytes(ns)).map(|_| 0)
+}
+
+pub fn sys_clock_getres(a: &Args) -> SysResult {
+    clock_ns(a[0])?;
+    if a[1] != 0 {
+        copy_to_user(a[1], &timespec_bytes(1))?;
+    }
+    Ok(0)
+}
+
+pub fn sys_gettimeofday(a: &Args) -> SysResult {
+    let ns = realtime_ns();
+    if a[0] != 0 {
+        let mut tv = [0u8; 16];
+        tv[..8].copy_from_slice(&(ns / NSEC_PER_SEC).to_le_bytes());
+        tv[8..].copy_from_slice(&(ns % NSEC_PER_SEC / 1000).to_le_bytes());
+        copy_to_user(a[0], &tv)?;
+    }
+    if a[1] != 0 {
+        // struct timezone: minutes west and DST type, both 0 (UTC).
+        copy_to_user(a[1], &[0u8; 8])?;
+    }
+    Ok(0)
+}
+
+pub fn sys_time(a: &Args) -> SysResult {
+    let secs = realtime_ns() / NSEC_PER_SEC;
+    if a[0] != 0 {
+        copy_to_user(a[0], &secs.to_le_bytes())?;
+    }
+    Ok(secs)
+}
+
+/// Reads a `struct timespec` (64-bit fields) and checks it as Linux does.
+fn read_timespec(addr: u64) -> Result<u64, Errno> {
+    let mut b = [0u8; 16];
+    copy_from_user(&mut b, addr)?;
+    let sec = i64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
+    let nsec = i64::from_le_bytes(b[8..].try_into().map_err(|_| EFAULT)?);
+    if sec < 0 || !(0..NSEC_PER_SEC as i64).contains(&nsec) {
+        return Err(EINVAL);
+    }
+    Ok((sec as u64).saturating_mul(NSEC_PER_SEC).saturating_add(nsec as u64))
+}
+
+/// Sleeps until the monotonic clock reaches `deadline`, halting between
+/// LAPIC timer interrupts rather than spinning.
+fn sleep_until(deadline: u64) {
+    loop {
+        let now = monotonic_ns();
+        if now >= deadline {
+            return;
+        }
+        crate::arch::apic::arm_timer_ns(deadline - now);
+        crate::arch::wait_for_interrupt();
+    }
+}
+
+pub fn sys_nanosleep(a: &Args) -> SysResult {
+    let ns = read_timespec(a[0])?;
+    sleep_until(monotonic_ns().saturating_add(ns));
+    if a[1] != 0 {
+        copy_to_user(a[1], &[0u8; 16])?;
+    }
+    Ok(0)
+}
+
+const TIMER_ABSTIME: u64 = 1;
+
+pub fn sys_clock_nanosleep(a: &Args) -> SysResult {
+    let (clock, flags, req) = (a[0], a[1], a[2]);
+    // clock_nanosleep returns the error number itself, not -1/errno, but
+    // through the raw syscall ABI it is the usual negative value.
+    let now = clock_ns(clock)?;
+    let ns = read_timespec(req)?;
+    let deadline_mono = if flags & TIMER_ABSTIME != 0 {
+        monotonic_ns().saturating_add(ns.saturating_sub(now))
+    } else {
+        monotonic_ns().saturating_add(ns)
+    };
+    sleep_until(deadline_mono);
+    Ok(0)
+}

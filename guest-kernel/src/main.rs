@@ -1,0 +1,173 @@
+//! The lstar guest kernel.
+//!
+//! Boots through PVH (arch/boot.rs), sets up the CPU, memory and console,
+//! loads the program it was given as PVH module 0 into a fresh address
+//! space and enters it in ring 3. From then on the kernel only runs when the
+//! program makes a system call, faults, or an interrupt arrives; the
+//! program's exit powers the machine off with its status.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod arch;
+mod binfmt_elf;
+mod boot_params;
+mod console;
+mod entry_common;
+mod errno;
+mod exit;
+mod fault;
+mod file;
+mod fs;
+mod kernel;
+mod ksyms;
+mod log;
+mod mm;
+mod stats;
+mod syscall;
+mod task;
+mod task_work;
+mod uaccess;
+
+use alloc::vec::Vec;
+
+use arch::pt_regs::PtRegs;
+use lstar_abi::exit::{EXEC_FAILED, KERNEL_PANIC};
+
+/// The task's kernel stack: every entry from user mode lands here (TSS.RSP0
+/// for exceptions and interrupts, the per-CPU area for SYSCALL).
+#[repr(C, align(16))]
+struct KernelStack([u8; 64 * 1024]);
+static mut KERNEL_STACK: KernelStack = KernelStack([0; 64 * 1024]);
+
+unsafe extern "C" {
+    static _end: u8;
+}
+
+fn kernel_stack_top() -> u64 {
+    core::ptr::addr_of!(KERNEL_STACK) as u64 + core::mem::size_of::<KernelStack>() as u64
+}
+
+/// CR0.MP and CR4.OSFXSR/OSXMMEXCPT: user programs use SSE (every x86-64
+/// program may), which faults with #UD until the OS declares it saves the
+/// state. One task, and the kernel never touches the FPU: nothing to save.
+fn enable_sse() {
+    // SAFETY: only enables SSE for user mode; the kernel is soft-float.
+    unsafe {
+        core::arch::asm!(
+            "mov {t}, cr0", "and {t}, ~4", "or {t}, 2", "mov cr0, {t}",
+            "mov {t}, cr4", "or {t}, 0x600", "mov cr4, {t}",
+            t = out(reg) _, options(nostack)
+        );
+    }
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn kernel_main(start_info: u64) -> ! {
+    mm::heap::init();
+    // Low memory holds the start info, command line and firmware; the
+    // kernel image follows it.
+    mm::frame::reserve(0, lstar_abi::layout::LOW_MEMORY_END);
+    mm::frame::reserve(
+        lstar_abi::layout::KERNEL_PHYS_BASE,
+        mm::kernel_virt_to_phys(core::ptr::addr_of!(_end) as u64),
+    );
+    let Some(params) = boot_params::parse(start_info) else {
+        warn!("no PVH start info (magic mismatch)");
+        exit::power_off(KERNEL_PANIC);
+    };
+    log::set_level(params.log_level);
+    arch::gdt::init(kernel_stack_top());
+    arch::idt::init();
+    arch::apic::init();
+    console::init();
+    syscall::entry::syscall_init(kernel_stack_top());
+    enable_sse();
+    kernel::time::init(params.tsc_khz, params.epoch_ns);
+    kernel::random::init(params.seed.unwrap_or_default());
+    if let Some(addr) = params.stats_addr {
+        stats::init(addr);
+    }
+    if let Some(m) = params.modules.get(1) {
+        ksyms::init(m.paddr, m.size);
+    }
+    if params.bad_tokens > 0 {
+        warn!("{} malformed command-line tokens ignored", params.bad_tokens);
+    }
+    info!("booted; {} modules, {} args, {} env", params.modules.len(), params.argv.len(), params.envp.len());
+
+    let Some(program) = params.modules.first() else {
+        warn!("no program given (PVH module 0 is missing)");
+        exit::power_off(EXEC_FAILED);
+    };
+    start_program(program, params.argv, params.envp)
+}
+
+fn start_program(program: &boot_params::Module, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> ! {
+    let name = argv.first().cloned().unwrap_or_else(|| b"program".to_vec());
+    let Ok(mm) = mm::address_space::AddressSpace::new() else {
+        warn!("out of memory");
+        exit::power_off(EXEC_FAILED);
+    };
+    let console = file::File::new(file::FileKind::Console, file::O_RDWR);
+    let mut files = file::FdTable::default();
+    files.install_at(0, console.clone(), false);
+    files.install_at(1, console, false);
+    files.install_at(2, file::File::new(file::FileKind::ConsoleErr, file::O_WRONLY), false);
+    task::set_current(task::Task {
+        pid: 1,
+        mm,
+        files,
+        task_works: Vec::new(),
+        comm: name.clone(),
+        clear_child_tid: 0,
+        robust_list: (0, 0),
+        fs_base: 0,
+        sigactions: [task::SigAction::default(); task::NSIG],
+        sigmask: 0,
+    });
+    let task = task::current();
+    paging_switch(task.mm.pml4);
+    // SAFETY: the module's frames are reserved for it and direct-mapped.
+    let bytes = unsafe { core::slice::from_raw_parts(mm::phys_to_virt(program.paddr) as *const u8, program.size as usize) };
+    let image = binfmt_elf::Image { phys: program.paddr, bytes };
+    let loaded = match binfmt_elf::load(&mut task.mm, &image, &argv, &envp) {
+        Ok(l) => l,
+        Err(e) => {
+            warn!("{}: cannot execute: {e}", core::str::from_utf8(&name).unwrap_or("?"));
+            exit::power_off(EXEC_FAILED);
+        }
+    };
+    drop((argv, envp));
+    if uaccess::copy_to_user(loaded.stack_pointer, &loaded.stack_image).is_err() {
+        warn!("cannot build the initial stack");
+        exit::power_off(EXEC_FAILED);
+    }
+    drop(loaded.stack_image);
+    let regs = PtRegs {
+        rip: loaded.entry,
+        cs: u64::from(arch::gdt::USER_CS),
+        rflags: 0x202,
+        rsp: loaded.stack_pointer,
+        ss: u64::from(arch::gdt::USER_DS),
+        ..PtRegs::default()
+    };
+    arch::enter_user_mode(&regs, kernel_stack_top())
+}
+
+fn paging_switch(pml4: u64) {
+    mm::paging::load_cr3(pml4);
+}
+
+/// Called if `task::current()` runs before a task exists: a kernel bug.
+pub fn panic_no_task() -> ! {
+    warn!("no current task");
+    exit::power_off(KERNEL_PANIC)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    log::print(lstar_abi::cmdline::LogLevel::Warn, format_args!("kernel panic: {info}"));
+    exit::power_off(KERNEL_PANIC)
+}

@@ -1,0 +1,232 @@
+//! A user address space (Linux's `mm_struct`): its page-table root and the
+//! list of mapped areas (`vm_area_struct`). Anonymous areas are filled on
+//! demand, one zeroed frame per touched page.
+
+use alloc::vec::Vec;
+
+use super::paging::{self, OutOfMemory, PTE_NX, PTE_USER, PTE_WRITABLE};
+use super::{PAGE_SIZE, frame, page_align_down, phys_to_virt};
+
+/// First address above user space (Linux's TASK_SIZE_MAX on 4-level paging).
+pub const TASK_SIZE: u64 = 0x0000_7fff_ffff_f000;
+/// Top of the initial stack and size of its area.
+pub const STACK_TOP: u64 = 0x0000_7fff_ffff_e000;
+pub const STACK_SIZE: u64 = 8 << 20;
+/// Top-down mmap allocations start below the stack area and a guard gap.
+pub const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (256 << 20);
+
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const PROT_EXEC: u32 = 4;
+
+// Page-fault error code bits.
+const PF_PRESENT: u64 = 1 << 0;
+const PF_WRITE: u64 = 1 << 1;
+const PF_INSTRUCTION: u64 = 1 << 4;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Vma {
+    pub start: u64,
+    pub end: u64,
+    pub prot: u32,
+    /// Whether the frames mapped here belong to this area (anonymous and
+    /// copied pages) and are freed with it; frames of the program's file
+    /// mapped in place belong to the module.
+    pub owns_frames: bool,
+}
+
+pub struct AddressSpace {
+    pub pml4: u64,
+    pub vmas: Vec<Vma>,
+    pub brk_start: u64,
+    pub brk: u64,
+}
+
+unsafe extern "C" {
+    static boot_pml4: [u64; 512];
+}
+
+pub fn pte_flags(prot: u32) -> u64 {
+    let mut flags = PTE_USER;
+    if prot & PROT_WRITE != 0 {
+        flags |= PTE_WRITABLE;
+    }
+    if prot & PROT_EXEC == 0 {
+        flags |= PTE_NX;
+    }
+    flags
+}
+
+impl AddressSpace {
+    /// An empty lower half under the kernel's shared upper half.
+    pub fn new() -> Result<AddressSpace, OutOfMemory> {
+        let pml4 = frame::alloc_zeroed().ok_or(OutOfMemory)?;
+        // SAFETY: boot_pml4 sits at its physical (identity) address in
+        // .boot.data, which the direct map also covers; the new root is a
+        // fresh frame. Entries 256..512 are the kernel half.
+        unsafe {
+            let boot = phys_to_virt(core::ptr::addr_of!(boot_pml4) as u64) as *const u64;
+            let new = phys_to_virt(pml4) as *mut u64;
+            core::ptr::copy_nonoverlapping(boot.add(256), new.add(256), 256);
+        }
+        Ok(AddressSpace {
+            pml4,
+            vmas: Vec::new(),
+            brk_start: 0,
+            brk: 0,
+        })
+    }
+
+    pub fn find_vma(&self, addr: u64) -> Option<&Vma> {
+        self.vmas.iter().find(|v| v.start <= addr && addr < v.end)
+    }
+
+    /// Whether any area overlaps `[start, end)`.
+    pub fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.vmas.iter().any(|v| v.start < end && start < v.end)
+    }
+
+    pub fn add_vma(&mut self, start: u64, end: u64, prot: u32, owns_frames: bool) {
+        let at = self.vmas.partition_point(|v| v.start < start);
+        self.vmas.insert(at, Vma { start, end, prot, owns_frames });
+    }
+
+    /// Removes `[start, end)` from the area list, splitting areas that
+    /// straddle its edges, and returns the removed pieces.
+    pub fn carve(&mut self, start: u64, end: u64) -> Vec<Vma> {
+        let mut removed = Vec::new();
+        let mut kept = Vec::with_capacity(self.vmas.len() + 1);
+        for v in self.vmas.drain(..) {
+            if v.end <= start || v.start >= end {
+                kept.push(v);
+                continue;
+            }
+            if v.start < start {
+                kept.push(Vma { end: start, ..v });
+            }
+            if v.end > end {
+                kept.push(Vma { start: end, ..v });
+            }
+            removed.push(Vma { start: v.start.max(start), end: v.end.min(end), ..v });
+        }
+        kept.sort_unstable_by_key(|v| v.start);
+        self.vmas = kept;
+        removed
+    }
+
+    /// Unmaps `[start, end)`: areas, page-table entries, and owned frames.
+    pub fn unmap_range(&mut self, start: u64, end: u64) {
+        for piece in self.carve(start, end) {
+            paging::for_each_present(self.pml4, piece.start, piece.end, &mut |va, pte| {
+                // SAFETY: `pte` points at a present entry of this tree.
+                let old = unsafe { core::ptr::replace(pte, 0) };
+                paging::invlpg(va);
+                if piece.owns_frames {
+                    frame::free(paging::entry_frame(old));
+                }
+            });
+        }
+    }
+
+    /// Changes the protection of the present pages in `[start, end)`.
+    pub fn protect_pages(&mut self, start: u64, end: u64, prot: u32) {
+        let flags = pte_flags(prot);
+        paging::for_each_present(self.pml4, start, end, &mut |va, pte| {
+            // SAFETY: `pte` points at a present entry of this tree.
+            unsafe { *pte = paging::entry_frame(*pte) | flags | paging::PTE_PRESENT };
+            paging::invlpg(va);
+        });
+    }
+
+    /// Whether `[start, end)` is entirely covered by areas.
+    pub fn fully_mapped(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        for v in &self.vmas {
+            if v.end <= at {
+                continue;
+            }
+            if v.start > at {
+                return false;
+            }
+            at = v.end;
+            if at >= end {
+                return true;
+            }
+        }
+        at >= end
+    }
+
+    /// The highest free gap of `len` bytes below `MMAP_BASE` (top-down, as
+    /// Linux's default layout).
+    pub fn find_free(&self, len: u64) -> Option<u64> {
+        let mut top = MMAP_BASE;
+        for v in self.vmas.iter().rev() {
+            if v.start >= top {
+                continue;
+            }
+            if v.end <= top.checked_sub(len)? {
+                return Some(top - len);
+            }
+            top = v.start;
+        }
+        let start = top.checked_sub(len)?;
+        (start >= self.brk.max(0x1_0000)).then_some(start)
+    }
+
+    /// Maps an existing frame (e.g. a page of the program's file) at `va`.
+    pub fn map_frame(&mut self, va: u64, pa: u64, prot: u32) -> Result<(), OutOfMemory> {
+        paging::map(self.pml4, va, pa, pte_flags(prot))
+    }
+
+    /// Resolves a user page fault by demand-zero paging. Returns false when
+    /// the access is not allowed (the caller raises SIGSEGV).
+    pub fn handle_page_fault(&mut self, addr: u64, error_code: u64) -> bool {
+        let Some(vma) = self.find_vma(addr).copied() else {
+            return false;
+        };
+        if error_code & PF_PRESENT != 0
+            || (error_code & PF_WRITE != 0 && vma.prot & PROT_WRITE == 0)
+            || (error_code & PF_INSTRUCTION != 0 && vma.prot & PROT_EXEC == 0)
+            || (vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
+        {
+            return false;
+        }
+        crate::stats::count_page_fault();
+        let Some(frame) = frame::alloc_zeroed() else {
+            crate::warn!("out of memory at a page fault on {addr:#x}");
+            return false;
+        };
+        if paging::map(self.pml4, page_align_down(addr), frame, pte_flags(vma.prot)).is_err() {
+            frame::free(frame);
+            return false;
+        }
+        true
+    }
+
+    /// Makes sure every page of `[addr, addr + len)` is mapped and allows
+    /// the access, faulting pages in as a user access would.
+    pub fn ensure_user_range(&mut self, addr: u64, len: u64, write: bool) -> bool {
+        if len == 0 {
+            return true;
+        }
+        let Some(end) = addr.checked_add(len) else { return false };
+        if end > TASK_SIZE {
+            return false;
+        }
+        let mut page = page_align_down(addr);
+        while page < end {
+            match paging::lookup(self.pml4, page) {
+                Some(pte) if !write || pte & PTE_WRITABLE != 0 => {}
+                Some(_) => return false,
+                None => {
+                    let code = if write { PF_WRITE } else { 0 };
+                    if !self.handle_page_fault(page, code) {
+                        return false;
+                    }
+                }
+            }
+            page += PAGE_SIZE;
+        }
+        true
+    }
+}

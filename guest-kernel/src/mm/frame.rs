@@ -1,0 +1,115 @@
+//! The physical frame allocator.
+//!
+//! A bump pointer over the RAM ranges of the PVH memory map, skipping what
+//! is in use (low memory, the kernel image, the modules), plus a free list.
+//! Frames that come from the bump pointer have never been used since the VM
+//! started and are zero, as fresh guest RAM is on lstar and QEMU; only
+//! recycled frames need clearing. That saves clearing every frame, which
+//! matters when kernel stores are emulated.
+
+use alloc::vec::Vec;
+use spin::Mutex;
+
+use super::{PAGE_SIZE, page_align_down, page_align_up, phys_to_virt};
+
+const MAX_RANGES: usize = 16;
+
+#[derive(Clone, Copy, Default)]
+struct Range {
+    start: u64,
+    end: u64,
+}
+
+pub struct FrameAllocator {
+    ram: [Range; MAX_RANGES],
+    ram_count: usize,
+    reserved: [Range; MAX_RANGES],
+    reserved_count: usize,
+    /// Index into `ram` and next address of the bump pointer.
+    cursor: usize,
+    next: u64,
+    free: Vec<u64>,
+    pub allocated: u64,
+}
+
+static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
+    ram: [Range { start: 0, end: 0 }; MAX_RANGES],
+    ram_count: 0,
+    reserved: [Range { start: 0, end: 0 }; MAX_RANGES],
+    reserved_count: 0,
+    cursor: 0,
+    next: 0,
+    free: Vec::new(),
+    allocated: 0,
+});
+
+pub fn add_ram(start: u64, end: u64) {
+    let mut f = FRAMES.lock();
+    let (Some(start), end) = (page_align_up(start), page_align_down(end)) else {
+        return;
+    };
+    if start < end && f.ram_count < MAX_RANGES {
+        let i = f.ram_count;
+        f.ram[i] = Range { start, end };
+        f.ram_count += 1;
+    }
+}
+
+/// Marks `[start, end)` as never to be handed out.
+pub fn reserve(start: u64, end: u64) {
+    let mut f = FRAMES.lock();
+    if f.reserved_count < MAX_RANGES {
+        let i = f.reserved_count;
+        f.reserved[i] = Range {
+            start: page_align_down(start),
+            end: page_align_up(end).unwrap_or(u64::MAX),
+        };
+        f.reserved_count += 1;
+    } else {
+        crate::warn!("too many reserved ranges; ignoring {start:#x}..{end:#x}");
+    }
+}
+
+impl FrameAllocator {
+    fn bump(&mut self) -> Option<u64> {
+        while self.cursor < self.ram_count {
+            let range = self.ram[self.cursor];
+            let addr = self.next.max(range.start);
+            if addr + PAGE_SIZE > range.end {
+                self.cursor += 1;
+                continue;
+            }
+            if let Some(r) = self.reserved[..self.reserved_count]
+                .iter()
+                .find(|r| addr < r.end && r.start < addr + PAGE_SIZE)
+            {
+                self.next = r.end;
+                continue;
+            }
+            self.next = addr + PAGE_SIZE;
+            return Some(addr);
+        }
+        None
+    }
+}
+
+/// A zeroed frame, or None when memory is exhausted.
+pub fn alloc_zeroed() -> Option<u64> {
+    let mut f = FRAMES.lock();
+    let frame = if let Some(frame) = f.free.pop() {
+        // SAFETY: a free frame belongs to nobody; the direct map covers it.
+        unsafe { core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize) };
+        frame
+    } else {
+        f.bump()?
+    };
+    f.allocated += 1;
+    Some(frame)
+}
+
+/// Returns a frame that nothing maps any more.
+pub fn free(frame: u64) {
+    let mut f = FRAMES.lock();
+    f.allocated -= 1;
+    f.free.push(frame);
+}

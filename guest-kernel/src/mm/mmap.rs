@@ -1,0 +1,158 @@
+//! brk, mmap, munmap, mprotect, madvise, mremap: anonymous memory only
+//! (there are no mappable files yet).
+
+use super::address_space::{PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE};
+use super::{PAGE_SIZE, page_align_up};
+use crate::errno::{EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, SysResult};
+use crate::syscall::Args;
+use crate::task::current;
+
+const MAP_SHARED: u64 = 0x01;
+const MAP_PRIVATE: u64 = 0x02;
+const MAP_SHARED_VALIDATE: u64 = 0x03;
+const MAP_TYPE: u64 = 0x0f;
+const MAP_FIXED: u64 = 0x10;
+const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+
+fn page_aligned(x: u64) -> bool {
+    x % PAGE_SIZE == 0
+}
+
+/// Linux's brk: never fails loudly; it returns the break it has.
+pub fn sys_brk(a: &Args) -> SysResult {
+    let mm = &mut current().mm;
+    let want = a[0];
+    if want < mm.brk_start || want >= TASK_SIZE {
+        return Ok(mm.brk);
+    }
+    let (Some(old_end), Some(new_end)) = (page_align_up(mm.brk), page_align_up(want)) else {
+        return Ok(mm.brk);
+    };
+    if new_end > old_end {
+        if mm.overlaps(old_end, new_end) {
+            return Ok(mm.brk);
+        }
+        mm.add_vma(old_end, new_end, PROT_READ | PROT_WRITE, true);
+    } else if new_end < old_end {
+        mm.unmap_range(new_end, old_end);
+    }
+    mm.brk = want;
+    Ok(want)
+}
+
+pub fn sys_mmap(a: &Args) -> SysResult {
+    let (addr, len, prot, flags, fd, offset) = (a[0], a[1], a[2], a[3], a[4], a[5]);
+    if len == 0 || prot & !u64::from(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+        return Err(EINVAL);
+    }
+    if !matches!(flags & MAP_TYPE, MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE) {
+        return Err(EINVAL);
+    }
+    if flags & MAP_ANONYMOUS == 0 {
+        // A file mapping: the descriptor must exist, and no file here can
+        // be mapped yet.
+        current().files.get(fd).map_err(|_| EBADF)?;
+        return Err(ENODEV);
+    }
+    if !page_aligned(offset) {
+        return Err(EINVAL);
+    }
+    let len = page_align_up(len).ok_or(ENOMEM)?;
+    if len > TASK_SIZE {
+        return Err(ENOMEM);
+    }
+    let mm = &mut current().mm;
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let start = if fixed {
+        if !page_aligned(addr) {
+            return Err(EINVAL);
+        }
+        let end = addr.checked_add(len).filter(|&e| e <= TASK_SIZE).ok_or(ENOMEM)?;
+        if mm.overlaps(addr, end) {
+            if flags & MAP_FIXED_NOREPLACE != 0 {
+                return Err(EEXIST);
+            }
+            mm.unmap_range(addr, end);
+        }
+        addr
+    } else {
+        // A hint is taken when the range is free, as Linux does.
+        let hint = super::page_align_down(addr);
+        match hint.checked_add(len) {
+            Some(end) if hint >= 0x1_0000 && end <= TASK_SIZE && !mm.overlaps(hint, end) => hint,
+            _ => mm.find_free(len).ok_or(ENOMEM)?,
+        }
+    };
+    mm.add_vma(start, start + len, prot as u32, true);
+    Ok(start)
+}
+
+fn checked_range(addr: u64, len: u64) -> Result<(u64, u64), crate::errno::Errno> {
+    if !page_aligned(addr) {
+        return Err(EINVAL);
+    }
+    let len = page_align_up(len).ok_or(EINVAL)?;
+    let end = addr.checked_add(len).filter(|&e| e <= TASK_SIZE).ok_or(EINVAL)?;
+    Ok((addr, end))
+}
+
+pub fn sys_munmap(a: &Args) -> SysResult {
+    if a[1] == 0 {
+        return Err(EINVAL);
+    }
+    let (start, end) = checked_range(a[0], a[1])?;
+    current().mm.unmap_range(start, end);
+    Ok(0)
+}
+
+pub fn sys_mprotect(a: &Args) -> SysResult {
+    let prot = a[2];
+    if prot & !u64::from(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+        return Err(EINVAL);
+    }
+    let (start, end) = checked_range(a[0], a[1])?;
+    if start == end {
+        return Ok(0);
+    }
+    let mm = &mut current().mm;
+    if !mm.fully_mapped(start, end) {
+        return Err(ENOMEM);
+    }
+    for piece in mm.carve(start, end) {
+        mm.add_vma(piece.start, piece.end, prot as u32, piece.owns_frames);
+    }
+    mm.protect_pages(start, end, prot as u32);
+    Ok(0)
+}
+
+const MADV_DONTNEED: u64 = 4;
+
+/// Advice is accepted; MADV_DONTNEED drops anonymous pages so that they
+/// read back as zero, which programs rely on.
+pub fn sys_madvise(a: &Args) -> SysResult {
+    let (start, end) = checked_range(a[0], a[1])?;
+    if a[2] == MADV_DONTNEED {
+        let mm = &mut current().mm;
+        let pieces = mm.carve(start, end);
+        for piece in &pieces {
+            mm.add_vma(piece.start, piece.end, piece.prot, piece.owns_frames);
+        }
+        for piece in pieces.iter().filter(|p| p.owns_frames) {
+            let pml4 = mm.pml4;
+            super::paging::for_each_present(pml4, piece.start, piece.end, &mut |va, pte| {
+                // SAFETY: `pte` points at a present entry of this tree.
+                let old = unsafe { core::ptr::replace(pte, 0) };
+                super::paging::invlpg(va);
+                super::frame::free(super::paging::entry_frame(old));
+            });
+        }
+    }
+    Ok(0)
+}
+
+/// Growing or moving a mapping is not supported: ENOMEM tells the caller
+/// (musl's realloc does so) to allocate anew and copy.
+pub fn sys_mremap(_: &Args) -> SysResult {
+    Err(ENOMEM)
+}

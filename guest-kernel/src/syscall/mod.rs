@@ -1,0 +1,100 @@
+//! The system call dispatcher, shared by every entry:
+//! - `entry_syscall_64` (SYSCALL, fast path) -> [`do_syscall_64`];
+//! - a fault at `entry_syscall_64` (SYSCALL under kvm-pvm) -> [`do_syscall_64_from_fault`];
+//! - `int $0x80` (IDT gate) and #UD on `cd 80` (kvm-pvm) -> [`do_int80_syscall_32`].
+//!
+//! All of them index a table by number, count the call in the stats area,
+//! and leave through `entry_common::exit_to_user_mode`.
+
+pub mod entry;
+pub mod table;
+
+use lstar_abi::stats::Entry;
+
+use crate::arch::gdt::{USER_CS, USER_DS};
+use crate::arch::pt_regs::{PtRegs, VECTOR_SYSCALL};
+use crate::errno::{ENOSYS, SysResult, to_rax};
+use crate::mm::address_space::TASK_SIZE;
+
+/// Arguments in the x86-64 order: rdi, rsi, rdx, r10, r8, r9.
+pub type Args = [u64; 6];
+pub type SyscallFn = fn(&Args) -> SysResult;
+
+fn invoke(entry: Entry, table: &[Option<SyscallFn>], nr: u64, args: &Args) -> u64 {
+    let result = match usize::try_from(nr).ok().and_then(|n| table.get(n)).copied().flatten() {
+        Some(f) => f(args),
+        None => Err(ENOSYS),
+    };
+    if crate::log::enabled(lstar_abi::cmdline::LogLevel::Debug) {
+        trace(entry, nr, args, &result);
+    }
+    crate::stats::count_syscall(entry, nr, result.is_err());
+    to_rax(result)
+}
+
+fn trace(entry: Entry, nr: u64, args: &Args, result: &SysResult) {
+    let name = match entry {
+        Entry::Syscall64 => lstar_abi::syscall_nr::name_64(nr),
+        Entry::Int80 => lstar_abi::syscall_nr::name_i386(nr),
+    };
+    crate::debug!(
+        "{}{}({:#x}, {:#x}, {:#x}, ...) = {:?}",
+        if entry == Entry::Int80 { "int80 " } else { "" },
+        name.unwrap_or("?"),
+        args[0],
+        args[1],
+        args[2],
+        result
+    );
+}
+
+fn dispatch_64(regs: &mut PtRegs) {
+    let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
+    regs.rax = invoke(Entry::Syscall64, &table::SYS_CALL_TABLE, regs.error_code, &args);
+}
+
+/// Called by `entry_syscall_64`. Returns whether SYSRETQ may be used.
+#[unsafe(no_mangle)]
+extern "C" fn do_syscall_64(regs: &mut PtRegs) -> bool {
+    dispatch_64(regs);
+    crate::entry_common::exit_to_user_mode(regs);
+    sysret_is_safe(regs)
+}
+
+/// SYSRETQ restores RIP from RCX and RFLAGS from R11 and can neither return
+/// to a non-canonical RIP (Intel raises #GP in ring 0, on the user stack) nor
+/// restore TF/RF cleanly; any such frame leaves through IRETQ.
+fn sysret_is_safe(regs: &PtRegs) -> bool {
+    const TF_RF: u64 = (1 << 8) | (1 << 16);
+    regs.rip < TASK_SIZE
+        && regs.cs == u64::from(USER_CS)
+        && regs.ss == u64::from(USER_DS)
+        && regs.rflags & TF_RF == 0
+}
+
+/// User RFLAGS bits a system call preserves (CF PF AF ZF SF TF DF OF AC ID).
+const USER_RFLAGS: u64 = 0x0025_0fd5;
+const RFLAGS_IF_AND_RESERVED: u64 = 0x202;
+
+/// kvm-pvm: SYSCALL faulted at `entry_syscall_64` in user mode. RCX and
+/// R11 hold the user RIP and RFLAGS as SYSCALL left them; rewrite the frame
+/// into the one the fast path would have built.
+pub fn do_syscall_64_from_fault(regs: &mut PtRegs) {
+    regs.vector = VECTOR_SYSCALL;
+    regs.error_code = regs.rax;
+    regs.rip = regs.rcx;
+    regs.rflags = (regs.r11 & USER_RFLAGS) | RFLAGS_IF_AND_RESERVED;
+    dispatch_64(regs);
+}
+
+/// The i386 ABI: number in EAX, arguments in EBX ECX EDX ESI EDI EBP,
+/// 32 bits each, as Linux's `do_int80_syscall_32`.
+pub fn do_int80_syscall_32(regs: &mut PtRegs) {
+    let nr = regs.rax & 0xffff_ffff;
+    regs.error_code = nr;
+    let m = 0xffff_ffff;
+    let args = [regs.rbx & m, regs.rcx & m, regs.rdx & m, regs.rsi & m, regs.rdi & m, regs.rbp & m];
+    let ret = invoke(Entry::Int80, &table::IA32_SYS_CALL_TABLE, nr, &args);
+    // The i386 ABI returns a 32-bit value in EAX, sign-extended as Linux does.
+    regs.rax = ret as u32 as i32 as i64 as u64;
+}

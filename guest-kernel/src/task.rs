@@ -1,0 +1,54 @@
+//! The task: the one program this kernel runs (no fork yet), with its
+//! address space, open files, pending task work and per-task ABI state.
+
+use alloc::vec::Vec;
+
+use crate::file::FdTable;
+use crate::mm::address_space::AddressSpace;
+use crate::task_work::TaskWork;
+
+/// Linux's `struct k_sigaction` as rt_sigaction passes it (x86-64).
+#[derive(Clone, Copy, Default, Debug)]
+#[repr(C)]
+pub struct SigAction {
+    pub handler: u64,
+    pub flags: u64,
+    pub restorer: u64,
+    pub mask: u64,
+}
+
+pub const NSIG: usize = 64;
+
+pub struct Task {
+    pub pid: u32,
+    pub mm: AddressSpace,
+    pub files: FdTable,
+    pub task_works: Vec<TaskWork>,
+    /// argv[0], for messages.
+    pub comm: Vec<u8>,
+    pub clear_child_tid: u64,
+    pub robust_list: (u64, u64),
+    pub fs_base: u64,
+    pub sigactions: [SigAction; NSIG],
+    pub sigmask: u64,
+}
+
+static mut CURRENT: Option<Task> = None;
+
+/// Makes `task` the running task.
+pub fn set_current(task: Task) {
+    // SAFETY: called once at boot, before anything calls `current()`.
+    unsafe { *core::ptr::addr_of_mut!(CURRENT) = Some(task) };
+}
+
+/// The running task (xv6's `myproc()`).
+pub fn current() -> &'static mut Task {
+    // SAFETY: one CPU and one task; the kernel is entered only from user
+    // mode (system calls, exceptions) or by interrupts whose handlers never
+    // touch the task, so no two live references are used at once. The task
+    // is installed at boot before user mode starts.
+    match unsafe { (*core::ptr::addr_of_mut!(CURRENT)).as_mut() } {
+        Some(task) => task,
+        None => crate::panic_no_task(),
+    }
+}

@@ -1,0 +1,85 @@
+//! The only place the kernel touches user memory (Linux's uaccess).
+//!
+//! Every access first checks the range against the task's address space and
+//! faults its pages in as a user access would; a bad pointer yields -EFAULT
+//! and is never dereferenced, so the kernel itself cannot fault on it.
+
+use alloc::vec::Vec;
+
+use crate::errno::{EFAULT, Errno};
+use crate::task;
+
+pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), Errno> {
+    if !task::current().mm.ensure_user_range(src, dst.len() as u64, false) {
+        return Err(EFAULT);
+    }
+    // SAFETY: every page of the source range is mapped and readable in the
+    // current address space (checked above); kernel and user do not overlap.
+    unsafe { core::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), dst.len()) };
+    Ok(())
+}
+
+pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), Errno> {
+    if !task::current().mm.ensure_user_range(dst, src.len() as u64, true) {
+        return Err(EFAULT);
+    }
+    // SAFETY: every page of the destination range is mapped writable in the
+    // current address space (checked above).
+    unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst as *mut u8, src.len()) };
+    Ok(())
+}
+
+/// Plain-old-data types that may be copied from and to user memory.
+///
+/// # Safety
+/// Every bit pattern must be a valid value and the type has no padding.
+pub unsafe trait Pod: Copy + Default {}
+// SAFETY: integers and arrays of them have no padding or invalid values.
+unsafe impl Pod for u32 {}
+// SAFETY: as above.
+unsafe impl Pod for u64 {}
+// SAFETY: as above.
+unsafe impl Pod for [u64; 2] {}
+// SAFETY: as above.
+unsafe impl Pod for [u32; 2] {}
+
+pub fn get_user<T: Pod>(src: u64) -> Result<T, Errno> {
+    let mut value = T::default();
+    // SAFETY: T is Pod, so viewing it as bytes and filling them is sound.
+    let bytes = unsafe {
+        core::slice::from_raw_parts_mut(&mut value as *mut T as *mut u8, core::mem::size_of::<T>())
+    };
+    copy_from_user(bytes, src)?;
+    Ok(value)
+}
+
+pub fn put_user<T: Pod>(dst: u64, value: &T) -> Result<(), Errno> {
+    // SAFETY: T is Pod: its bytes are all initialised.
+    let bytes = unsafe {
+        core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>())
+    };
+    copy_to_user(dst, bytes)
+}
+
+/// Copies a NUL-terminated string of at most `max` bytes (NUL excluded).
+/// Linux returns -ENAMETOOLONG for paths that do not fit; callers choose.
+pub fn strncpy_from_user(src: u64, max: usize) -> Result<Option<Vec<u8>>, Errno> {
+    let mut out = Vec::new();
+    let mut addr = src;
+    loop {
+        // Copy up to the end of the current page at a time.
+        let chunk = (crate::mm::PAGE_SIZE - addr % crate::mm::PAGE_SIZE) as usize;
+        let mut buf = [0u8; 256];
+        let n = chunk.min(buf.len());
+        copy_from_user(&mut buf[..n], addr)?;
+        if let Some(nul) = buf[..n].iter().position(|&b| b == 0) {
+            out.extend_from_slice(&buf[..nul]);
+            return Ok((out.len() <= max).then_some(out));
+        }
+        out.extend_from_slice(&buf[..n]);
+        if out.len() > max {
+            return Ok(None);
+        }
+        addr += n as u64;
+    }
+}
