@@ -1,7 +1,8 @@
 //! The program `lstar run` runs when given none: a static x86-64 Linux ELF
 //! with no libc, showing both system call gates of the guest kernel.
-//! Built with `-C code-model=small` (see vmm/build.rs): it lives in the
-//! lower half like any user program.
+//! It shares the guest workspace's target and flags (static relocation,
+//! the kernel code model): linked at 0x400000, every address fits the
+//! sign-extended 32-bit form that code model uses.
 #![no_std]
 #![no_main]
 
@@ -28,8 +29,11 @@ fn write_int80(fd: u64, buf: &[u8]) -> i64 {
     // SAFETY: the i386 write(2) reads `buf`; its address must fit in 32 bits,
     // which holds for this program's static data (linked at 0x400000).
     unsafe {
-        asm!("int 0x80", inlateout("rax") I386_WRITE as i64 => ret,
-             in("rbx") fd, in("rcx") buf.as_ptr(), in("rdx") buf.len(),
+        // RBX belongs to LLVM: swap the argument in and out around the gate.
+        asm!("xchg {fd}, rbx", "int 0x80", "xchg {fd}, rbx",
+             fd = inout(reg) fd => _,
+             inlateout("rax") I386_WRITE as i64 => ret,
+             in("rcx") buf.as_ptr(), in("rdx") buf.len(),
              options(nostack));
     }
     ret
