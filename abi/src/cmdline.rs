@@ -114,8 +114,16 @@ pub fn decode_in_place(buf: &mut [u8]) -> Result<usize, DecodeError> {
     while r < buf.len() {
         let b = buf[r];
         if b == b'%' {
-            let hi = buf.get(r + 1).copied().and_then(hex_value).ok_or(DecodeError)?;
-            let lo = buf.get(r + 2).copied().and_then(hex_value).ok_or(DecodeError)?;
+            let hi = buf
+                .get(r + 1)
+                .copied()
+                .and_then(hex_value)
+                .ok_or(DecodeError)?;
+            let lo = buf
+                .get(r + 2)
+                .copied()
+                .and_then(hex_value)
+                .ok_or(DecodeError)?;
             buf[w] = (hi << 4) | lo;
             r += 3;
         } else {

@@ -44,7 +44,11 @@ impl<'a> Ksyms<'a> {
             return None;
         }
         let strtab = blob.get(str_off..str_off.checked_add(str_len)?)?;
-        Some(Ksyms { blob, count, strtab })
+        Some(Ksyms {
+            blob,
+            count,
+            strtab,
+        })
     }
 
     fn entry(&self, i: usize) -> Option<(u64, &'a str)> {

@@ -58,7 +58,11 @@ pub fn counter_offsets(entry: Entry, nr: u64) -> (usize, usize) {
         Entry::Syscall64 => (CALLS_64_OFFSET, ERRORS_64_OFFSET, NR_SLOTS_64),
         Entry::Int80 => (CALLS_I386_OFFSET, ERRORS_I386_OFFSET, NR_SLOTS_I386),
     };
-    let slot = if nr < (slots - 1) as u64 { nr as usize } else { slots - 1 };
+    let slot = if nr < (slots - 1) as u64 {
+        nr as usize
+    } else {
+        slots - 1
+    };
     (calls + slot * 8, errors + slot * 8)
 }
 

@@ -36,8 +36,12 @@ impl core::fmt::Display for ExecError {
             ExecError::NotElf(why) => write!(f, "not an ELF file ({why})"),
             ExecError::WrongArch => f.write_str("not an x86-64 (ELF64, little-endian) program"),
             ExecError::NotExecutable => f.write_str("not an executable (ET_EXEC or ET_DYN)"),
-            ExecError::Dynamic => f.write_str("dynamically linked (has PT_INTERP); only static programs run"),
-            ExecError::BadSegment => f.write_str("corrupt program header (segment outside the file or user space)"),
+            ExecError::Dynamic => {
+                f.write_str("dynamically linked (has PT_INTERP); only static programs run")
+            }
+            ExecError::BadSegment => {
+                f.write_str("corrupt program header (segment outside the file or user space)")
+            }
             ExecError::NoSegments => f.write_str("no loadable segments"),
             ExecError::ArgumentsTooLong => f.write_str("argument list too long"),
             ExecError::OutOfMemory => f.write_str("out of memory"),
@@ -86,13 +90,21 @@ struct Segment {
 }
 
 fn check_header(elf: &ElfFile, len: usize) -> Result<(), ExecError> {
-    if elf.header.pt1.class() != Class::SixtyFour || elf.header.pt2.machine().as_machine() != Machine::X86_64 {
+    if elf.header.pt1.class() != Class::SixtyFour
+        || elf.header.pt2.machine().as_machine() != Machine::X86_64
+    {
         return Err(ExecError::WrongArch);
     }
     // The program header table must lie inside the file with the 64-bit
     // entry size, before anything indexes it.
-    let (off, num, size) = (elf.header.pt2.ph_offset(), elf.header.pt2.ph_count(), elf.header.pt2.ph_entry_size());
-    let end = u64::from(num).checked_mul(56).and_then(|n| n.checked_add(off));
+    let (off, num, size) = (
+        elf.header.pt2.ph_offset(),
+        elf.header.pt2.ph_count(),
+        elf.header.pt2.ph_entry_size(),
+    );
+    let end = u64::from(num)
+        .checked_mul(56)
+        .and_then(|n| n.checked_add(off));
     if size != 56 || end.is_none_or(|e| e > len as u64) {
         return Err(ExecError::BadSegment);
     }
@@ -107,17 +119,29 @@ fn segments(elf: &ElfFile, file_len: u64, bias: u64) -> Result<Vec<Segment>, Exe
             Ok(PhType::Load) => {}
             _ => continue,
         }
-        let (vaddr, offset, filesz, memsz) = (ph.virtual_addr(), ph.offset(), ph.file_size(), ph.mem_size());
+        let (vaddr, offset, filesz, memsz) = (
+            ph.virtual_addr(),
+            ph.offset(),
+            ph.file_size(),
+            ph.mem_size(),
+        );
         let vaddr = vaddr.checked_add(bias).ok_or(ExecError::BadSegment)?;
         let in_file = offset.checked_add(filesz).is_some_and(|e| e <= file_len);
-        let in_user = vaddr.checked_add(memsz).is_some_and(|e| e <= TASK_SIZE) && vaddr >= PAGE_SIZE;
+        let in_user =
+            vaddr.checked_add(memsz).is_some_and(|e| e <= TASK_SIZE) && vaddr >= PAGE_SIZE;
         if !in_file || !in_user || filesz > memsz || vaddr % PAGE_SIZE != offset % PAGE_SIZE {
             return Err(ExecError::BadSegment);
         }
         if memsz == 0 {
             continue;
         }
-        out.push(Segment { vaddr, offset, filesz, memsz, prot: prot_of(&ph) });
+        out.push(Segment {
+            vaddr,
+            offset,
+            filesz,
+            memsz,
+            prot: prot_of(&ph),
+        });
     }
     if out.is_empty() {
         return Err(ExecError::NoSegments);
@@ -127,7 +151,14 @@ fn segments(elf: &ElfFile, file_len: u64, bias: u64) -> Result<Vec<Segment>, Exe
 
 /// Copies file bytes `[offset, offset + len)` to user address `va` through
 /// the direct map of the page that backs it (allocating it when needed).
-fn copy_into_page(mm: &mut AddressSpace, image: &Image, va: u64, offset: u64, len: u64, prot: u32) -> Result<(), ExecError> {
+fn copy_into_page(
+    mm: &mut AddressSpace,
+    image: &Image,
+    va: u64,
+    offset: u64,
+    len: u64,
+    prot: u32,
+) -> Result<(), ExecError> {
     let page = page_align_down(va);
     let frame = match paging::lookup(mm.pml4, page) {
         Some(pte) if pte & paging::PTE_USER != 0 => {
@@ -140,7 +171,13 @@ fn copy_into_page(mm: &mut AddressSpace, image: &Image, va: u64, offset: u64, le
                 // private copy before writing into it.
                 let new = frame::alloc_zeroed().ok_or(ExecError::OutOfMemory)?;
                 // SAFETY: both frames are direct-mapped pages.
-                unsafe { core::ptr::copy_nonoverlapping(phys_to_virt(old) as *const u8, phys_to_virt(new) as *mut u8, PAGE_SIZE as usize) };
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        phys_to_virt(old) as *const u8,
+                        phys_to_virt(new) as *mut u8,
+                        PAGE_SIZE as usize,
+                    )
+                };
                 new
             }
         }
@@ -150,7 +187,11 @@ fn copy_into_page(mm: &mut AddressSpace, image: &Image, va: u64, offset: u64, le
     // SAFETY: `frame` is a page we own; `va - page + len` stays inside it
     // (callers never cross a page).
     unsafe {
-        core::ptr::copy_nonoverlapping(src.as_ptr(), (phys_to_virt(frame) + (va - page)) as *mut u8, src.len());
+        core::ptr::copy_nonoverlapping(
+            src.as_ptr(),
+            (phys_to_virt(frame) + (va - page)) as *mut u8,
+            src.len(),
+        );
     }
     mm.map_frame(page, frame, prot)?;
     Ok(())
@@ -162,17 +203,34 @@ fn load_segment(mm: &mut AddressSpace, image: &Image, seg: &Segment) -> Result<(
     let file_end = seg.vaddr + seg.filesz;
     let writable = seg.prot & PROT_WRITE != 0;
     // Read-only, whole file pages, module page-aligned: map in place.
-    let in_place = !writable && seg.memsz == seg.filesz && image.phys % PAGE_SIZE == 0;
+    let in_place = !writable && seg.memsz == seg.filesz && image.phys.is_multiple_of(PAGE_SIZE);
     // The area starts after any page an earlier segment already covers.
-    let vma_start = mm.vmas.iter().filter(|v| v.start < end && v.end > start).map(|v| v.end).max().unwrap_or(start).max(start);
+    let vma_start = mm
+        .vmas
+        .iter()
+        .filter(|v| v.start < end && v.end > start)
+        .map(|v| v.end)
+        .max()
+        .unwrap_or(start)
+        .max(start);
     if vma_start < end {
         mm.add_vma(vma_start, end, seg.prot, !in_place);
     }
     if in_place {
         let first = vma_start.max(start);
-        let count = (page_align_up(file_end).ok_or(ExecError::BadSegment)?.min(end) - first) / PAGE_SIZE;
+        let count = (page_align_up(file_end)
+            .ok_or(ExecError::BadSegment)?
+            .min(end)
+            - first)
+            / PAGE_SIZE;
         let pa = image.phys + seg.offset - (seg.vaddr - first);
-        paging::map_range(mm.pml4, first, pa, count, crate::mm::address_space::pte_flags(seg.prot))?;
+        paging::map_range(
+            mm.pml4,
+            first,
+            pa,
+            count,
+            crate::mm::address_space::pte_flags(seg.prot),
+        )?;
         return Ok(());
     }
     // Copy the file part page by page; the rest is demand-zero.
@@ -207,7 +265,11 @@ const AT_EXECFN: u64 = 31;
 
 /// Lays out argc, argv, envp, auxv and their strings below STACK_TOP, the
 /// way Linux's `create_elf_tables` does, and copies it in one go.
-fn build_stack(argv: &[Vec<u8>], envp: &[Vec<u8>], aux: &[(u64, u64)]) -> Result<(u64, Vec<u8>), ExecError> {
+fn build_stack(
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    aux: &[(u64, u64)],
+) -> Result<(u64, Vec<u8>), ExecError> {
     // Strings, top-down: the 16 random bytes, the platform, envp, argv.
     let strings: usize = argv.iter().chain(envp).map(|s| s.len() + 1).sum();
     if strings > MAX_ARG_BYTES {
@@ -258,7 +320,12 @@ fn build_stack(argv: &[Vec<u8>], envp: &[Vec<u8>], aux: &[(u64, u64)]) -> Result
         push(&mut image, k);
         push(&mut image, v);
     }
-    for (k, v) in [(AT_PLATFORM, platform_at), (AT_RANDOM, random_at), (AT_EXECFN, execfn), (AT_NULL, 0)] {
+    for (k, v) in [
+        (AT_PLATFORM, platform_at),
+        (AT_RANDOM, random_at),
+        (AT_EXECFN, execfn),
+        (AT_NULL, 0),
+    ] {
         push(&mut image, k);
         push(&mut image, v);
     }
@@ -271,7 +338,12 @@ fn hwcap() -> u64 {
 }
 
 /// Loads `image` into `mm` and prepares its stack.
-pub fn load(mm: &mut AddressSpace, image: &Image, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<Loaded, ExecError> {
+pub fn load(
+    mm: &mut AddressSpace,
+    image: &Image,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+) -> Result<Loaded, ExecError> {
     let elf = ElfFile::new(image.bytes).map_err(ExecError::NotElf)?;
     check_header(&elf, image.bytes.len())?;
     let bias = match elf.header.pt2.type_().as_type() {
@@ -318,6 +390,15 @@ pub fn load(mm: &mut AddressSpace, image: &Image, argv: &[Vec<u8>], envp: &[Vec<
         (AT_SECURE, 0),
     ];
     let (sp, stack) = build_stack(argv, envp, &aux)?;
-    mm.add_vma(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE, true);
-    Ok(Loaded { entry, stack_pointer: sp, stack_image: stack })
+    mm.add_vma(
+        STACK_TOP - STACK_SIZE,
+        STACK_TOP,
+        PROT_READ | PROT_WRITE,
+        true,
+    );
+    Ok(Loaded {
+        entry,
+        stack_pointer: sp,
+        stack_image: stack,
+    })
 }

@@ -4,7 +4,9 @@
 use alloc::vec::Vec;
 
 use lstar_abi::cmdline::{self, LogLevel};
-use lstar_abi::pvh::{HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, MEMMAP_TYPE_RAM, START_MAGIC};
+use lstar_abi::pvh::{
+    HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, MEMMAP_TYPE_RAM, START_MAGIC,
+};
 
 use crate::mm::phys_to_virt;
 
@@ -60,19 +62,31 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
         // SAFETY: nr_modules entries follow modlist_paddr (PVH spec).
         let m: HvmModlistEntry = unsafe { read(info.modlist_paddr + i * 32) };
         crate::mm::frame::reserve(m.paddr, m.paddr + m.size);
-        modules.push(Module { paddr: m.paddr, size: m.size });
+        modules.push(Module {
+            paddr: m.paddr,
+            size: m.size,
+        });
     }
     if info.version >= 1 && info.memmap_entries > 0 {
         for i in 0..u64::from(info.memmap_entries.min(128)) {
             // SAFETY: memmap_entries entries follow memmap_paddr (PVH v1).
             let e: HvmMemmapTableEntry = unsafe { read(info.memmap_paddr + i * 24) };
             if e.kind == MEMMAP_TYPE_RAM {
-                crate::mm::frame::add_ram(e.addr, e.addr.saturating_add(e.size).min(lstar_abi::layout::MMIO_HOLE_START));
+                crate::mm::frame::add_ram(
+                    e.addr,
+                    e.addr
+                        .saturating_add(e.size)
+                        .min(lstar_abi::layout::MMIO_HOLE_START),
+                );
             }
         }
     } else {
         // No memory map (PVH v0): assume RAM up to the first module's end.
-        let top = modules.iter().map(|m| m.paddr + m.size).max().unwrap_or(16 << 20);
+        let top = modules
+            .iter()
+            .map(|m| m.paddr + m.size)
+            .max()
+            .unwrap_or(16 << 20);
         crate::mm::frame::add_ram(0, top);
     }
     let cmdline = c_string(info.cmdline_paddr, lstar_abi::layout::CMDLINE_MAX);

@@ -7,17 +7,36 @@ use lstar_abi::exit::signal::*;
 pub fn read_cr2() -> u64 {
     let cr2: u64;
     // SAFETY: reading CR2 has no side effects.
-    unsafe { core::arch::asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, cr2", out(reg) cr2, options(nomem, nostack, preserves_flags))
+    };
     cr2
 }
 
 pub fn exception_name(vector: u64) -> &'static str {
     const NAMES: [&str; 22] = [
-        "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
-        "invalid opcode", "device not available", "double fault", "coprocessor overrun",
-        "invalid TSS", "segment not present", "stack fault", "general protection",
-        "page fault", "reserved", "x87 floating point", "alignment check", "machine check",
-        "SIMD floating point", "virtualization", "control protection",
+        "divide error",
+        "debug",
+        "NMI",
+        "breakpoint",
+        "overflow",
+        "bound range",
+        "invalid opcode",
+        "device not available",
+        "double fault",
+        "coprocessor overrun",
+        "invalid TSS",
+        "segment not present",
+        "stack fault",
+        "general protection",
+        "page fault",
+        "reserved",
+        "x87 floating point",
+        "alignment check",
+        "machine check",
+        "SIMD floating point",
+        "virtualization",
+        "control protection",
     ];
     NAMES.get(vector as usize).copied().unwrap_or("exception")
 }
@@ -57,7 +76,11 @@ pub fn user_fault(regs: &PtRegs) -> ! {
         } else {
             "read from"
         };
-        let why = if regs.error_code & 1 != 0 { "protection" } else { "not mapped" };
+        let why = if regs.error_code & 1 != 0 {
+            "protection"
+        } else {
+            "not mapped"
+        };
         crate::warn!(
             "{comm}: killed by {} ({access} {cr2:#x}, {why}) at rip {:#x}",
             signal_name(sig),

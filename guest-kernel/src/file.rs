@@ -37,7 +37,10 @@ pub struct File {
 
 impl File {
     pub fn new(kind: FileKind, flags: u32) -> Arc<File> {
-        Arc::new(File { kind, flags: Mutex::new(flags) })
+        Arc::new(File {
+            kind,
+            flags: Mutex::new(flags),
+        })
     }
 
     pub fn readable(&self) -> bool {
@@ -100,7 +103,10 @@ pub struct FdTable {
 
 impl FdTable {
     pub fn get(&self, fd: u64) -> Result<Arc<File>, Errno> {
-        let slot = usize::try_from(fd).ok().and_then(|fd| self.slots.get(fd)).ok_or(EBADF)?;
+        let slot = usize::try_from(fd)
+            .ok()
+            .and_then(|fd| self.slots.get(fd))
+            .ok_or(EBADF)?;
         slot.as_ref().map(|s| s.file.clone()).ok_or(EBADF)
     }
 
@@ -124,7 +130,10 @@ impl FdTable {
     }
 
     pub fn close(&mut self, fd: u64) -> SysResult {
-        let slot = usize::try_from(fd).ok().and_then(|fd| self.slots.get_mut(fd)).ok_or(EBADF)?;
+        let slot = usize::try_from(fd)
+            .ok()
+            .and_then(|fd| self.slots.get_mut(fd))
+            .ok_or(EBADF)?;
         let old = slot.take().ok_or(EBADF)?;
         fput(old.file);
         Ok(0)

@@ -40,7 +40,10 @@ pub fn print(level: LogLevel, args: fmt::Arguments) {
     if !enabled(level) {
         return;
     }
-    let mut line = LineBuffer { buf: [0; 256], len: 0 };
+    let mut line = LineBuffer {
+        buf: [0; 256],
+        len: 0,
+    };
     let _ = line.write_str("lstar-kernel: ");
     let _ = line.write_fmt(args);
     let _ = line.write_str("\n");

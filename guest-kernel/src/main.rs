@@ -93,9 +93,17 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
         ksyms::init(m.paddr, m.size);
     }
     if params.bad_tokens > 0 {
-        warn!("{} malformed command-line tokens ignored", params.bad_tokens);
+        warn!(
+            "{} malformed command-line tokens ignored",
+            params.bad_tokens
+        );
     }
-    info!("booted; {} modules, {} args, {} env", params.modules.len(), params.argv.len(), params.envp.len());
+    info!(
+        "booted; {} modules, {} args, {} env",
+        params.modules.len(),
+        params.argv.len(),
+        params.envp.len()
+    );
 
     let Some(program) = params.modules.first() else {
         warn!("no program given (PVH module 0 is missing)");
@@ -114,7 +122,11 @@ fn start_program(program: &boot_params::Module, argv: Vec<Vec<u8>>, envp: Vec<Ve
     let mut files = file::FdTable::default();
     files.install_at(0, console.clone(), false);
     files.install_at(1, console, false);
-    files.install_at(2, file::File::new(file::FileKind::ConsoleErr, file::O_WRONLY), false);
+    files.install_at(
+        2,
+        file::File::new(file::FileKind::ConsoleErr, file::O_WRONLY),
+        false,
+    );
     task::set_current(task::Task {
         pid: 1,
         mm,
@@ -130,12 +142,23 @@ fn start_program(program: &boot_params::Module, argv: Vec<Vec<u8>>, envp: Vec<Ve
     let task = task::current();
     paging_switch(task.mm.pml4);
     // SAFETY: the module's frames are reserved for it and direct-mapped.
-    let bytes = unsafe { core::slice::from_raw_parts(mm::phys_to_virt(program.paddr) as *const u8, program.size as usize) };
-    let image = binfmt_elf::Image { phys: program.paddr, bytes };
+    let bytes = unsafe {
+        core::slice::from_raw_parts(
+            mm::phys_to_virt(program.paddr) as *const u8,
+            program.size as usize,
+        )
+    };
+    let image = binfmt_elf::Image {
+        phys: program.paddr,
+        bytes,
+    };
     let loaded = match binfmt_elf::load(&mut task.mm, &image, &argv, &envp) {
         Ok(l) => l,
         Err(e) => {
-            warn!("{}: cannot execute: {e}", core::str::from_utf8(&name).unwrap_or("?"));
+            warn!(
+                "{}: cannot execute: {e}",
+                core::str::from_utf8(&name).unwrap_or("?")
+            );
             exit::power_off(EXEC_FAILED);
         }
     };
@@ -168,6 +191,9 @@ pub fn panic_no_task() -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    log::print(lstar_abi::cmdline::LogLevel::Warn, format_args!("kernel panic: {info}"));
+    log::print(
+        lstar_abi::cmdline::LogLevel::Warn,
+        format_args!("kernel panic: {info}"),
+    );
     exit::power_off(KERNEL_PANIC)
 }

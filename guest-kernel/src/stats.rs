@@ -27,7 +27,9 @@ fn word(offset: usize, f: impl FnOnce(&AtomicU64)) {
 fn bump(offset: usize) {
     // A plain load/add/store: only this CPU writes, and an aligned 8-byte
     // store is atomic for the reader. (A locked add would cost more.)
-    word(offset, |w| w.store(w.load(Ordering::Relaxed) + 1, Ordering::Relaxed));
+    word(offset, |w| {
+        w.store(w.load(Ordering::Relaxed) + 1, Ordering::Relaxed)
+    });
 }
 
 pub fn count_syscall(entry: Entry, nr: u64, failed: bool) {

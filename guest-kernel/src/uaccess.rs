@@ -10,7 +10,10 @@ use crate::errno::{EFAULT, Errno};
 use crate::task;
 
 pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), Errno> {
-    if !task::current().mm.ensure_user_range(src, dst.len() as u64, false) {
+    if !task::current()
+        .mm
+        .ensure_user_range(src, dst.len() as u64, false)
+    {
         return Err(EFAULT);
     }
     // SAFETY: every page of the source range is mapped and readable in the
@@ -20,7 +23,10 @@ pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), Errno> {
 }
 
 pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), Errno> {
-    if !task::current().mm.ensure_user_range(dst, src.len() as u64, true) {
+    if !task::current()
+        .mm
+        .ensure_user_range(dst, src.len() as u64, true)
+    {
         return Err(EFAULT);
     }
     // SAFETY: every page of the destination range is mapped writable in the

@@ -47,7 +47,8 @@ fn exit_group(code: u64) -> ! {
 }
 
 static BANNER: &[u8] = b"Hello from ring 3 of the lstar guest kernel.\n";
-static VIA_SYSCALL: &[u8] = b"  this line came through SYSCALL -> MSR_LSTAR -> sys_call_table[1] (write)\n";
+static VIA_SYSCALL: &[u8] =
+    b"  this line came through SYSCALL -> MSR_LSTAR -> sys_call_table[1] (write)\n";
 static VIA_INT80: &[u8] = b"  this line came through int $0x80 -> ia32_sys_call_table[4] (write)\n";
 
 #[unsafe(no_mangle)]

@@ -22,7 +22,10 @@ fn mmio_write(phys: u64, v: u32) {
 pub fn init() {
     outb(0x21, 0xff);
     outb(0xa1, 0xff);
-    mmio_write(LAPIC_BASE + LAPIC_SVR, LAPIC_ENABLE | u32::from(super::idt::SPURIOUS_VECTOR));
+    mmio_write(
+        LAPIC_BASE + LAPIC_SVR,
+        LAPIC_ENABLE | u32::from(super::idt::SPURIOUS_VECTOR),
+    );
 }
 
 /// Routes `gsi` to vector `IRQ_VECTOR_BASE + gsi` on CPU 0, edge-triggered.
@@ -50,6 +53,9 @@ const TIMER_DIVIDE_BY_1: u32 = 0xb;
 pub fn arm_timer_ns(ns: u64) {
     let count = ns.clamp(1000, u64::from(u32::MAX)) as u32;
     mmio_write(LAPIC_BASE + LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
-    mmio_write(LAPIC_BASE + LAPIC_LVT_TIMER, u32::from(super::idt::TIMER_VECTOR));
+    mmio_write(
+        LAPIC_BASE + LAPIC_LVT_TIMER,
+        u32::from(super::idt::TIMER_VECTOR),
+    );
     mmio_write(LAPIC_BASE + LAPIC_TIMER_INITIAL, count);
 }

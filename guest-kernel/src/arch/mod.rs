@@ -30,7 +30,8 @@ pub fn wait_for_interrupt() {
 /// except that there is no SWAPGS: GS_BASE is still the user's 0 and
 /// KERNEL_GS_BASE the per-CPU area, exactly the user-mode state.
 pub fn enter_user_mode(regs: &pt_regs::PtRegs, kernel_stack_top: u64) -> ! {
-    let frame = (kernel_stack_top - core::mem::size_of::<pt_regs::PtRegs>() as u64) as *mut pt_regs::PtRegs;
+    let frame =
+        (kernel_stack_top - core::mem::size_of::<pt_regs::PtRegs>() as u64) as *mut pt_regs::PtRegs;
     // SAFETY: the frame fits at the top of the kernel stack, which nothing
     // else uses now (this function never returns); the asm pops it exactly
     // as ret_from_trap would.

@@ -36,7 +36,7 @@ pub struct PtRegs {
 }
 
 impl PtRegs {
-    pub fn from_user(&self) -> bool {
+    pub fn came_from_user(&self) -> bool {
         self.cs & 3 == 3
     }
 }

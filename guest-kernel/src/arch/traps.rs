@@ -23,7 +23,7 @@ extern "C" fn do_trap(regs: &mut PtRegs) {
     let irq_base = u64::from(lstar_abi::ports::IRQ_VECTOR_BASE);
     // Most frequent first: under kvm-pvm every system call comes this way,
     // and every instruction before the dispatch costs ~1,000 cycles.
-    if is_syscall_fault(regs) && regs.from_user() {
+    if is_syscall_fault(regs) && regs.came_from_user() {
         syscall::do_syscall_64_from_fault(regs);
     } else if (irq_base..irq_base + 16).contains(&vector) {
         console::interrupt((vector - irq_base) as u32);
@@ -32,19 +32,23 @@ extern "C" fn do_trap(regs: &mut PtRegs) {
         super::apic::eoi();
     } else if vector == u64::from(SPURIOUS_VECTOR) {
         // No EOI for a spurious interrupt.
-    } else if !regs.from_user() {
+    } else if !regs.came_from_user() {
         fault::kernel_fault(regs);
     } else if vector == u64::from(INT80_VECTOR) {
         syscall::do_int80_syscall_32(regs);
     } else if vector == UD && is_int80_instruction(regs.rip) {
         regs.rip += 2;
         syscall::do_int80_syscall_32(regs);
-    } else if vector == PF && crate::task::current().mm.handle_page_fault(fault::read_cr2(), regs.error_code) {
+    } else if vector == PF
+        && crate::task::current()
+            .mm
+            .handle_page_fault(fault::read_cr2(), regs.error_code)
+    {
         // Demand paging resolved it.
     } else {
         fault::user_fault(regs);
     }
-    if regs.from_user() {
+    if regs.came_from_user() {
         entry_common::exit_to_user_mode(regs);
     }
 }

@@ -69,4 +69,3 @@ pub fn sys_getcwd(a: &Args) -> SysResult {
     copy_to_user(buf, b"/\0")?;
     Ok(2)
 }
-

@@ -45,11 +45,25 @@ fn stat_file(file: &File) -> Stat {
         FileKind::Console => 64,
         FileKind::ConsoleErr => 65,
     };
-    Stat { mode: S_IFCHR | 0o620, nlink: 1, ino: minor, rdev: encode_dev(4, minor), size: 0, blksize: 1024 }
+    Stat {
+        mode: S_IFCHR | 0o620,
+        nlink: 1,
+        ino: minor,
+        rdev: encode_dev(4, minor),
+        size: 0,
+        blksize: 1024,
+    }
 }
 
 fn root_stat() -> Stat {
-    Stat { mode: S_IFDIR | 0o755, nlink: 2, ino: 1, rdev: 0, size: 0, blksize: 4096 }
+    Stat {
+        mode: S_IFDIR | 0o755,
+        nlink: 2,
+        ino: 1,
+        rdev: 0,
+        size: 0,
+        blksize: 4096,
+    }
 }
 
 fn fstat(fd: u64, buf: u64) -> SysResult {

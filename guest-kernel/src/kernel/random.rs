@@ -59,7 +59,12 @@ pub fn init(seed: [u8; 16]) {
     // "expand 32-byte k"
     rng.state[..4].copy_from_slice(&[0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574]);
     for i in 0..4 {
-        rng.state[4 + i] = u32::from_le_bytes([seed[i * 4], seed[i * 4 + 1], seed[i * 4 + 2], seed[i * 4 + 3]]);
+        rng.state[4 + i] = u32::from_le_bytes([
+            seed[i * 4],
+            seed[i * 4 + 1],
+            seed[i * 4 + 2],
+            seed[i * 4 + 3],
+        ]);
     }
     let tsc = crate::kernel::time::rdtsc();
     rng.state[8] = tsc as u32;

@@ -37,8 +37,24 @@ pub fn sys_rt_sigaction(a: &Args) -> SysResult {
     let new = if act != 0 {
         let mut b = [0u8; 32];
         copy_from_user(&mut b, act)?;
-        let word = |i: usize| u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
-        Some(SigAction { handler: word(0), flags: word(8), restorer: word(16), mask: word(24) & !UNBLOCKABLE })
+        let word = |i: usize| {
+            u64::from_le_bytes([
+                b[i],
+                b[i + 1],
+                b[i + 2],
+                b[i + 3],
+                b[i + 4],
+                b[i + 5],
+                b[i + 6],
+                b[i + 7],
+            ])
+        };
+        Some(SigAction {
+            handler: word(0),
+            flags: word(8),
+            restorer: word(16),
+            mask: word(24) & !UNBLOCKABLE,
+        })
     } else {
         None
     };
@@ -130,7 +146,11 @@ pub fn sys_tkill(a: &Args) -> SysResult {
 
 pub fn sys_tgkill(a: &Args) -> SysResult {
     if a[0] != u64::from(current().pid) || a[1] != u64::from(current().pid) {
-        return Err(if (a[0] as i64) <= 0 || (a[1] as i64) <= 0 { EINVAL } else { ESRCH });
+        return Err(if (a[0] as i64) <= 0 || (a[1] as i64) <= 0 {
+            EINVAL
+        } else {
+            ESRCH
+        });
     }
     send_self(a[2])
 }

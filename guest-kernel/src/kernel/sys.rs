@@ -7,7 +7,14 @@ use crate::uaccess::{copy_from_user, copy_to_user};
 
 /// `struct new_utsname`: six 65-byte fields.
 pub fn sys_uname(a: &Args) -> SysResult {
-    let fields: [&[u8]; 6] = [b"Linux", b"lstar", b"6.1.0-lstar", b"#1 SMP lstar", b"x86_64", b"(none)"];
+    let fields: [&[u8]; 6] = [
+        b"Linux",
+        b"lstar",
+        b"6.1.0-lstar",
+        b"#1 SMP lstar",
+        b"x86_64",
+        b"(none)",
+    ];
     let mut uts = [0u8; 65 * 6];
     for (i, f) in fields.iter().enumerate() {
         uts[i * 65..i * 65 + f.len()].copy_from_slice(f);

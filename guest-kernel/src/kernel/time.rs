@@ -74,7 +74,9 @@ const CLOCK_BOOTTIME: u64 = 7;
 fn clock_ns(clock: u64) -> Result<u64, Errno> {
     match clock {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(realtime_ns()),
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => Ok(monotonic_ns()),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
+            Ok(monotonic_ns())
+        }
         // One task that has run since boot: its CPU time is the uptime.
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(monotonic_ns()),
         _ => Err(EINVAL),
@@ -126,7 +128,9 @@ fn read_timespec(addr: u64) -> Result<u64, Errno> {
     if sec < 0 || !(0..NSEC_PER_SEC as i64).contains(&nsec) {
         return Err(EINVAL);
     }
-    Ok((sec as u64).saturating_mul(NSEC_PER_SEC).saturating_add(nsec as u64))
+    Ok((sec as u64)
+        .saturating_mul(NSEC_PER_SEC)
+        .saturating_add(nsec as u64))
 }
 
 /// Sleeps until the monotonic clock reaches `deadline`, halting between

@@ -88,7 +88,15 @@ impl AddressSpace {
 
     pub fn add_vma(&mut self, start: u64, end: u64, prot: u32, owns_frames: bool) {
         let at = self.vmas.partition_point(|v| v.start < start);
-        self.vmas.insert(at, Vma { start, end, prot, owns_frames });
+        self.vmas.insert(
+            at,
+            Vma {
+                start,
+                end,
+                prot,
+                owns_frames,
+            },
+        );
     }
 
     /// Removes `[start, end)` from the area list, splitting areas that
@@ -107,7 +115,11 @@ impl AddressSpace {
             if v.end > end {
                 kept.push(Vma { start: end, ..v });
             }
-            removed.push(Vma { start: v.start.max(start), end: v.end.min(end), ..v });
+            removed.push(Vma {
+                start: v.start.max(start),
+                end: v.end.min(end),
+                ..v
+            });
         }
         kept.sort_unstable_by_key(|v| v.start);
         self.vmas = kept;
@@ -209,7 +221,9 @@ impl AddressSpace {
         if len == 0 {
             return true;
         }
-        let Some(end) = addr.checked_add(len) else { return false };
+        let Some(end) = addr.checked_add(len) else {
+            return false;
+        };
         if end > TASK_SIZE {
             return false;
         }

@@ -16,6 +16,7 @@ static HEAP: LockedHeap = LockedHeap::empty();
 pub fn init() {
     // SAFETY: called once at boot; the arena is used by nothing else.
     unsafe {
-        HEAP.lock().init(core::ptr::addr_of_mut!(ARENA) as *mut u8, HEAP_SIZE);
+        HEAP.lock()
+            .init(core::ptr::addr_of_mut!(ARENA) as *mut u8, HEAP_SIZE);
     }
 }

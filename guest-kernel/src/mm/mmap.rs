@@ -16,7 +16,7 @@ const MAP_ANONYMOUS: u64 = 0x20;
 const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
 
 fn page_aligned(x: u64) -> bool {
-    x % PAGE_SIZE == 0
+    x.is_multiple_of(PAGE_SIZE)
 }
 
 /// Linux's brk: never fails loudly; it returns the break it has.
@@ -46,7 +46,10 @@ pub fn sys_mmap(a: &Args) -> SysResult {
     if len == 0 || prot & !u64::from(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
         return Err(EINVAL);
     }
-    if !matches!(flags & MAP_TYPE, MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE) {
+    if !matches!(
+        flags & MAP_TYPE,
+        MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE
+    ) {
         return Err(EINVAL);
     }
     if flags & MAP_ANONYMOUS == 0 {
@@ -68,7 +71,10 @@ pub fn sys_mmap(a: &Args) -> SysResult {
         if !page_aligned(addr) {
             return Err(EINVAL);
         }
-        let end = addr.checked_add(len).filter(|&e| e <= TASK_SIZE).ok_or(ENOMEM)?;
+        let end = addr
+            .checked_add(len)
+            .filter(|&e| e <= TASK_SIZE)
+            .ok_or(ENOMEM)?;
         if mm.overlaps(addr, end) {
             if flags & MAP_FIXED_NOREPLACE != 0 {
                 return Err(EEXIST);
@@ -93,7 +99,10 @@ fn checked_range(addr: u64, len: u64) -> Result<(u64, u64), crate::errno::Errno>
         return Err(EINVAL);
     }
     let len = page_align_up(len).ok_or(EINVAL)?;
-    let end = addr.checked_add(len).filter(|&e| e <= TASK_SIZE).ok_or(EINVAL)?;
+    let end = addr
+        .checked_add(len)
+        .filter(|&e| e <= TASK_SIZE)
+        .ok_or(EINVAL)?;
     Ok((addr, end))
 }
 

@@ -87,7 +87,14 @@ pub fn load_cr3(pml4: u64) {
 /// skipping absent tables wholesale (an untouched 8 MiB area costs a few
 /// steps, not 2048 walks).
 pub fn for_each_present(pml4: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, *mut u64)) {
-    fn visit(table_phys: u64, level: u32, base: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, *mut u64)) {
+    fn visit(
+        table_phys: u64,
+        level: u32,
+        base: u64,
+        start: u64,
+        end: u64,
+        f: &mut dyn FnMut(u64, *mut u64),
+    ) {
         let span = 1u64 << (12 + 9 * level);
         for i in 0..512u64 {
             let lo = base + i * span;

@@ -29,7 +29,10 @@ pub struct PerCpu {
     pub user_rsp: u64,
 }
 
-static mut PER_CPU: PerCpu = PerCpu { kernel_rsp: 0, user_rsp: 0 };
+static mut PER_CPU: PerCpu = PerCpu {
+    kernel_rsp: 0,
+    user_rsp: 0,
+};
 
 global_asm!(
     r#"

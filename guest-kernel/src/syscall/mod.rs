@@ -21,7 +21,12 @@ pub type Args = [u64; 6];
 pub type SyscallFn = fn(&Args) -> SysResult;
 
 fn invoke(entry: Entry, table: &[Option<SyscallFn>], nr: u64, args: &Args) -> u64 {
-    let result = match usize::try_from(nr).ok().and_then(|n| table.get(n)).copied().flatten() {
+    let result = match usize::try_from(nr)
+        .ok()
+        .and_then(|n| table.get(n))
+        .copied()
+        .flatten()
+    {
         Some(f) => f(args),
         None => Err(ENOSYS),
     };
@@ -50,7 +55,12 @@ fn trace(entry: Entry, nr: u64, args: &Args, result: &SysResult) {
 
 fn dispatch_64(regs: &mut PtRegs) {
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
-    regs.rax = invoke(Entry::Syscall64, &table::SYS_CALL_TABLE, regs.error_code, &args);
+    regs.rax = invoke(
+        Entry::Syscall64,
+        &table::SYS_CALL_TABLE,
+        regs.error_code,
+        &args,
+    );
 }
 
 /// Called by `entry_syscall_64`. Returns whether SYSRETQ may be used.
@@ -93,7 +103,14 @@ pub fn do_int80_syscall_32(regs: &mut PtRegs) {
     let nr = regs.rax & 0xffff_ffff;
     regs.error_code = nr;
     let m = 0xffff_ffff;
-    let args = [regs.rbx & m, regs.rcx & m, regs.rdx & m, regs.rsi & m, regs.rdi & m, regs.rbp & m];
+    let args = [
+        regs.rbx & m,
+        regs.rcx & m,
+        regs.rdx & m,
+        regs.rsi & m,
+        regs.rdi & m,
+        regs.rbp & m,
+    ];
     let ret = invoke(Entry::Int80, &table::IA32_SYS_CALL_TABLE, nr, &args);
     // The i386 ABI returns a 32-bit value in EAX, sign-extended as Linux does.
     regs.rax = ret as u32 as i32 as i64 as u64;
