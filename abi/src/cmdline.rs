@@ -7,7 +7,8 @@
 //!
 //! Kernel parameters understood by the lstar kernel:
 //! - `lstar.env=KEY=VALUE` (repeatable, in order): one environment string.
-//! - `lstar.seed=HEX` (32 hex digits): seed for AT_RANDOM and getrandom.
+//! - `lstar.seed=HEX` ([`SEED_LEN`] bytes as hex): host randomness; the first
+//!   16 bytes are the program's AT_RANDOM, the rest keys the kernel's RNG.
 //! - `lstar.log=quiet|warn|info|debug`: kernel log level on COM2 (default warn).
 //! - `lstar.stats=0xADDR`: guest-physical address of the stats area.
 //! - `lstar.tsc_khz=N`: TSC frequency (the kernel's clock source).
@@ -142,12 +143,15 @@ pub fn tokens(cmdline: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|t| !t.is_empty())
 }
 
-/// Parses the 32 hex digits of `lstar.seed=`.
-pub fn parse_seed(hex: &[u8]) -> Option<[u8; 16]> {
-    if hex.len() != 32 {
+/// Bytes of host randomness in `lstar.seed=`.
+pub const SEED_LEN: usize = 32;
+
+/// Parses the `2 * SEED_LEN` hex digits of `lstar.seed=`.
+pub fn parse_seed(hex: &[u8]) -> Option<[u8; SEED_LEN]> {
+    if hex.len() != 2 * SEED_LEN {
         return None;
     }
-    let mut seed = [0u8; 16];
+    let mut seed = [0u8; SEED_LEN];
     for (i, pair) in hex.chunks_exact(2).enumerate() {
         seed[i] = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
     }
@@ -224,8 +228,10 @@ mod tests {
         assert_eq!(parse_u64(b"0x"), None);
         assert_eq!(parse_u64(b"12a"), None);
         assert_eq!(parse_u64(b"0xffffffffffffffffff"), None);
-        let s = parse_seed(b"000102030405060708090a0b0c0d0e0f").unwrap();
-        assert_eq!(s[15], 15);
+        let s = parse_seed(b"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+            .unwrap();
+        assert_eq!(s[31], 0x1f);
+        assert_eq!(parse_seed(b"000102030405060708090a0b0c0d0e0f"), None);
         assert_eq!(parse_seed(b"00"), None);
     }
 }

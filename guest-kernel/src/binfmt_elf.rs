@@ -111,11 +111,22 @@ fn check_header(elf: &ElfFile, len: usize) -> Result<(), ExecError> {
     Ok(())
 }
 
-fn segments(elf: &ElfFile, file_len: u64, bias: u64) -> Result<Vec<Segment>, ExecError> {
+/// The PT_LOAD segments, and the address of PT_PHDR if there is one, in
+/// one pass over the program headers.
+fn segments(
+    elf: &ElfFile,
+    file_len: u64,
+    bias: u64,
+) -> Result<(Vec<Segment>, Option<u64>), ExecError> {
     let mut out = Vec::new();
+    let mut phdr = None;
     for ph in elf.program_iter() {
         match ph.get_type() {
             Ok(PhType::Interp) => return Err(ExecError::Dynamic),
+            Ok(PhType::Phdr) => {
+                phdr = ph.virtual_addr().checked_add(bias);
+                continue;
+            }
             Ok(PhType::Load) => {}
             _ => continue,
         }
@@ -146,7 +157,7 @@ fn segments(elf: &ElfFile, file_len: u64, bias: u64) -> Result<Vec<Segment>, Exe
     if out.is_empty() {
         return Err(ExecError::NoSegments);
     }
-    Ok(out)
+    Ok((out, phdr))
 }
 
 /// Copies file bytes `[offset, offset + len)` to user address `va` through
@@ -269,6 +280,7 @@ fn build_stack(
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     aux: &[(u64, u64)],
+    random: [u8; 16],
 ) -> Result<(u64, Vec<u8>), ExecError> {
     // Strings, top-down: the 16 random bytes, the platform, envp, argv.
     let strings: usize = argv.iter().chain(envp).map(|s| s.len() + 1).sum();
@@ -295,8 +307,6 @@ fn build_stack(
         at
     };
     let random_at = STACK_TOP - 16;
-    let mut random = [0u8; 16];
-    crate::kernel::random::fill(&mut random);
     let roff = (random_at - sp) as usize;
     image[roff..roff + 16].copy_from_slice(&random);
 
@@ -343,6 +353,7 @@ pub fn load(
     image: &Image,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
+    at_random: [u8; 16],
 ) -> Result<Loaded, ExecError> {
     let elf = ElfFile::new(image.bytes).map_err(ExecError::NotElf)?;
     check_header(&elf, image.bytes.len())?;
@@ -351,7 +362,7 @@ pub fn load(
         ElfType::SharedObject => ET_DYN_BASE,
         _ => return Err(ExecError::NotExecutable),
     };
-    let segs = segments(&elf, image.bytes.len() as u64, bias)?;
+    let (segs, phdr) = segments(&elf, image.bytes.len() as u64, bias)?;
     let mut brk = 0;
     for seg in &segs {
         load_segment(mm, image, seg)?;
@@ -362,10 +373,7 @@ pub fn load(
     mm.brk = brk;
 
     let phoff = elf.header.pt2.ph_offset();
-    let phdr = elf
-        .program_iter()
-        .find(|p| matches!(p.get_type(), Ok(PhType::Phdr)))
-        .map(|p| p.virtual_addr() + bias)
+    let phdr = phdr
         .or_else(|| {
             segs.iter()
                 .find(|s| s.offset <= phoff && phoff < s.offset + s.filesz)
@@ -389,7 +397,7 @@ pub fn load(
         (AT_CLKTCK, 100),
         (AT_SECURE, 0),
     ];
-    let (sp, stack) = build_stack(argv, envp, &aux)?;
+    let (sp, stack) = build_stack(argv, envp, &aux, at_random)?;
     mm.add_vma(
         STACK_TOP - STACK_SIZE,
         STACK_TOP,

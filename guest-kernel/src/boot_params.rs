@@ -20,7 +20,7 @@ pub struct BootParams {
     pub modules: Vec<Module>,
     pub argv: Vec<Vec<u8>>,
     pub envp: Vec<Vec<u8>>,
-    pub seed: Option<[u8; 16]>,
+    pub seed: Option<[u8; cmdline::SEED_LEN]>,
     pub log_level: LogLevel,
     pub stats_addr: Option<u64>,
     pub tsc_khz: Option<u64>,

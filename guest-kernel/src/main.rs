@@ -65,7 +65,6 @@ fn enable_sse() {
 
 #[unsafe(no_mangle)]
 extern "C" fn kernel_main(start_info: u64) -> ! {
-    mm::heap::init();
     // Low memory holds the start info, command line and firmware; the
     // kernel image follows it.
     mm::frame::reserve(0, lstar_abi::layout::LOW_MEMORY_END);
@@ -85,7 +84,19 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
     syscall::entry::syscall_init(kernel_stack_top());
     enable_sse();
     kernel::time::init(params.tsc_khz, params.epoch_ns);
-    kernel::random::init(params.seed.unwrap_or_default());
+    // Host randomness: AT_RANDOM, then the RNG key. Without it (QEMU) both
+    // come from the TSC-keyed generator.
+    let seed = params.seed.unwrap_or_default();
+    let (at_random, rng_key) = seed.split_at(16);
+    kernel::random::init(rng_key.try_into().unwrap_or(&[0; 16]));
+    let at_random: [u8; 16] = match params.seed {
+        Some(_) => at_random.try_into().unwrap_or_default(),
+        None => {
+            let mut bytes = [0; 16];
+            kernel::random::fill(&mut bytes);
+            bytes
+        }
+    };
     if let Some(addr) = params.stats_addr {
         stats::init(addr);
     }
@@ -109,10 +120,15 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
         warn!("no program given (PVH module 0 is missing)");
         exit::power_off(EXEC_FAILED);
     };
-    start_program(program, params.argv, params.envp)
+    start_program(program, params.argv, params.envp, at_random)
 }
 
-fn start_program(program: &boot_params::Module, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> ! {
+fn start_program(
+    program: &boot_params::Module,
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+    at_random: [u8; 16],
+) -> ! {
     let name = argv.first().cloned().unwrap_or_else(|| b"program".to_vec());
     let Ok(mm) = mm::address_space::AddressSpace::new() else {
         warn!("out of memory");
@@ -140,7 +156,6 @@ fn start_program(program: &boot_params::Module, argv: Vec<Vec<u8>>, envp: Vec<Ve
         sigmask: 0,
     });
     let task = task::current();
-    paging_switch(task.mm.pml4);
     // SAFETY: the module's frames are reserved for it and direct-mapped.
     let bytes = unsafe {
         core::slice::from_raw_parts(
@@ -152,7 +167,7 @@ fn start_program(program: &boot_params::Module, argv: Vec<Vec<u8>>, envp: Vec<Ve
         phys: program.paddr,
         bytes,
     };
-    let loaded = match binfmt_elf::load(&mut task.mm, &image, &argv, &envp) {
+    let loaded = match binfmt_elf::load(&mut task.mm, &image, &argv, &envp, at_random) {
         Ok(l) => l,
         Err(e) => {
             warn!(
@@ -163,11 +178,17 @@ fn start_program(program: &boot_params::Module, argv: Vec<Vec<u8>>, envp: Vec<Ve
         }
     };
     drop((argv, envp));
-    if uaccess::copy_to_user(loaded.stack_pointer, &loaded.stack_image).is_err() {
-        warn!("cannot build the initial stack");
+    if task
+        .mm
+        .write_bytes(loaded.stack_pointer, &loaded.stack_image)
+        .is_err()
+    {
+        warn!("out of memory for the initial stack");
         exit::power_off(EXEC_FAILED);
     }
     drop(loaded.stack_image);
+    // Only now, with the address space complete, does it go live.
+    mm::paging::load_cr3(task.mm.pml4);
     let regs = PtRegs {
         rip: loaded.entry,
         cs: u64::from(arch::gdt::USER_CS),
@@ -177,10 +198,6 @@ fn start_program(program: &boot_params::Module, argv: Vec<Vec<u8>>, envp: Vec<Ve
         ..PtRegs::default()
     };
     arch::enter_user_mode(&regs, kernel_stack_top())
-}
-
-fn paging_switch(pml4: u64) {
-    mm::paging::load_cr3(pml4);
 }
 
 /// Called if `task::current()` runs before a task exists: a kernel bug.

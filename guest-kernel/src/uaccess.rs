@@ -35,6 +35,34 @@ pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Borrows `[addr, addr + len)` of user memory for reading, after checking
+/// and faulting it in. The slice is valid until the address space changes,
+/// which cannot happen during the system call that asked for it.
+pub fn user_slice(addr: u64, len: u64) -> Result<&'static [u8], Errno> {
+    if !task::current().mm.ensure_user_range(addr, len, false) {
+        return Err(EFAULT);
+    }
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: every page of the range is mapped and readable (checked
+    // above) and stays so for the rest of this system call (one task).
+    Ok(unsafe { core::slice::from_raw_parts(addr as *const u8, len as usize) })
+}
+
+/// Like [`user_slice`], for writing.
+pub fn user_slice_mut(addr: u64, len: u64) -> Result<&'static mut [u8], Errno> {
+    if !task::current().mm.ensure_user_range(addr, len, true) {
+        return Err(EFAULT);
+    }
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: every page of the range is mapped writable (checked above);
+    // nothing else refers to user memory during this system call.
+    Ok(unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, len as usize) })
+}
+
 /// Plain-old-data types that may be copied from and to user memory.
 ///
 /// # Safety

@@ -1,16 +1,12 @@
 //! read, write, readv, writev, pread64, pwrite64, lseek.
 
-use alloc::vec;
-
-use crate::errno::{EBADF, EFAULT, EINVAL, ESPIPE, SysResult};
+use crate::errno::{EBADF, EINVAL, ESPIPE, SysResult};
 use crate::syscall::Args;
 use crate::task::current;
-use crate::uaccess::{copy_from_user, copy_to_user, get_user};
+use crate::uaccess::get_user;
 
 /// Largest single transfer (Linux's MAX_RW_COUNT is INT_MAX & PAGE_MASK).
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
-/// Bytes moved per bounce-buffer round.
-const CHUNK: usize = 64 * 1024;
 /// Most iovec entries (IOV_MAX).
 const UIO_MAXIOV: u64 = 1024;
 
@@ -20,16 +16,10 @@ fn do_write(fd: u64, buf: u64, count: u64) -> SysResult {
         return Err(EBADF);
     }
     let count = count.min(MAX_RW_COUNT);
-    let mut bounce = vec![0u8; (count as usize).min(CHUNK)];
-    let mut done = 0;
-    while done < count {
-        let n = ((count - done) as usize).min(CHUNK);
-        if let Err(e) = copy_from_user(&mut bounce[..n], buf + done) {
-            return if done == 0 { Err(e) } else { Ok(done) };
-        }
-        done += file.write(&bounce[..n])?;
-    }
-    Ok(done)
+    // The console consumes the user's bytes in place (one `rep outsb`, no
+    // bounce buffer: every kernel instruction counts under kvm-pvm).
+    let bytes = crate::uaccess::user_slice(buf, count)?;
+    file.write(bytes)
 }
 
 fn do_read(fd: u64, buf: u64, count: u64) -> SysResult {
@@ -41,15 +31,10 @@ fn do_read(fd: u64, buf: u64, count: u64) -> SysResult {
     if count == 0 {
         return Ok(0);
     }
-    // Check the whole destination first: a read from the console must not
-    // consume input it then cannot deliver.
-    if !current().mm.ensure_user_range(buf, count, true) {
-        return Err(EFAULT);
-    }
-    let mut bounce = vec![0u8; (count as usize).min(CHUNK)];
-    let n = file.read(&mut bounce)? as usize;
-    copy_to_user(buf, &bounce[..n])?;
-    Ok(n as u64)
+    // The whole destination is checked first: a read from the console must
+    // not consume input it then cannot deliver.
+    let bytes = crate::uaccess::user_slice_mut(buf, count)?;
+    file.read(bytes)
 }
 
 pub fn sys_read(a: &Args) -> SysResult {

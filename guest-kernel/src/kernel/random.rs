@@ -1,5 +1,5 @@
-//! The kernel's random generator: ChaCha20 (RFC 8439) keyed by the seed the
-//! host passes (`lstar.seed=`) mixed with the TSC. Hand-written because the
+//! The kernel's random generator: ChaCha20 (RFC 8439) keyed by host
+//! randomness (the second half of `lstar.seed=`) mixed with the TSC. Hand-written because the
 //! block function is 30 lines and a crate would pull in far more.
 //! getrandom(2) and AT_RANDOM draw from it.
 
@@ -53,8 +53,8 @@ impl ChaCha {
 
 static RNG: Mutex<ChaCha> = Mutex::new(ChaCha { state: [0; 16] });
 
-/// Keys the generator: 16 bytes of host seed and the TSC.
-pub fn init(seed: [u8; 16]) {
+/// Keys the generator: 16 bytes of host randomness and the TSC.
+pub fn init(seed: &[u8; 16]) {
     let mut rng = RNG.lock();
     // "expand 32-byte k"
     rng.state[..4].copy_from_slice(&[0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574]);

@@ -190,6 +190,43 @@ impl AddressSpace {
         paging::map(self.pml4, va, pa, pte_flags(prot))
     }
 
+    /// Writes `data` at user address `va` of this (not yet active) address
+    /// space through the direct map, allocating zeroed pages where none are
+    /// mapped (Linux's exec writes the new stack the same way). Building an
+    /// address space before its first CR3 load matters under kvm-pvm: page
+    /// tables that are not yet in use are plain memory, while every write
+    /// to a live (shadowed) one traps to the hypervisor.
+    pub fn write_bytes(&mut self, va: u64, data: &[u8]) -> Result<(), OutOfMemory> {
+        let mut done = 0usize;
+        while done < data.len() {
+            let at = va + done as u64;
+            let page = page_align_down(at);
+            let frame = match paging::lookup(self.pml4, page) {
+                Some(pte) => paging::entry_frame(pte),
+                None => {
+                    let prot = self
+                        .find_vma(page)
+                        .map_or(PROT_READ | PROT_WRITE, |v| v.prot);
+                    let frame = frame::alloc_zeroed().ok_or(OutOfMemory)?;
+                    paging::map(self.pml4, page, frame, pte_flags(prot))?;
+                    frame
+                }
+            };
+            let n = ((page + PAGE_SIZE - at) as usize).min(data.len() - done);
+            // SAFETY: `frame` backs `page` in this address space and the
+            // copy stays inside it (n <= bytes left in the page).
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    data[done..].as_ptr(),
+                    (phys_to_virt(frame) + (at - page)) as *mut u8,
+                    n,
+                );
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
     /// Resolves a user page fault by demand-zero paging. Returns false when
     /// the access is not allowed (the caller raises SIGSEGV).
     pub fn handle_page_fault(&mut self, addr: u64, error_code: u64) -> bool {
