@@ -1,1 +1,13 @@
-//! Device models of the lstar machine. No KVM ioctls live here.
+//! Device models of the lstar machine. No KVM ioctls live here: the VMM's
+//! vCPU loop hands every port access to a [`PioBus`], which routes it to
+//! the device that decodes the port.
+
+pub mod console_status;
+pub mod exit_port;
+pub mod pio_bus;
+pub mod serial;
+
+pub use console_status::{ConsoleStatus, StdinSource};
+pub use exit_port::ExitPort;
+pub use pio_bus::{BusError, DeviceError, PioBus, PioDevice, WriteOutcome};
+pub use serial::{EventFdTrigger, SharedUart, Uart};

@@ -1,1 +1,280 @@
-fn main() {}
+//! `lstar`: boots the lstar guest kernel under KVM and runs one static
+//! x86-64 Linux program in it, exiting with the program's status.
+
+mod boot;
+mod cli;
+mod cmdline;
+mod console;
+mod cpuid;
+mod error;
+mod exit_status;
+mod ksyms;
+mod msr;
+mod program;
+mod regs;
+mod teardown;
+mod vcpu;
+mod vm;
+
+use std::ffi::OsStr;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+use lstar_abi::cmdline::{LogLevel, SEED_LEN};
+use lstar_abi::ksyms::Ksyms;
+use lstar_abi::ports::{
+    COM1, COM1_GSI, COM2, COM2_GSI, CONSOLE_STATUS_PORT, EXIT_PORT, UART_PORT_COUNT,
+};
+use lstar_devices::console_status::CONSOLE_STATUS_LEN;
+use lstar_devices::exit_port::EXIT_PORT_LEN;
+use lstar_devices::{ConsoleStatus, ExitPort, PioBus};
+
+use crate::boot::ProgramImage;
+use crate::cli::{Command, RunOptions, Verbosity};
+use crate::cmdline::CmdlineParts;
+use crate::error::Error;
+use crate::exit_status::{GuestExit, LSTAR_FAILED};
+use crate::vcpu::{Vcpu, VcpuEnd, VcpuError, VcpuReport};
+use crate::vm::Vm;
+
+/// The guest kernel, the demo program and the kernel's symbol table, built
+/// by build.rs from guest-kernel/.
+static KERNEL: &[u8] = include_bytes!(env!("LSTAR_KERNEL_PATH"));
+static DEMO: &[u8] = include_bytes!(env!("LSTAR_DEMO_PATH"));
+static KSYMS: &[u8] = include_bytes!(env!("LSTAR_KSYMS_PATH"));
+
+/// argv[0] of the embedded demo.
+const DEMO_NAME: &[u8] = b"lstar-demo";
+
+/// Host randomness for the guest (AT_RANDOM, the kernel's RNG).
+fn random_seed() -> Result<[u8; SEED_LEN], Error> {
+    let mut seed = [0u8; SEED_LEN];
+    // SAFETY: getrandom writes at most `seed.len()` bytes into `seed`.
+    let n = unsafe { libc::getrandom(seed.as_mut_ptr().cast(), seed.len(), 0) };
+    if n != seed.len() as isize {
+        return Err(Error::Random(io::Error::last_os_error()));
+    }
+    Ok(seed)
+}
+
+/// Peak resident set size of this process image, in KiB: VmHWM, not
+/// getrusage's ru_maxrss, which keeps the peak of the image before execve
+/// (the forked shell that started us).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `0x...` with the nearest kernel symbol when there is one.
+fn describe_rip(rip: Option<u64>, ksyms: Option<&[u8]>) -> String {
+    let Some(rip) = rip else {
+        return "unknown".to_string();
+    };
+    match ksyms.and_then(Ksyms::parse).and_then(|k| k.lookup(rip)) {
+        Some((name, offset)) => format!("{rip:#x} <{name}+{offset:#x}>"),
+        None => format!("{rip:#x}"),
+    }
+}
+
+/// Runs the guest; returns lstar's exit status and the VM, still open.
+fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
+    let verbose = opts.verbosity == Verbosity::Verbose;
+
+    // The program first: a typo should fail fast, before KVM is touched.
+    let (program, argv0, args): (ProgramImage<'_>, &[u8], Vec<&[u8]>) = match &opts.program {
+        Some(p) => {
+            let (file, size) =
+                program::open(&p.path, opts.mem_mib).map_err(|source| Error::Program {
+                    path: p.path.clone(),
+                    source,
+                })?;
+            let args = p.args.iter().map(|a| a.as_bytes()).collect();
+            (
+                ProgramImage::File { file, size },
+                p.path.as_os_str().as_bytes(),
+                args,
+            )
+        }
+        None => (ProgramImage::Embedded(DEMO), DEMO_NAME, Vec::new()),
+    };
+
+    let loaded_kernel;
+    let loaded_ksyms;
+    let (kernel, ksyms): (&[u8], Option<&[u8]>) = match &opts.kernel {
+        None => (KERNEL, Some(KSYMS)),
+        Some(path) => {
+            loaded_kernel = std::fs::read(path).map_err(|source| Error::KernelRead {
+                path: path.clone(),
+                source,
+            })?;
+            // Without symbols the kernel still runs; its reports show bare addresses.
+            loaded_ksyms = match ksyms::build(&loaded_kernel) {
+                Ok(blob) => Some(blob),
+                Err(e) => {
+                    if verbose {
+                        eprintln!("lstar: {}: no kernel symbols: {e}", path.display());
+                    }
+                    None
+                }
+            };
+            (&loaded_kernel[..], loaded_ksyms.as_deref())
+        }
+    };
+
+    let t_parsed = start.elapsed();
+
+    let vm = Vm::new(opts.mem_mib)?;
+    let t_vm = start.elapsed();
+    let kernel_loaded = boot::load_kernel(&vm.memory, kernel)?;
+
+    let com1 = console::com1(vm.irq_line(COM1_GSI)?);
+    let com2 = console::com2(vm.irq_line(COM2_GSI)?);
+    let mut bus = PioBus::new();
+    bus.insert(COM1, UART_PORT_COUNT, "COM1", Box::new(com1.clone()))?;
+    bus.insert(COM2, UART_PORT_COUNT, "COM2", Box::new(com2))?;
+    bus.insert(EXIT_PORT, EXIT_PORT_LEN, "exit", Box::new(ExitPort))?;
+    bus.insert(
+        CONSOLE_STATUS_PORT,
+        CONSOLE_STATUS_LEN,
+        "console-status",
+        Box::new(ConsoleStatus::new(com1)),
+    )?;
+    // The vCPU comes before the command line, which carries its clock.
+    let vcpu = Vcpu::new(&vm.kvm, &vm.fd, &vm.memory, kernel_loaded.0, bus)?;
+    let clock = vcpu.clock();
+
+    let term = std::env::var_os("TERM");
+    let env = cmdline::merge_env(term.as_deref().map(OsStr::as_bytes), &opts.env);
+    let mut argv = Vec::with_capacity(1 + args.len());
+    argv.push(argv0);
+    argv.extend(args);
+    let line = cmdline::build(&CmdlineParts {
+        env: &env,
+        seed: random_seed()?,
+        log: match opts.verbosity {
+            Verbosity::Quiet => Some(LogLevel::Quiet),
+            Verbosity::Normal => None,
+            Verbosity::Verbose => Some(LogLevel::Info),
+        },
+        tsc_khz: clock.tsc_khz,
+        epoch_ns: clock.epoch_ns,
+        extra: &opts.cmdline,
+        argv: &argv,
+    })?;
+    let layout = boot::setup(
+        &vm.memory,
+        vm.mem_bytes(),
+        kernel_loaded,
+        &line,
+        program,
+        ksyms,
+    )?;
+    let t_ready = start.elapsed();
+    if verbose {
+        eprintln!(
+            "lstar: kernel entry {:#x}, kernel ends {:#x}, program at {:#x}, symbols at {}, command line {} bytes",
+            layout.entry,
+            layout.kernel_end,
+            layout.program_addr,
+            layout
+                .ksyms_addr
+                .map_or("(none)".to_string(), |a| format!("{a:#x}")),
+            line.len()
+        );
+    }
+
+    let report: VcpuReport = vcpu.spawn()?.join().map_err(|_| VcpuError::Panicked)??;
+    let t_end = start.elapsed();
+
+    let code = match &report.end {
+        VcpuEnd::ExitPort(value) => {
+            let exit = GuestExit::from_port_value(*value);
+            if let Some(message) = exit.message(&String::from_utf8_lossy(argv0)) {
+                eprintln!("lstar: {message}");
+            }
+            exit.exit_code()
+        }
+        VcpuEnd::Failed { what, rip } => {
+            eprintln!(
+                "lstar: guest {what} at RIP {}; `dmesg` (as root) may say more",
+                describe_rip(*rip, ksyms)
+            );
+            LSTAR_FAILED
+        }
+    };
+
+    if verbose {
+        let e = &report.exits;
+        eprintln!(
+            "lstar: startup {:.2} ms (options {:.2} ms, KVM VM {:.2} ms, boot setup {:.2} ms), guest ran {:.2} ms, total {:.2} ms",
+            ms(t_ready),
+            ms(t_parsed),
+            ms(t_vm - t_parsed),
+            ms(t_ready - t_vm),
+            ms(t_end - t_ready),
+            ms(t_end)
+        );
+        let by_device: Vec<String> = report
+            .by_device
+            .iter()
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        eprintln!(
+            "lstar: {} exits ({} port I/O: {}, unclaimed {} reads {} writes; {} MMIO, {} HLT, {} interrupted, {} other)",
+            e.total(),
+            e.io,
+            by_device.join(", "),
+            report.unclaimed.0,
+            report.unclaimed.1,
+            e.mmio,
+            e.hlt,
+            e.interrupted,
+            e.other
+        );
+        let touched = vm.memory_touched().map(|b| b / 1024).unwrap_or(0);
+        let peak = peak_rss_kib().unwrap_or(0);
+        eprintln!("lstar: guest memory touched: {touched} KiB, peak RSS: {peak} KiB");
+    }
+    Ok((code, vm))
+}
+
+fn main() {
+    let start = Instant::now();
+    // A finished VM is kept open until the very end, see `teardown`.
+    let (code, vm) = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(Command::Help) => {
+            print!("{}", cli::USAGE);
+            (0, None)
+        }
+        Ok(Command::Version) => {
+            println!("lstar {}", env!("CARGO_PKG_VERSION"));
+            (0, None)
+        }
+        Ok(Command::Run(opts)) => match run(&opts, start) {
+            Ok((code, vm)) => (code, Some(vm)),
+            Err(e) => {
+                eprintln!("lstar: {e}");
+                (e.exit_code(), None)
+            }
+        },
+        Err(e) => {
+            eprintln!("lstar: {e}");
+            (LSTAR_FAILED, None)
+        }
+    };
+    let _ = io::stdout().flush();
+    if vm.is_some() {
+        // Failure only means a slower exit.
+        let _ = teardown::hand_off();
+    }
+    // Exit right away: process::exit drops nothing (so the VM is still
+    // open for the helper), and the stdin reader, maybe blocked in read(),
+    // cannot keep the process alive.
+    std::process::exit(i32::from(code));
+}

@@ -1,0 +1,86 @@
+//! Programs lstar cannot run: a clear `lstar: ` message, the shell's status
+//! (127 missing, 126 not executable) and never a hang. The kernel or the VMM
+//! may be the one that refuses; the user sees the same either way.
+
+use crate::common::{Cmd, Outcome, dynamic_prog, fixture, prog, scratch_dir};
+use std::fs;
+use std::path::Path;
+
+fn run(program: &Path) -> Outcome {
+    let out = Cmd::lstar_prog(program).run();
+    assert!(out.stdout.is_empty(), "{}", out.describe());
+    out
+}
+
+fn assert_not_executable(program: &Path) {
+    run(program).assert_status(126).assert_lstar_message();
+}
+
+fn hello_bytes() -> Vec<u8> {
+    let hello = prog("hello");
+    fs::read(&hello).unwrap_or_else(|e| panic!("reading {}: {e}", hello.display()))
+}
+
+#[test]
+fn missing_program_is_127() {
+    require_kvm!();
+    run(Path::new("/nonexistent/program"))
+        .assert_status(127)
+        .assert_lstar_message();
+}
+
+#[test]
+fn text_file_is_126() {
+    require_kvm!();
+    assert_not_executable(&fixture("script.sh", b"#!/bin/sh\necho hi\n"));
+}
+
+#[test]
+fn empty_file_is_126() {
+    require_kvm!();
+    assert_not_executable(&fixture("empty", b""));
+}
+
+#[test]
+fn truncated_elf_is_126() {
+    require_kvm!();
+    let hello = hello_bytes();
+    assert_not_executable(&fixture("hello-truncated-100", &hello[..100]));
+}
+
+/// Headers intact, but the file ends in the middle of the first segment
+/// after the headers.
+#[test]
+fn elf_cut_inside_a_segment_is_126() {
+    require_kvm!();
+    let hello = hello_bytes();
+    assert_not_executable(&fixture("hello-truncated-half", &hello[..hello.len() / 2]));
+}
+
+#[test]
+fn dynamic_elf_is_126() {
+    require_kvm!();
+    assert_not_executable(&dynamic_prog("hello"));
+}
+
+#[test]
+fn elf32_class_is_126() {
+    require_kvm!();
+    let mut elf = hello_bytes();
+    elf[4] = 1; // EI_CLASS = ELFCLASS32
+    assert_not_executable(&fixture("hello-elfclass32", &elf));
+}
+
+#[test]
+fn foreign_machine_is_126() {
+    require_kvm!();
+    let mut elf = hello_bytes();
+    elf[18..20].copy_from_slice(&183u16.to_le_bytes()); // e_machine = EM_AARCH64
+    assert_not_executable(&fixture("hello-aarch64", &elf));
+}
+
+#[test]
+fn directory_is_126() {
+    require_kvm!();
+    assert_not_executable(&scratch_dir("a-directory"));
+}

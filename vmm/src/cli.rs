@@ -1,0 +1,255 @@
+//! The command line of `lstar` itself.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use lstar_abi::layout::{MAX_MEM_MIB, MIN_MEM_MIB};
+use thiserror::Error;
+
+pub const USAGE: &str = "\
+Usage: lstar run [OPTIONS] [--] [PROGRAM [ARGS...]]
+
+Boots the lstar guest kernel under KVM and runs PROGRAM (a static x86-64
+Linux executable from the host) in it; without PROGRAM, runs the built-in
+demo. Exits with the program's exit status (128+N if killed by signal N);
+125 if lstar failed, 126 if PROGRAM cannot be executed, 127 if not found.
+
+Options:
+  --env KEY=VALUE   add KEY=VALUE to the program's environment (repeatable)
+  --kernel PATH     boot this kernel ELF instead of the built-in one
+  --mem MIB         guest memory in MiB (default 64, 16..=3072)
+  --cmdline STR     extra kernel command-line parameters
+  --quiet           kernel log off (lstar.log=quiet)
+  --verbose         kernel boot log (lstar.log=info) and lstar's own statistics
+  -h, --help        print this help
+  -V, --version     print the version
+";
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CliError {
+    #[error("{0}")]
+    Parse(String),
+    #[error("--env {0:?}: expected KEY=VALUE")]
+    EnvWithoutEquals(OsString),
+    #[error("--env {0:?}: the KEY must not be empty")]
+    EnvEmptyKey(OsString),
+    #[error("--mem {0:?}: expected a whole number of MiB between {MIN_MEM_MIB} and {MAX_MEM_MIB}")]
+    BadMem(OsString),
+    #[error("--quiet and --verbose contradict each other")]
+    QuietAndVerbose,
+    #[error("missing command (try `lstar run --help`)")]
+    NoCommand,
+}
+
+impl From<lexopt::Error> for CliError {
+    fn from(e: lexopt::Error) -> CliError {
+        CliError::Parse(e.to_string())
+    }
+}
+
+/// How much the kernel and lstar say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    #[default]
+    Normal,
+    Verbose,
+}
+
+/// The program to run: its path as typed, then its arguments.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Program {
+    pub path: PathBuf,
+    pub args: Vec<OsString>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `--env` in the order given, split at the first `=`.
+    pub env: Vec<(Vec<u8>, Vec<u8>)>,
+    pub kernel: Option<PathBuf>,
+    pub mem_mib: u64,
+    pub cmdline: Vec<OsString>,
+    pub verbosity: Verbosity,
+    /// `None`: the embedded demo.
+    pub program: Option<Program>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            env: Vec::new(),
+            kernel: None,
+            mem_mib: 64,
+            cmdline: Vec::new(),
+            verbosity: Verbosity::Normal,
+            program: None,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Run(RunOptions),
+    Help,
+    Version,
+}
+
+fn parse_env(value: OsString) -> Result<(Vec<u8>, Vec<u8>), CliError> {
+    let bytes = value.as_bytes();
+    let Some(eq) = bytes.iter().position(|&b| b == b'=') else {
+        return Err(CliError::EnvWithoutEquals(value));
+    };
+    if eq == 0 {
+        return Err(CliError::EnvEmptyKey(value));
+    }
+    Ok((bytes[..eq].to_vec(), bytes[eq + 1..].to_vec()))
+}
+
+fn parse_mem(value: OsString) -> Result<u64, CliError> {
+    value
+        .to_str()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|m| (MIN_MEM_MIB..=MAX_MEM_MIB).contains(m))
+        .ok_or(CliError::BadMem(value))
+}
+
+/// Parses `lstar`'s arguments (without argv[0]).
+pub fn parse<I>(args: I) -> Result<Command, CliError>
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    use lexopt::prelude::*;
+
+    let mut parser = lexopt::Parser::from_args(args);
+    match parser.next()? {
+        Some(Long("help") | Short('h')) => return Ok(Command::Help),
+        Some(Long("version") | Short('V')) => return Ok(Command::Version),
+        Some(Value(cmd)) if cmd == "help" => return Ok(Command::Help),
+        Some(Value(cmd)) if cmd == "run" => {}
+        Some(other) => return Err(other.unexpected().into()),
+        None => return Err(CliError::NoCommand),
+    }
+
+    let mut opts = RunOptions::default();
+    let (mut quiet, mut verbose) = (false, false);
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("help") | Short('h') => return Ok(Command::Help),
+            Long("env") | Short('e') => opts.env.push(parse_env(parser.value()?)?),
+            Long("kernel") => opts.kernel = Some(parser.value()?.into()),
+            Long("mem") => opts.mem_mib = parse_mem(parser.value()?)?,
+            Long("cmdline") => opts.cmdline.push(parser.value()?),
+            Long("quiet") | Short('q') => quiet = true,
+            Long("verbose") | Short('v') => verbose = true,
+            Value(path) => {
+                // Everything after the program is its own, even `--flags`.
+                let args = parser.raw_args()?.collect();
+                opts.program = Some(Program {
+                    path: path.into(),
+                    args,
+                });
+                break;
+            }
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    opts.verbosity = match (quiet, verbose) {
+        (true, true) => return Err(CliError::QuietAndVerbose),
+        (true, false) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    Ok(Command::Run(opts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<RunOptions, CliError> {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        match parse(all)? {
+            Command::Run(o) => Ok(o),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_run_the_demo() {
+        assert_eq!(run(&[]).unwrap(), RunOptions::default());
+        assert_eq!(run(&["--"]).unwrap(), RunOptions::default());
+    }
+
+    #[test]
+    fn options_then_program_and_its_own_flags() {
+        let o = run(&[
+            "--env",
+            "A=1",
+            "--env=B==x",
+            "--mem",
+            "128",
+            "--cmdline",
+            "foo=bar",
+            "--verbose",
+            "--kernel",
+            "/k",
+            "--",
+            "./hello",
+            "--env",
+            "-x",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.env,
+            [
+                (b"A".to_vec(), b"1".to_vec()),
+                (b"B".to_vec(), b"=x".to_vec())
+            ]
+        );
+        assert_eq!(o.mem_mib, 128);
+        assert_eq!(o.cmdline, ["foo=bar"]);
+        assert_eq!(o.verbosity, Verbosity::Verbose);
+        assert_eq!(o.kernel, Some(PathBuf::from("/k")));
+        let p = o.program.unwrap();
+        assert_eq!(p.path, PathBuf::from("./hello"));
+        assert_eq!(p.args, ["--env", "-x"]);
+    }
+
+    #[test]
+    fn program_without_separator() {
+        let p = run(&["--quiet", "/bin/echo", "-n", "hi"]).unwrap();
+        assert_eq!(p.verbosity, Verbosity::Quiet);
+        assert_eq!(p.program.unwrap().args, ["-n", "hi"]);
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert!(matches!(
+            run(&["--env", "NOEQUALS"]),
+            Err(CliError::EnvWithoutEquals(_))
+        ));
+        assert!(matches!(
+            run(&["--env", "=v"]),
+            Err(CliError::EnvEmptyKey(_))
+        ));
+        assert!(matches!(run(&["--mem", "15"]), Err(CliError::BadMem(_))));
+        assert!(matches!(run(&["--mem", "3073"]), Err(CliError::BadMem(_))));
+        assert!(matches!(run(&["--mem", "lots"]), Err(CliError::BadMem(_))));
+        assert!(run(&["--mem", "16"]).is_ok());
+        assert!(run(&["--mem", "3072"]).is_ok());
+        assert_eq!(
+            run(&["--quiet", "--verbose"]),
+            Err(CliError::QuietAndVerbose)
+        );
+        assert!(matches!(run(&["--bogus"]), Err(CliError::Parse(_))));
+        assert!(matches!(run(&["--mem"]), Err(CliError::Parse(_))));
+        assert_eq!(parse(Vec::<String>::new()), Err(CliError::NoCommand));
+        assert!(matches!(parse(["frobnicate"]), Err(CliError::Parse(_))));
+        assert_eq!(parse(["--help"]), Ok(Command::Help));
+        assert_eq!(parse(["run", "--help"]), Ok(Command::Help));
+    }
+}

@@ -1,0 +1,77 @@
+//! The console plumbing: COM1 <-> lstar's stdin/stdout, COM2 -> stderr,
+//! and the thread that reads host stdin for COM1.
+
+use std::io::{self, Read, Stderr, Stdout};
+use std::sync::{Arc, Weak};
+use std::thread;
+
+use lstar_devices::{EventFdTrigger, SharedUart, Uart};
+use vmm_sys_util::eventfd::EventFd;
+
+pub type Com1 = Arc<SharedUart<EventFdTrigger, Stdout>>;
+pub type Com2 = Uart<EventFdTrigger, Stderr>;
+
+/// The stdin reader needs little stack: one read buffer.
+const STDIN_THREAD_STACK: usize = 64 * 1024;
+const READ_CHUNK: usize = 4096;
+
+/// COM1: the program's stdin and stdout. Host stdin is only read once the
+/// guest shows interest in input, so a program that never reads leaves it
+/// alone (`while read f; do lstar run -- hello; done < list` works).
+pub fn com1(irq: EventFd) -> Com1 {
+    let com1 = SharedUart::new(Uart::new(EventFdTrigger::new(irq), io::stdout()));
+    let weak = Arc::downgrade(&com1);
+    com1.lock()
+        .on_input_interest(Box::new(move || spawn_stdin_reader(weak)));
+    com1
+}
+
+/// COM2: the program's stderr and the kernel log.
+pub fn com2(irq: EventFd) -> Com2 {
+    Uart::new(EventFdTrigger::new(irq), io::stderr())
+}
+
+fn spawn_stdin_reader(com1: Weak<SharedUart<EventFdTrigger, Stdout>>) {
+    let spawned = thread::Builder::new()
+        .name("lstar-stdin".into())
+        .stack_size(STDIN_THREAD_STACK)
+        .spawn(move || pump_stdin(com1));
+    if let Err(e) = spawned {
+        // The guest then simply never gets input; say why.
+        eprintln!("lstar: cannot start the stdin reader: {e}");
+    }
+}
+
+/// Copies host stdin into COM1 until EOF. Never joined: the process exits
+/// with the guest's status while this may still sit in read().
+fn pump_stdin(com1: Weak<SharedUart<EventFdTrigger, Stdout>>) {
+    let mut buf = [0u8; READ_CHUNK];
+    let mut stdin = io::stdin().lock();
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // No stdin at all (`<&-`): simply nothing to read.
+            Err(e) if e.raw_os_error() == Some(libc::EBADF) => 0,
+            Err(e) => {
+                eprintln!("lstar: reading stdin: {e} (treated as end of input)");
+                0
+            }
+        };
+        let Some(com1) = com1.upgrade() else {
+            return;
+        };
+        let result = if n == 0 {
+            com1.set_eof()
+        } else {
+            com1.push_input(&buf[..n])
+        };
+        if let Err(e) = result {
+            eprintln!("lstar: stdin: {e}");
+            return;
+        }
+        if n == 0 {
+            return;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Everything that makes `lstar run` fail before or instead of the guest
+//! program's own status, and the status each failure exits with.
+
+use std::io;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::boot::BootError;
+use crate::cli::CliError;
+use crate::cmdline::CmdlineError;
+use crate::exit_status::LSTAR_FAILED;
+use crate::program::ProgramError;
+use crate::vcpu::VcpuError;
+use crate::vm::VmError;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Cli(#[from] CliError),
+    #[error("{}: {source}", path.display())]
+    Program { path: PathBuf, source: ProgramError },
+    #[error("{}: cannot read the kernel: {source}", path.display())]
+    KernelRead { path: PathBuf, source: io::Error },
+    #[error("cannot get random bytes for the guest's seed: {0}")]
+    Random(io::Error),
+    #[error(transparent)]
+    Cmdline(#[from] CmdlineError),
+    #[error(transparent)]
+    Vm(#[from] VmError),
+    #[error(transparent)]
+    Boot(#[from] BootError),
+    #[error(transparent)]
+    Vcpu(#[from] VcpuError),
+    #[error(transparent)]
+    Device(#[from] lstar_devices::BusError),
+}
+
+impl Error {
+    /// The status `lstar run` exits with (docs/boot-contract.md).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Program { source, .. } => source.exit_code(),
+            _ => LSTAR_FAILED,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_errors_keep_their_shell_statuses() {
+        let missing = Error::Program {
+            path: "/nope".into(),
+            source: ProgramError::NotFound,
+        };
+        assert_eq!(missing.exit_code(), 127);
+        assert_eq!(missing.to_string(), "/nope: no such file");
+        let dynamic = Error::Program {
+            path: "x".into(),
+            source: ProgramError::Dynamic,
+        };
+        assert_eq!(dynamic.exit_code(), 126);
+        assert_eq!(Error::Cli(CliError::NoCommand).exit_code(), 125);
+    }
+}

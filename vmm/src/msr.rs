@@ -1,0 +1,76 @@
+//! The MSRs a freshly booted x86-64 CPU would have, as Firecracker sets
+//! them (arch/x86_64/msr.rs): the system-call MSRs zeroed (the kernel
+//! writes MSR_LSTAR itself), TSC from 0, fast strings on, MTRRs on with
+//! write-back as the default type so guest memory is cacheable.
+
+use std::time::SystemTime;
+
+use kvm_bindings::{Msrs, kvm_msr_entry};
+use kvm_ioctls::VcpuFd;
+use thiserror::Error;
+
+pub const MSR_IA32_TSC: u32 = 0x10;
+pub const MSR_IA32_SYSENTER_CS: u32 = 0x174;
+pub const MSR_IA32_SYSENTER_ESP: u32 = 0x175;
+pub const MSR_IA32_SYSENTER_EIP: u32 = 0x176;
+pub const MSR_IA32_MISC_ENABLE: u32 = 0x1a0;
+pub const MSR_MTRR_DEF_TYPE: u32 = 0x2ff;
+pub const MSR_STAR: u32 = 0xc000_0081;
+pub const MSR_LSTAR: u32 = 0xc000_0082;
+pub const MSR_CSTAR: u32 = 0xc000_0083;
+pub const MSR_SYSCALL_MASK: u32 = 0xc000_0084;
+pub const MSR_KERNEL_GS_BASE: u32 = 0xc000_0102;
+
+const MISC_ENABLE_FAST_STRING: u64 = 1;
+const MTRR_ENABLE: u64 = 1 << 11;
+const MTRR_TYPE_WRITE_BACK: u64 = 6;
+
+#[derive(Debug, Error)]
+pub enum MsrError {
+    #[error("cannot build the MSR list: {0:?}")]
+    List(vmm_sys_util::fam::Error),
+    #[error("KVM_SET_MSRS failed: {0}")]
+    Set(kvm_ioctls::Error),
+    #[error("KVM_SET_MSRS refused MSR {index:#x}")]
+    Refused { index: u32 },
+}
+
+/// The boot MSR values, in the order they are set.
+pub fn boot_msrs() -> [(u32, u64); 11] {
+    [
+        (MSR_IA32_SYSENTER_CS, 0),
+        (MSR_IA32_SYSENTER_ESP, 0),
+        (MSR_IA32_SYSENTER_EIP, 0),
+        (MSR_STAR, 0),
+        (MSR_CSTAR, 0),
+        (MSR_KERNEL_GS_BASE, 0),
+        (MSR_SYSCALL_MASK, 0),
+        (MSR_LSTAR, 0),
+        (MSR_IA32_TSC, 0),
+        (MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING),
+        (MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WRITE_BACK),
+    ]
+}
+
+/// Sets [`boot_msrs`] on the vCPU in one ioctl. Returns the wall-clock
+/// time at which the guest's TSC read 0, for `lstar.epoch_ns=`.
+pub fn setup(vcpu: &VcpuFd) -> Result<SystemTime, MsrError> {
+    let wanted = boot_msrs();
+    let entries: Vec<kvm_msr_entry> = wanted
+        .iter()
+        .map(|&(index, data)| kvm_msr_entry {
+            index,
+            data,
+            ..Default::default()
+        })
+        .collect();
+    let msrs = Msrs::from_entries(&entries).map_err(MsrError::List)?;
+    // KVM sets the TSC offset during the ioctl, a few µs from now.
+    let tsc_zero = SystemTime::now();
+    let set = vcpu.set_msrs(&msrs).map_err(MsrError::Set)?;
+    // KVM stops at the first MSR it refuses and returns how many it set.
+    if let Some(&(index, _)) = wanted.get(set) {
+        return Err(MsrError::Refused { index });
+    }
+    Ok(tsc_zero)
+}
