@@ -38,7 +38,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "bench: building lstar (release), the guest kernel and hello" >&2
 cargo build --quiet --release -p lstar
-lstar=${CARGO_TARGET_DIR:-$root/target}/release/lstar
+lstar=${CARGO_TARGET_DIR:-$root/target}/x86_64-unknown-linux-gnu/release/lstar
 [[ -x $lstar ]] || { echo "bench: $lstar not built" >&2; exit 1; }
 musl-gcc -static -O2 -o "$work/hello" tests/progs/hello.c
 
