@@ -8,6 +8,7 @@ use lstar_abi::pvh::{
     HvmMemmapTableEntry, HvmModlistEntry, HvmStartInfo, MEMMAP_TYPE_RAM, START_MAGIC,
 };
 
+use crate::arch::string::find_byte;
 use crate::mm::phys_to_virt;
 
 pub struct Module {
@@ -45,7 +46,7 @@ fn c_string(phys: u64, max: usize) -> &'static [u8] {
     // SAFETY: the loader placed a NUL-terminated string there; the scan is
     // bounded by `max` within the direct map.
     let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(phys) as *const u8, max) };
-    let len = bytes.iter().position(|&b| b == 0).unwrap_or(max);
+    let len = find_byte(bytes, 0).unwrap_or(max);
     &bytes[..len]
 }
 
@@ -105,41 +106,63 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
     Some(params)
 }
 
+/// Decodes a percent-encoded token; most tokens have no `%` and are copied.
 fn decode(token: &[u8]) -> Option<Vec<u8>> {
     let mut buf = token.to_vec();
-    let n = cmdline::decode_in_place(&mut buf).ok()?;
-    buf.truncate(n);
+    if find_byte(token, b'%').is_some() {
+        let n = cmdline::decode_in_place(&mut buf).ok()?;
+        buf.truncate(n);
+    }
     Some(buf)
 }
 
-fn parse_cmdline(line: &[u8], p: &mut BootParams) {
-    let mut tokens = cmdline::tokens(line);
-    for token in tokens.by_ref() {
+/// Splits off the first space-separated token (the VMM percent-encodes
+/// every other whitespace byte, so spaces are the only separator).
+fn next_token(line: &mut &'static [u8]) -> Option<&'static [u8]> {
+    loop {
+        if line.is_empty() {
+            return None;
+        }
+        let end = find_byte(line, b' ').unwrap_or(line.len());
+        let token = &line[..end];
+        *line = &line[(end + 1).min(line.len())..];
+        if !token.is_empty() {
+            return Some(token);
+        }
+    }
+}
+
+fn parse_cmdline(mut line: &'static [u8], p: &mut BootParams) {
+    while let Some(token) = next_token(&mut line) {
         if token == cmdline::ARGV_SEPARATOR.as_bytes() {
             break;
         }
-        let value = |key: &str| token.strip_prefix(key.as_bytes());
-        if let Some(v) = value(cmdline::PARAM_ENV) {
-            match decode(v) {
+        // One search for '=' and one match on the key per token, rather than
+        // trying every known prefix in turn.
+        let Some(eq) = find_byte(token, b'=') else {
+            continue;
+        };
+        let (key, value) = (&token[..=eq], &token[eq + 1..]);
+        let key = core::str::from_utf8(key).unwrap_or("");
+        match key {
+            cmdline::PARAM_ENV => match decode(value) {
                 Some(env) => p.envp.push(env),
                 None => p.bad_tokens += 1,
+            },
+            cmdline::PARAM_SEED => p.seed = cmdline::parse_seed(value),
+            cmdline::PARAM_LOG => {
+                match core::str::from_utf8(value).ok().and_then(LogLevel::parse) {
+                    Some(level) => p.log_level = level,
+                    None => p.bad_tokens += 1,
+                }
             }
-        } else if let Some(v) = value(cmdline::PARAM_SEED) {
-            p.seed = cmdline::parse_seed(v);
-        } else if let Some(v) = value(cmdline::PARAM_LOG) {
-            match core::str::from_utf8(v).ok().and_then(LogLevel::parse) {
-                Some(level) => p.log_level = level,
-                None => p.bad_tokens += 1,
-            }
-        } else if let Some(v) = value(cmdline::PARAM_STATS) {
-            p.stats_addr = cmdline::parse_u64(v);
-        } else if let Some(v) = value(cmdline::PARAM_TSC_KHZ) {
-            p.tsc_khz = cmdline::parse_u64(v);
-        } else if let Some(v) = value(cmdline::PARAM_EPOCH_NS) {
-            p.epoch_ns = cmdline::parse_u64(v);
+            cmdline::PARAM_STATS => p.stats_addr = cmdline::parse_u64(value),
+            cmdline::PARAM_TSC_KHZ => p.tsc_khz = cmdline::parse_u64(value),
+            cmdline::PARAM_EPOCH_NS => p.epoch_ns = cmdline::parse_u64(value),
+            _ => {}
         }
     }
-    for token in tokens {
+    while let Some(token) = next_token(&mut line) {
         match decode(token) {
             Some(arg) => p.argv.push(arg),
             None => p.bad_tokens += 1,
