@@ -13,6 +13,8 @@
 //! - `lstar.stats=0xADDR`: guest-physical address of the stats area.
 //! - `lstar.tsc_khz=N`: TSC frequency (the kernel's clock source).
 //! - `lstar.epoch_ns=N`: wall-clock time (ns since 1970) when the TSC was 0.
+//! - `lstar.selftest=task-work|kernel-fault`: run a kernel self-test at boot
+//!   (for the test suite: `lstar run --cmdline lstar.selftest=...`).
 //!
 //! Anything else (`console=ttyS0`, `virtio_mmio.device=...`) is left to the
 //! subsystem that wants it.
@@ -25,6 +27,7 @@ pub const PARAM_LOG: &str = "lstar.log=";
 pub const PARAM_STATS: &str = "lstar.stats=";
 pub const PARAM_TSC_KHZ: &str = "lstar.tsc_khz=";
 pub const PARAM_EPOCH_NS: &str = "lstar.epoch_ns=";
+pub const PARAM_SELFTEST: &str = "lstar.selftest=";
 /// Separates kernel parameters from the program's argv.
 pub const ARGV_SEPARATOR: &str = "--";
 

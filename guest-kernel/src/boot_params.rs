@@ -26,6 +26,7 @@ pub struct BootParams {
     pub stats_addr: Option<u64>,
     pub tsc_khz: Option<u64>,
     pub epoch_ns: Option<u64>,
+    pub selftest: Option<&'static [u8]>,
     /// Tokens that were not understood (reported once logging is set up).
     pub bad_tokens: usize,
 }
@@ -101,6 +102,7 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
         tsc_khz: None,
         epoch_ns: None,
         bad_tokens: 0,
+        selftest: None,
     };
     parse_cmdline(cmdline, &mut params);
     Some(params)
@@ -159,6 +161,7 @@ fn parse_cmdline(mut line: &'static [u8], p: &mut BootParams) {
             cmdline::PARAM_STATS => p.stats_addr = cmdline::parse_u64(value),
             cmdline::PARAM_TSC_KHZ => p.tsc_khz = cmdline::parse_u64(value),
             cmdline::PARAM_EPOCH_NS => p.epoch_ns = cmdline::parse_u64(value),
+            cmdline::PARAM_SELFTEST => p.selftest = Some(value),
             _ => {}
         }
     }

@@ -24,6 +24,7 @@ mod kernel;
 mod ksyms;
 mod log;
 mod mm;
+mod selftest;
 mod stats;
 mod syscall;
 mod task;
@@ -120,7 +121,13 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
         warn!("no program given (PVH module 0 is missing)");
         exit::power_off(EXEC_FAILED);
     };
-    start_program(program, params.argv, params.envp, at_random)
+    start_program(
+        program,
+        params.argv,
+        params.envp,
+        at_random,
+        params.selftest,
+    )
 }
 
 fn start_program(
@@ -128,6 +135,7 @@ fn start_program(
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
     at_random: [u8; 16],
+    selftest: Option<&[u8]>,
 ) -> ! {
     let name = argv.first().cloned().unwrap_or_else(|| b"program".to_vec());
     let Ok(mm) = mm::address_space::AddressSpace::new() else {
@@ -156,6 +164,9 @@ fn start_program(
         sigmask: 0,
     });
     let task = task::current();
+    if let Some(name) = selftest {
+        selftest::run(name);
+    }
     // SAFETY: the module's frames are reserved for it and direct-mapped.
     let bytes = unsafe {
         core::slice::from_raw_parts(
