@@ -73,26 +73,36 @@ unsafe impl Pod for u32 {}
 // SAFETY: as above.
 unsafe impl Pod for u64 {}
 // SAFETY: as above.
+unsafe impl Pod for u16 {}
+// SAFETY: as above.
 unsafe impl Pod for [u64; 2] {}
 // SAFETY: as above.
 unsafe impl Pod for [u32; 2] {}
 
+/// Reads one value: a checked load, no memcpy (small reads are the most
+/// common user access, and each instruction counts under kvm-pvm).
 pub fn get_user<T: Pod>(src: u64) -> Result<T, Errno> {
-    let mut value = T::default();
-    // SAFETY: T is Pod, so viewing it as bytes and filling them is sound.
-    let bytes = unsafe {
-        core::slice::from_raw_parts_mut(&mut value as *mut T as *mut u8, core::mem::size_of::<T>())
-    };
-    copy_from_user(bytes, src)?;
-    Ok(value)
+    if !task::current()
+        .mm
+        .ensure_user_range(src, core::mem::size_of::<T>() as u64, false)
+    {
+        return Err(EFAULT);
+    }
+    // SAFETY: the range is mapped and readable (checked above); T is Pod,
+    // so any bytes are a valid value; the read may be unaligned.
+    Ok(unsafe { core::ptr::read_unaligned(src as *const T) })
 }
 
 pub fn put_user<T: Pod>(dst: u64, value: &T) -> Result<(), Errno> {
-    // SAFETY: T is Pod: its bytes are all initialised.
-    let bytes = unsafe {
-        core::slice::from_raw_parts(value as *const T as *const u8, core::mem::size_of::<T>())
-    };
-    copy_to_user(dst, bytes)
+    if !task::current()
+        .mm
+        .ensure_user_range(dst, core::mem::size_of::<T>() as u64, true)
+    {
+        return Err(EFAULT);
+    }
+    // SAFETY: the range is mapped writable (checked above).
+    unsafe { core::ptr::write_unaligned(dst as *mut T, *value) };
+    Ok(())
 }
 
 /// Copies a NUL-terminated string of at most `max` bytes (NUL excluded).

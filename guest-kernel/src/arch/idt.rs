@@ -80,6 +80,24 @@ trap_common:
     push %r15
     cld
     mov %rsp, %rdi
+    /* kvm-pvm delivers SYSCALL as a fault at entry_syscall_64 (see
+       traps.rs): recognise it here, before the general dispatch, because
+       every instruction on this path is emulated. From user mode only,
+       and only #GP or #PF, so no interrupt is ever taken for a syscall. */
+    testb $3, {cs_off}(%rsp)
+    jz 3f
+    lea entry_syscall_64(%rip), %rax
+    cmp %rax, {rip_off}(%rsp)
+    jne 3f
+    mov {vector_off}(%rsp), %rax
+    cmp $13, %rax
+    je 4f
+    cmp $14, %rax
+    jne 3f
+4:
+    call do_syscall_64_from_fault
+    jmp ret_from_trap
+3:
     call do_trap
 ret_from_trap:
     pop %r15
@@ -105,6 +123,9 @@ ret_from_trap:
     iretq
 "#,
     cs_from_vector = const OFFSET_CS - super::pt_regs::OFFSET_VECTOR,
+    cs_off = const OFFSET_CS,
+    rip_off = const super::pt_regs::OFFSET_RIP,
+    vector_off = const super::pt_regs::OFFSET_VECTOR,
     options(att_syntax)
 );
 

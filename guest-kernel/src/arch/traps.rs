@@ -7,25 +7,22 @@
 //! (measured), or with a #GP on `swapgs` if the page were user-accessible
 //! (PLATFORM.md's probe). And `int $0x80` raises #UD on the bytes `cd 80`.
 //! All are routed into the same dispatcher as the real thing, then leave
-//! through the same exit path.
+//! through the same exit path. The SYSCALL fault is recognised in
+//! `trap_common` (idt.rs) before `do_trap`: it is by far the most frequent
+//! trap there, and each emulated instruction costs ~1,800 cycles.
 
 use super::idt::{INT80_VECTOR, SPURIOUS_VECTOR, TIMER_VECTOR};
 use super::pt_regs::PtRegs;
 use crate::{console, entry_common, fault, syscall};
 
 const UD: u64 = 6;
-const GP: u64 = 13;
 const PF: u64 = 14;
 
 #[unsafe(no_mangle)]
 extern "C" fn do_trap(regs: &mut PtRegs) {
     let vector = regs.vector;
     let irq_base = u64::from(lstar_abi::ports::IRQ_VECTOR_BASE);
-    // Most frequent first: under kvm-pvm every system call comes this way,
-    // and every instruction before the dispatch costs ~1,000 cycles.
-    if is_syscall_fault(regs) && regs.came_from_user() {
-        syscall::do_syscall_64_from_fault(regs);
-    } else if (irq_base..irq_base + 16).contains(&vector) {
+    if (irq_base..irq_base + 16).contains(&vector) {
         console::interrupt((vector - irq_base) as u32);
         super::apic::eoi();
     } else if vector == u64::from(TIMER_VECTOR) {
@@ -53,16 +50,7 @@ extern "C" fn do_trap(regs: &mut PtRegs) {
     }
 }
 
-/// kvm-pvm: a fault raised by the SYSCALL instruction landing on
-/// `entry_syscall_64` in user mode (no CR2 read needed: RIP says it all).
-fn is_syscall_fault(regs: &PtRegs) -> bool {
-    const PF_INSTRUCTION_FETCH: u64 = 1 << 4;
-    regs.rip == syscall::entry::entry_syscall_64_addr()
-        && (regs.vector == GP || (regs.vector == PF && regs.error_code & PF_INSTRUCTION_FETCH != 0))
-}
-
 /// Whether the user's faulting instruction is `int $0x80` (bytes `cd 80`).
 fn is_int80_instruction(rip: u64) -> bool {
-    let mut insn = [0u8; 2];
-    crate::uaccess::copy_from_user(&mut insn, rip).is_ok() && insn == [0xcd, 0x80]
+    crate::uaccess::get_user::<u16>(rip) == Ok(u16::from_le_bytes([0xcd, 0x80]))
 }

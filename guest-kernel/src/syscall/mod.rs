@@ -1,6 +1,6 @@
 //! The system call dispatcher, shared by every entry:
 //! - `entry_syscall_64` (SYSCALL, fast path) -> [`do_syscall_64`];
-//! - a fault at `entry_syscall_64` (SYSCALL under kvm-pvm) -> [`do_syscall_64_from_fault`];
+//! - a fault at `entry_syscall_64` (SYSCALL under kvm-pvm) -> `do_syscall_64_from_fault`;
 //! - `int $0x80` (IDT gate) and #UD on `cd 80` (kvm-pvm) -> [`do_int80_syscall_32`].
 //!
 //! All of them index a table by number, count the call in the stats area,
@@ -86,15 +86,19 @@ fn sysret_is_safe(regs: &PtRegs) -> bool {
 const USER_RFLAGS: u64 = 0x0025_0fd5;
 const RFLAGS_IF_AND_RESERVED: u64 = 0x202;
 
-/// kvm-pvm: SYSCALL faulted at `entry_syscall_64` in user mode. RCX and
-/// R11 hold the user RIP and RFLAGS as SYSCALL left them; rewrite the frame
-/// into the one the fast path would have built.
-pub fn do_syscall_64_from_fault(regs: &mut PtRegs) {
+/// kvm-pvm: SYSCALL faulted at `entry_syscall_64` in user mode (called by
+/// `trap_common`, which checked that). RCX and R11 hold the user RIP and
+/// RFLAGS as SYSCALL left them; rewrite the frame into the one the fast
+/// path would have built, dispatch, and run the exit work. The return is
+/// `ret_from_trap`'s IRETQ.
+#[unsafe(no_mangle)]
+extern "C" fn do_syscall_64_from_fault(regs: &mut PtRegs) {
     regs.vector = VECTOR_SYSCALL;
     regs.error_code = regs.rax;
     regs.rip = regs.rcx;
     regs.rflags = (regs.r11 & USER_RFLAGS) | RFLAGS_IF_AND_RESERVED;
     dispatch_64(regs);
+    crate::entry_common::exit_to_user_mode(regs);
 }
 
 /// The i386 ABI: number in EAX, arguments in EBX ECX EDX ESI EDI EBP,
