@@ -12,6 +12,7 @@
 #[macro_use]
 mod common;
 
+mod abi;
 mod boot;
 mod cli;
 mod differential;
@@ -19,4 +20,5 @@ mod exec_errors;
 mod io;
 mod progs;
 mod qemu;
+mod stats;
 mod syscalls;

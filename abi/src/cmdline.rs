@@ -13,6 +13,9 @@
 //! - `lstar.stats=0xADDR`: guest-physical address of the stats area.
 //! - `lstar.tsc_khz=N`: TSC frequency (the kernel's clock source).
 //! - `lstar.epoch_ns=N`: wall-clock time (ns since 1970) when the TSC was 0.
+//! - `lstar.tty=MASK`: which of the program's fds 0, 1, 2 (bits 0, 1, 2) are
+//!   terminals, mirroring the host's (default 7: all, as on a serial console).
+//! - `lstar.winsize=ROWSxCOLS`: the terminal size TIOCGWINSZ reports.
 //! - `lstar.selftest=task-work|kernel-fault`: run a kernel self-test at boot
 //!   (for the test suite: `lstar run --cmdline lstar.selftest=...`).
 //!
@@ -28,6 +31,16 @@ pub const PARAM_STATS: &str = "lstar.stats=";
 pub const PARAM_TSC_KHZ: &str = "lstar.tsc_khz=";
 pub const PARAM_EPOCH_NS: &str = "lstar.epoch_ns=";
 pub const PARAM_SELFTEST: &str = "lstar.selftest=";
+pub const PARAM_TTY: &str = "lstar.tty=";
+pub const PARAM_WINSIZE: &str = "lstar.winsize=";
+
+/// Parses `ROWSxCOLS`.
+pub fn parse_winsize(s: &[u8]) -> Option<(u16, u16)> {
+    let x = s.iter().position(|&b| b == b'x')?;
+    let rows = u16::try_from(parse_u64(&s[..x])?).ok()?;
+    let cols = u16::try_from(parse_u64(&s[x + 1..])?).ok()?;
+    Some((rows, cols))
+}
 /// Separates kernel parameters from the program's argv.
 pub const ARGV_SEPARATOR: &str = "--";
 
@@ -256,6 +269,14 @@ mod tests {
     fn tokens_split_on_whitespace() {
         let t: Vec<&[u8]> = tokens(b"  a bb\tc  -- x ").collect();
         assert_eq!(t, [&b"a"[..], b"bb", b"c", b"--", b"x"]);
+    }
+
+    #[test]
+    fn window_sizes() {
+        assert_eq!(parse_winsize(b"24x80"), Some((24, 80)));
+        assert_eq!(parse_winsize(b"24x"), None);
+        assert_eq!(parse_winsize(b"70000x80"), None);
+        assert_eq!(parse_winsize(b"24"), None);
     }
 
     #[test]

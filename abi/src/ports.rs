@@ -36,3 +36,44 @@ pub const CONSOLE_STDIN_EOF: u32 = 1 << 0;
 /// Interrupt vectors the kernel programs into the IOAPIC for each GSI:
 /// `IRQ_VECTOR_BASE + gsi`.
 pub const IRQ_VECTOR_BASE: u8 = 0x20;
+
+/// lstar's console write port: a 32-bit write of the guest-physical address
+/// of a [`ConsoleWriteRequest`] makes the VMM write the request's bytes to
+/// the host stream, one exit per request. lstar only (the kernel uses it
+/// once the console status port showed the lstar magic).
+///
+/// Why it exists: kvm-pvm splits `rep outsb` into one exit per byte
+/// (~10 µs each), so a megabyte through a UART takes ten seconds.
+pub const CONSOLE_WRITE_PORT: u16 = 0xf8;
+/// Segments one request may carry.
+pub const CONSOLE_WRITE_MAX_SEGMENTS: usize = 64;
+/// [`ConsoleWriteRequest::stream`] values.
+pub const STREAM_STDOUT: u32 = 1;
+pub const STREAM_STDERR: u32 = 2;
+
+/// One contiguous guest-physical range of bytes to write.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsoleSegment {
+    pub addr: u64,
+    pub len: u64,
+}
+
+/// A console write request in guest memory (8-byte aligned).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ConsoleWriteRequest {
+    /// [`STREAM_STDOUT`] or [`STREAM_STDERR`].
+    pub stream: u32,
+    /// Segments used, at most [`CONSOLE_WRITE_MAX_SEGMENTS`].
+    pub nr_segments: u32,
+    /// Set by the VMM: bytes written, in segment order.
+    pub written: u64,
+    pub segments: [ConsoleSegment; CONSOLE_WRITE_MAX_SEGMENTS],
+}
+
+/// Byte offsets inside a request, for readers that go field by field.
+pub const CONSOLE_WRITE_WRITTEN_OFFSET: u64 = 8;
+pub const CONSOLE_WRITE_SEGMENTS_OFFSET: u64 = 16;
+const _: () = assert!(core::mem::offset_of!(ConsoleWriteRequest, written) == 8);
+const _: () = assert!(core::mem::offset_of!(ConsoleWriteRequest, segments) == 16);

@@ -3,11 +3,13 @@
 //! the device that decodes the port.
 
 pub mod console_status;
+pub mod console_write;
 pub mod exit_port;
 pub mod pio_bus;
 pub mod serial;
 
 pub use console_status::{ConsoleStatus, StdinSource};
+pub use console_write::{ConsoleStreams, ConsoleWrite};
 pub use exit_port::ExitPort;
 pub use pio_bus::{BusError, DeviceError, PioBus, PioDevice, WriteOutcome};
 pub use serial::{EventFdTrigger, SharedUart, Uart};

@@ -225,6 +225,26 @@ impl<T: Trigger<E = io::Error>, W: Write> Uart<T, W> {
         }
     }
 
+    /// Writes `bytes` to the sink after whatever the UART has queued, so
+    /// that output through the console write port and through the UART
+    /// keeps its order. Same failure handling as `flush_output`.
+    pub fn write_direct(&mut self, bytes: &[u8]) -> WriteOutcome {
+        if let WriteOutcome::Exit(status) = self.flush_output() {
+            return WriteOutcome::Exit(status);
+        }
+        match self.sink.write_all(bytes).and_then(|()| self.sink.flush()) {
+            Ok(()) => WriteOutcome::Continue,
+            Err(e) => {
+                self.lost_output += bytes.len() as u64;
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    WriteOutcome::Exit(KILLED_BY_SIGPIPE)
+                } else {
+                    WriteOutcome::Continue
+                }
+            }
+        }
+    }
+
     /// Output bytes the sink refused.
     pub fn lost_output(&self) -> u64 {
         self.lost_output

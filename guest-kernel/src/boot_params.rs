@@ -27,6 +27,9 @@ pub struct BootParams {
     pub tsc_khz: Option<u64>,
     pub epoch_ns: Option<u64>,
     pub selftest: Option<&'static [u8]>,
+    /// Which of fds 0, 1, 2 are terminals (bits 0..2).
+    pub tty_mask: u32,
+    pub winsize: Option<(u16, u16)>,
     /// Tokens that were not understood (reported once logging is set up).
     pub bad_tokens: usize,
 }
@@ -103,6 +106,8 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
         epoch_ns: None,
         bad_tokens: 0,
         selftest: None,
+        tty_mask: 0b111,
+        winsize: None,
     };
     parse_cmdline(cmdline, &mut params);
     Some(params)
@@ -162,6 +167,11 @@ fn parse_cmdline(mut line: &'static [u8], p: &mut BootParams) {
             cmdline::PARAM_TSC_KHZ => p.tsc_khz = cmdline::parse_u64(value),
             cmdline::PARAM_EPOCH_NS => p.epoch_ns = cmdline::parse_u64(value),
             cmdline::PARAM_SELFTEST => p.selftest = Some(value),
+            cmdline::PARAM_TTY => match cmdline::parse_u64(value) {
+                Some(mask) => p.tty_mask = (mask & 0b111) as u32,
+                None => p.bad_tokens += 1,
+            },
+            cmdline::PARAM_WINSIZE => p.winsize = cmdline::parse_winsize(value),
             _ => {}
         }
     }

@@ -4,13 +4,20 @@
 //! Output skips the LSR "transmitter empty" poll a real UART needs: both
 //! lstar's and QEMU's UARTs accept bytes at any time, and each poll would be
 //! a VM exit. Input waits for the receive interrupt with HLT.
+//!
+//! Under lstar (the console status port answers with its magic), output
+//! goes through the console write port instead: one exit per write() for
+//! up to 64 pages, where kvm-pvm makes `rep outsb` one exit per byte.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::ptr::addr_of_mut;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use crate::arch::port::{inb, inl, outb, outsb};
+use crate::arch::port::{inb, inl, outb, outl, outsb};
+use crate::mm::{KERNEL_VMA, PAGE_SIZE, PHYS_OFFSET, kernel_virt_to_phys, paging};
 use lstar_abi::ports::{
     COM1, COM1_GSI, COM2, COM2_GSI, CONSOLE_STATUS_MAGIC, CONSOLE_STATUS_MAGIC_MASK,
-    CONSOLE_STATUS_PORT, CONSOLE_STDIN_EOF,
+    CONSOLE_STATUS_PORT, CONSOLE_STDIN_EOF, CONSOLE_WRITE_MAX_SEGMENTS, CONSOLE_WRITE_PORT,
+    ConsoleSegment, ConsoleWriteRequest, STREAM_STDERR, STREAM_STDOUT,
 };
 
 const RBR: u16 = 0; // receive buffer
@@ -20,26 +27,119 @@ const IER_RX_AVAILABLE: u8 = 1;
 const LSR_DATA_READY: u8 = 1;
 
 static RX_PENDING: AtomicBool = AtomicBool::new(false);
+/// Whether the console write port exists (lstar).
+static WRITE_PORT: AtomicBool = AtomicBool::new(false);
+/// Rows and columns TIOCGWINSZ reports (`lstar.winsize=`, else 24x80).
+static WINSIZE: AtomicU32 = AtomicU32::new((24 << 16) | 80);
+
+pub fn set_winsize(size: Option<(u16, u16)>) {
+    if let Some((rows, cols)) = size {
+        WINSIZE.store((u32::from(rows) << 16) | u32::from(cols), Ordering::Relaxed);
+    }
+}
+
+/// (rows, columns) of the terminal.
+pub fn winsize() -> (u16, u16) {
+    let w = WINSIZE.load(Ordering::Relaxed);
+    ((w >> 16) as u16, w as u16)
+}
 
 pub fn init() {
     outb(COM1 + IER, 0);
     outb(COM2 + IER, 0);
     crate::arch::apic::route_gsi(COM1_GSI);
     crate::arch::apic::route_gsi(COM2_GSI);
+    let lstar = inl(CONSOLE_STATUS_PORT) & CONSOLE_STATUS_MAGIC_MASK == CONSOLE_STATUS_MAGIC;
+    WRITE_PORT.store(lstar, Ordering::Relaxed);
 }
 
-/// stdout: one VM exit per call, whatever the length.
-pub fn write_stdout(buf: &[u8]) {
-    outsb(COM1, buf);
+/// stdout; returns the bytes written.
+pub fn write_stdout(buf: &[u8]) -> usize {
+    write(STREAM_STDOUT, COM1, buf)
 }
 
-/// stderr.
-pub fn write_stderr(buf: &[u8]) {
-    outsb(COM2, buf);
+/// stderr; returns the bytes written.
+pub fn write_stderr(buf: &[u8]) -> usize {
+    write(STREAM_STDERR, COM2, buf)
 }
 
 pub fn write_log(buf: &[u8]) {
-    outsb(COM2, buf);
+    write(STREAM_STDERR, COM2, buf);
+}
+
+fn write(stream: u32, uart: u16, buf: &[u8]) -> usize {
+    if WRITE_PORT.load(Ordering::Relaxed) {
+        write_through_port(stream, buf)
+    } else {
+        // One `rep outsb`: one exit on hardware KVM, one per byte on kvm-pvm.
+        outsb(uart, buf);
+        buf.len()
+    }
+}
+
+/// The request block the VMM reads (in the kernel image, below 4 GiB).
+static mut REQUEST: ConsoleWriteRequest = ConsoleWriteRequest {
+    stream: 0,
+    nr_segments: 0,
+    written: 0,
+    segments: [ConsoleSegment { addr: 0, len: 0 }; CONSOLE_WRITE_MAX_SEGMENTS],
+};
+
+/// Guest-physical address of `va` in the kernel image, the direct map or
+/// the current task's (already faulted-in) user memory.
+fn virt_to_phys(va: u64) -> Option<u64> {
+    if va >= KERNEL_VMA {
+        Some(kernel_virt_to_phys(va))
+    } else if va >= PHYS_OFFSET {
+        Some(va - PHYS_OFFSET)
+    } else {
+        let page = va & !(PAGE_SIZE - 1);
+        let pte = paging::lookup(crate::task::current().mm.pml4, page)?;
+        Some(paging::entry_frame(pte) + (va - page))
+    }
+}
+
+fn write_through_port(stream: u32, buf: &[u8]) -> usize {
+    // SAFETY: one CPU, and the kernel is not reentrant (interrupt handlers
+    // never print): nothing else uses the request block during this call.
+    let req = unsafe { &mut *addr_of_mut!(REQUEST) };
+    let req_phys = kernel_virt_to_phys(req as *mut ConsoleWriteRequest as u64);
+    let (mut va, end) = (buf.as_ptr() as u64, buf.as_ptr() as u64 + buf.len() as u64);
+    let mut done = 0;
+    while va < end {
+        // Gather up to 64 physically contiguous runs, page by page.
+        let mut n = 0;
+        let mut asked = 0;
+        while va < end && n < CONSOLE_WRITE_MAX_SEGMENTS {
+            let Some(pa) = virt_to_phys(va) else { break };
+            let chunk = (end - va).min(PAGE_SIZE - va % PAGE_SIZE);
+            if n > 0 && req.segments[n - 1].addr + req.segments[n - 1].len == pa {
+                req.segments[n - 1].len += chunk;
+            } else {
+                req.segments[n] = ConsoleSegment {
+                    addr: pa,
+                    len: chunk,
+                };
+                n += 1;
+            }
+            va += chunk;
+            asked += chunk;
+        }
+        if n == 0 {
+            break;
+        }
+        req.stream = stream;
+        req.nr_segments = n as u32;
+        req.written = 0;
+        outl(CONSOLE_WRITE_PORT, req_phys as u32);
+        // SAFETY: the VMM wrote the field during the exit; read it afresh.
+        let written = unsafe { core::ptr::read_volatile(&raw const req.written) };
+        done += written as usize;
+        if written < asked {
+            break;
+        }
+    }
+    done
 }
 
 /// Called from the interrupt handler.

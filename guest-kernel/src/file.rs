@@ -33,13 +33,17 @@ pub struct File {
     pub kind: FileKind,
     /// Status flags (O_ACCMODE, O_APPEND, O_NONBLOCK), shared by dups.
     pub flags: Mutex<u32>,
+    /// A console stream that is a terminal on the host too (`lstar.tty=`).
+    tty: bool,
 }
 
 impl File {
-    pub fn new(kind: FileKind, flags: u32) -> Arc<File> {
+    /// A console stream; `tty` says whether it behaves as a terminal.
+    pub fn console(kind: FileKind, flags: u32, tty: bool) -> Arc<File> {
         Arc::new(File {
             kind,
             flags: Mutex::new(flags),
+            tty,
         })
     }
 
@@ -52,7 +56,7 @@ impl File {
     }
 
     pub fn is_tty(&self) -> bool {
-        matches!(self.kind, FileKind::Console | FileKind::ConsoleErr)
+        self.tty
     }
 
     pub fn read(&self, buf: &mut [u8]) -> SysResult {
@@ -63,11 +67,16 @@ impl File {
     }
 
     pub fn write(&self, buf: &[u8]) -> SysResult {
-        match self.kind {
+        let written = match self.kind {
             FileKind::Console => crate::console::write_stdout(buf),
             FileKind::ConsoleErr => crate::console::write_stderr(buf),
+        };
+        // The host refused the bytes (a bad request, a full disk): as a
+        // device error, unless part of it went out.
+        if written == 0 && !buf.is_empty() {
+            return Err(crate::errno::EIO);
         }
-        Ok(buf.len() as u64)
+        Ok(written as u64)
     }
 
     pub fn lseek(&self, _offset: i64, _whence: u32) -> SysResult {

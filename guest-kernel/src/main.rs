@@ -121,12 +121,14 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
         warn!("no program given (PVH module 0 is missing)");
         exit::power_off(EXEC_FAILED);
     };
+    console::set_winsize(params.winsize);
     start_program(
         program,
         params.argv,
         params.envp,
         at_random,
         params.selftest,
+        params.tty_mask,
     )
 }
 
@@ -136,19 +138,31 @@ fn start_program(
     envp: Vec<Vec<u8>>,
     at_random: [u8; 16],
     selftest: Option<&[u8]>,
+    tty_mask: u32,
 ) -> ! {
     let name = argv.first().cloned().unwrap_or_else(|| b"program".to_vec());
     let Ok(mm) = mm::address_space::AddressSpace::new() else {
         warn!("out of memory");
         exit::power_off(EXEC_FAILED);
     };
-    let console = file::File::new(file::FileKind::Console, file::O_RDWR);
+    // fds 0 and 1 are COM1, fd 2 is COM2; each is a terminal when the
+    // host's is (lstar.tty=), so programs buffer their output as they
+    // would on the host.
+    let tty = |fd: u32| tty_mask & (1 << fd) != 0;
     let mut files = file::FdTable::default();
-    files.install_at(0, console.clone(), false);
-    files.install_at(1, console, false);
+    files.install_at(
+        0,
+        file::File::console(file::FileKind::Console, file::O_RDWR, tty(0)),
+        false,
+    );
+    files.install_at(
+        1,
+        file::File::console(file::FileKind::Console, file::O_RDWR, tty(1)),
+        false,
+    );
     files.install_at(
         2,
-        file::File::new(file::FileKind::ConsoleErr, file::O_WRONLY),
+        file::File::console(file::FileKind::ConsoleErr, file::O_RDWR, tty(2)),
         false,
     );
     task::set_current(task::Task {

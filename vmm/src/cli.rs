@@ -21,6 +21,8 @@ Options:
   --mem MIB         guest memory in MiB (default 64, 16..=3072)
   --cmdline STR     extra kernel command-line parameters
   --quiet           kernel log off (lstar.log=quiet)
+  --stats           after the program ends, print its system call counts
+                    (per entry, like `strace -c`) and task work run on stderr
   --verbose         kernel boot log (lstar.log=info) and lstar's own statistics
   -h, --help        print this help
   -V, --version     print the version
@@ -72,6 +74,8 @@ pub struct RunOptions {
     pub mem_mib: u64,
     pub cmdline: Vec<OsString>,
     pub verbosity: Verbosity,
+    /// `--stats`: print the guest's syscall counters at the end.
+    pub stats: bool,
     /// `None`: the embedded demo.
     pub program: Option<Program>,
 }
@@ -84,6 +88,7 @@ impl Default for RunOptions {
             mem_mib: 64,
             cmdline: Vec::new(),
             verbosity: Verbosity::Normal,
+            stats: false,
             program: None,
         }
     }
@@ -144,6 +149,7 @@ where
             Long("cmdline") => opts.cmdline.push(parser.value()?),
             Long("quiet") | Short('q') => quiet = true,
             Long("verbose") | Short('v') => verbose = true,
+            Long("stats") => opts.stats = true,
             Value(path) => {
                 // Everything after the program is its own, even `--flags`.
                 let args = parser.raw_args()?.collect();
@@ -195,6 +201,7 @@ mod tests {
             "--cmdline",
             "foo=bar",
             "--verbose",
+            "--stats",
             "--kernel",
             "/k",
             "--",
@@ -213,6 +220,7 @@ mod tests {
         assert_eq!(o.mem_mib, 128);
         assert_eq!(o.cmdline, ["foo=bar"]);
         assert_eq!(o.verbosity, Verbosity::Verbose);
+        assert!(o.stats);
         assert_eq!(o.kernel, Some(PathBuf::from("/k")));
         let p = o.program.unwrap();
         assert_eq!(p.path, PathBuf::from("./hello"));
@@ -223,6 +231,7 @@ mod tests {
     fn program_without_separator() {
         let p = run(&["--quiet", "/bin/echo", "-n", "hi"]).unwrap();
         assert_eq!(p.verbosity, Verbosity::Quiet);
+        assert!(!p.stats);
         assert_eq!(p.program.unwrap().args, ["-n", "hi"]);
     }
 

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use lstar_abi::cmdline::{
     ARGV_SEPARATOR, Encoded, LogLevel, PARAM_ENV, PARAM_EPOCH_NS, PARAM_LOG, PARAM_SEED,
-    PARAM_TSC_KHZ, SEED_LEN,
+    PARAM_STATS, PARAM_TSC_KHZ, PARAM_TTY, PARAM_WINSIZE, SEED_LEN,
 };
 use lstar_abi::layout::CMDLINE_MAX;
 use thiserror::Error;
@@ -53,9 +53,16 @@ pub struct CmdlineParts<'a> {
     pub seed: [u8; SEED_LEN],
     /// `None`: the kernel's default.
     pub log: Option<LogLevel>,
+    /// Guest-physical address of the stats area (`lstar_abi::stats`).
+    pub stats_addr: Option<u64>,
     /// The guest's clock; `None` leaves the kernel to CPUID / the epoch.
     pub tsc_khz: Option<u32>,
     pub epoch_ns: Option<u64>,
+    /// Which of fds 0, 1, 2 are terminals on the host (bits 0..2); the
+    /// guest's console streams then behave the same way.
+    pub tty_mask: u8,
+    /// The host terminal's size (rows, columns), if one of them is a tty.
+    pub winsize: Option<(u16, u16)>,
     /// `--cmdline` values, verbatim.
     pub extra: &'a [OsString],
     /// argv[0] (the program path as typed), then the arguments.
@@ -89,11 +96,18 @@ pub fn build(parts: &CmdlineParts<'_>) -> Result<Vec<u8>, CmdlineError> {
     if let Some(level) = parts.log {
         token(&mut line, format_args!("{PARAM_LOG}{}", level.as_str()));
     }
+    if let Some(addr) = parts.stats_addr {
+        token(&mut line, format_args!("{PARAM_STATS}{addr:#x}"));
+    }
     if let Some(khz) = parts.tsc_khz {
         token(&mut line, format_args!("{PARAM_TSC_KHZ}{khz}"));
     }
     if let Some(ns) = parts.epoch_ns {
         token(&mut line, format_args!("{PARAM_EPOCH_NS}{ns}"));
+    }
+    token(&mut line, format_args!("{PARAM_TTY}{}", parts.tty_mask));
+    if let Some((rows, cols)) = parts.winsize {
+        token(&mut line, format_args!("{PARAM_WINSIZE}{rows}x{cols}"));
     }
     for extra in parts.extra {
         let extra = extra.as_bytes();
@@ -160,8 +174,11 @@ mod tests {
             env: &env,
             seed: [0xab; SEED_LEN],
             log: Some(LogLevel::Info),
+            stats_addr: Some(0x8_0000),
             tsc_khz: Some(2_100_000),
             epoch_ns: Some(1_700_000_000_000_000_000),
+            tty_mask: 5,
+            winsize: Some((24, 80)),
             extra: &extra,
             argv: &[b"./hello", b"two words", b""],
         })
@@ -170,8 +187,8 @@ mod tests {
             String::from_utf8(line).unwrap(),
             format!(
                 "lstar.env=PATH=/bin lstar.env=MSG=a%20b%25 lstar.seed={} lstar.log=info \
-                 lstar.tsc_khz=2100000 lstar.epoch_ns=1700000000000000000 \
-                 console=ttyS0  x=1 -- ./hello two%20words %",
+                 lstar.stats=0x80000 lstar.tsc_khz=2100000 lstar.epoch_ns=1700000000000000000 \
+                 lstar.tty=5 lstar.winsize=24x80 console=ttyS0  x=1 -- ./hello two%20words %",
                 "ab".repeat(SEED_LEN)
             )
         );
@@ -184,8 +201,11 @@ mod tests {
             env: &[],
             seed,
             log: None,
+            stats_addr: None,
             tsc_khz: None,
             epoch_ns: None,
+            tty_mask: 0,
+            winsize: None,
             extra: &[],
             argv: &[b"p"],
         })
@@ -204,8 +224,11 @@ mod tests {
             env: &[],
             seed: [0; SEED_LEN],
             log: None,
+            stats_addr: None,
             tsc_khz: None,
             epoch_ns: None,
+            tty_mask: 0,
+            winsize: None,
             extra: &[],
             argv: &[&big],
         };
@@ -215,8 +238,11 @@ mod tests {
             env: &[],
             seed: [0; SEED_LEN],
             log: None,
+            stats_addr: None,
             tsc_khz: None,
             epoch_ns: None,
+            tty_mask: 0,
+            winsize: None,
             extra: &extra,
             argv: &[],
         };

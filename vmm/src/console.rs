@@ -5,11 +5,12 @@ use std::io::{self, Read, Stderr, Stdout};
 use std::sync::{Arc, Weak};
 use std::thread;
 
-use lstar_devices::{EventFdTrigger, SharedUart, Uart};
+use lstar_abi::ports::{STREAM_STDERR, STREAM_STDOUT};
+use lstar_devices::{ConsoleStreams, EventFdTrigger, SharedUart, Uart, WriteOutcome};
 use vmm_sys_util::eventfd::EventFd;
 
 pub type Com1 = Arc<SharedUart<EventFdTrigger, Stdout>>;
-pub type Com2 = Uart<EventFdTrigger, Stderr>;
+pub type Com2 = Arc<SharedUart<EventFdTrigger, Stderr>>;
 
 /// The stdin reader needs little stack: one read buffer.
 const STDIN_THREAD_STACK: usize = 64 * 1024;
@@ -28,7 +29,50 @@ pub fn com1(irq: EventFd) -> Com1 {
 
 /// COM2: the program's stderr and the kernel log.
 pub fn com2(irq: EventFd) -> Com2 {
-    Uart::new(EventFdTrigger::new(irq), io::stderr())
+    SharedUart::new(Uart::new(EventFdTrigger::new(irq), io::stderr()))
+}
+
+/// Which of our fds 0, 1, 2 are terminals (bits 0..2): the guest's console
+/// streams mirror them, so a program piped into `grep` buffers its output
+/// as it would on the host, and one in a terminal sees a terminal.
+pub fn host_tty_mask() -> u8 {
+    (0..3).fold(0, |mask, fd| {
+        // SAFETY: isatty only inspects the descriptor.
+        let tty = unsafe { libc::isatty(fd) } == 1;
+        mask | (u8::from(tty) << fd)
+    })
+}
+
+/// The size of the first of our fds 0, 1, 2 that is a terminal.
+pub fn host_winsize() -> Option<(u16, u16)> {
+    (0..3).find_map(|fd| {
+        let mut ws = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ writes one `struct winsize` into `ws`.
+        let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0;
+        ok.then_some((ws.ws_row, ws.ws_col))
+    })
+}
+
+/// Where the console write port sends bytes: into the UARTs' own sinks, so
+/// output keeps its order whichever way it left the guest.
+pub struct UartStreams {
+    pub stdout: Com1,
+    pub stderr: Com2,
+}
+
+impl ConsoleStreams for UartStreams {
+    fn write_stream(&mut self, stream: u32, bytes: &[u8]) -> Option<WriteOutcome> {
+        match stream {
+            STREAM_STDOUT => Some(self.stdout.lock().write_direct(bytes)),
+            STREAM_STDERR => Some(self.stderr.lock().write_direct(bytes)),
+            _ => None,
+        }
+    }
 }
 
 fn spawn_stdin_reader(com1: Weak<SharedUart<EventFdTrigger, Stdout>>) {

@@ -12,6 +12,7 @@ mod ksyms;
 mod msr;
 mod program;
 mod regs;
+mod stats;
 mod teardown;
 mod vcpu;
 mod vm;
@@ -24,11 +25,14 @@ use std::time::{Duration, Instant};
 use lstar_abi::cmdline::{LogLevel, SEED_LEN};
 use lstar_abi::ksyms::Ksyms;
 use lstar_abi::ports::{
-    COM1, COM1_GSI, COM2, COM2_GSI, CONSOLE_STATUS_PORT, EXIT_PORT, UART_PORT_COUNT,
+    COM1, COM1_GSI, COM2, COM2_GSI, CONSOLE_STATUS_PORT, CONSOLE_WRITE_PORT, EXIT_PORT,
+    UART_PORT_COUNT,
 };
+use lstar_abi::stats::STATS_ADDR;
 use lstar_devices::console_status::CONSOLE_STATUS_LEN;
+use lstar_devices::console_write::CONSOLE_WRITE_LEN;
 use lstar_devices::exit_port::EXIT_PORT_LEN;
-use lstar_devices::{ConsoleStatus, ExitPort, PioBus};
+use lstar_devices::{ConsoleStatus, ConsoleWrite, ExitPort, PioBus};
 
 use crate::boot::ProgramImage;
 use crate::cli::{Command, RunOptions, Verbosity};
@@ -137,7 +141,19 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     let com2 = console::com2(vm.irq_line(COM2_GSI)?);
     let mut bus = PioBus::new();
     bus.insert(COM1, UART_PORT_COUNT, "COM1", Box::new(com1.clone()))?;
-    bus.insert(COM2, UART_PORT_COUNT, "COM2", Box::new(com2))?;
+    bus.insert(COM2, UART_PORT_COUNT, "COM2", Box::new(com2.clone()))?;
+    bus.insert(
+        CONSOLE_WRITE_PORT,
+        CONSOLE_WRITE_LEN,
+        "console-write",
+        Box::new(ConsoleWrite::new(
+            vm.memory.clone(),
+            console::UartStreams {
+                stdout: com1.clone(),
+                stderr: com2,
+            },
+        )),
+    )?;
     bus.insert(EXIT_PORT, EXIT_PORT_LEN, "exit", Box::new(ExitPort))?;
     bus.insert(
         CONSOLE_STATUS_PORT,
@@ -162,8 +178,13 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             Verbosity::Normal => None,
             Verbosity::Verbose => Some(LogLevel::Info),
         },
+        // Always: the counters are cheap for the guest, and the area is
+        // there to read whether or not --stats asks for it at the end.
+        stats_addr: Some(STATS_ADDR),
         tsc_khz: clock.tsc_khz,
         epoch_ns: clock.epoch_ns,
+        tty_mask: console::host_tty_mask(),
+        winsize: console::host_winsize(),
         extra: &opts.cmdline,
         argv: &argv,
     })?;
@@ -208,6 +229,14 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             LSTAR_FAILED
         }
     };
+
+    if opts.stats {
+        // After the program's own last words, as strace -c prints.
+        match stats::Stats::read(&vm.memory, STATS_ADDR) {
+            Ok(s) => eprint!("{}", stats::format(&s)),
+            Err(e) => eprintln!("lstar: {e}"),
+        }
+    }
 
     if verbose {
         let e = &report.exits;

@@ -3,7 +3,7 @@
 //! writes MSR_LSTAR itself), TSC from 0, fast strings on, MTRRs on with
 //! write-back as the default type so guest memory is cacheable.
 
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use kvm_bindings::{Msrs, kvm_msr_entry};
 use kvm_ioctls::VcpuFd;
@@ -52,9 +52,8 @@ pub fn boot_msrs() -> [(u32, u64); 11] {
     ]
 }
 
-/// Sets [`boot_msrs`] on the vCPU in one ioctl. Returns the wall-clock
-/// time at which the guest's TSC read 0, for `lstar.epoch_ns=`.
-pub fn setup(vcpu: &VcpuFd) -> Result<SystemTime, MsrError> {
+/// Sets [`boot_msrs`] on the vCPU in one ioctl.
+pub fn setup(vcpu: &VcpuFd) -> Result<(), MsrError> {
     let wanted = boot_msrs();
     let entries: Vec<kvm_msr_entry> = wanted
         .iter()
@@ -65,12 +64,31 @@ pub fn setup(vcpu: &VcpuFd) -> Result<SystemTime, MsrError> {
         })
         .collect();
     let msrs = Msrs::from_entries(&entries).map_err(MsrError::List)?;
-    // KVM sets the TSC offset during the ioctl, a few µs from now.
-    let tsc_zero = SystemTime::now();
     let set = vcpu.set_msrs(&msrs).map_err(MsrError::Set)?;
     // KVM stops at the first MSR it refuses and returns how many it set.
     if let Some(&(index, _)) = wanted.get(set) {
         return Err(MsrError::Refused { index });
     }
-    Ok(tsc_zero)
+    Ok(())
+}
+
+/// Wall-clock nanoseconds since 1970 at which the guest's TSC read 0, for
+/// `lstar.epoch_ns=`. Measured, not assumed: kvm-pvm ignores the write of
+/// IA32_TSC = 0 above (the guest TSC keeps the host's, which put the
+/// guest's clock ahead by the host's uptime), so read the TSC back and
+/// subtract the time it represents from now.
+pub fn tsc_epoch_ns(vcpu: &VcpuFd, tsc_khz: u32) -> Option<u64> {
+    let mut msrs = Msrs::from_entries(&[kvm_msr_entry {
+        index: MSR_IA32_TSC,
+        ..Default::default()
+    }])
+    .ok()?;
+    let read = vcpu.get_msrs(&mut msrs).ok()?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    let tsc = msrs.as_slice().first().filter(|_| read == 1)?.data;
+    let since_zero = u128::from(tsc) * 1_000_000 / u128::from(tsc_khz.max(1));
+    u64::try_from(now.checked_sub(since_zero)?).ok()
 }

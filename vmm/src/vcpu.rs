@@ -2,7 +2,6 @@
 //! it, dispatching every exit to the port bus until the guest ends.
 
 use std::thread::{self, JoinHandle};
-use std::time::UNIX_EPOCH;
 
 use kvm_bindings::kvm_run;
 use kvm_ioctls::{Kvm, VcpuExit, VcpuFd, VmFd};
@@ -95,14 +94,12 @@ impl Vcpu {
     ) -> Result<Vcpu, VcpuError> {
         let fd = vm.create_vcpu(0).map_err(VcpuError::Create)?;
         cpuid::setup(kvm, &fd)?;
-        let tsc_zero = msr::setup(&fd)?;
+        msr::setup(&fd)?;
         regs::setup(&fd, memory, entry)?;
+        let tsc_khz = fd.get_tsc_khz().ok().filter(|&khz| khz != 0);
         let clock = GuestClock {
-            tsc_khz: fd.get_tsc_khz().ok().filter(|&khz| khz != 0),
-            epoch_ns: tsc_zero
-                .duration_since(UNIX_EPOCH)
-                .ok()
-                .and_then(|d| u64::try_from(d.as_nanos()).ok()),
+            tsc_khz,
+            epoch_ns: tsc_khz.and_then(|khz| msr::tsc_epoch_ns(&fd, khz)),
         };
         Ok(Vcpu { fd, bus, clock })
     }

@@ -1,5 +1,5 @@
-//! ioctl: the console answers as a terminal (TCGETS, TIOCGWINSZ, ...), every
-//! other request on every other file is ENOTTY.
+//! ioctl: a console stream that is a terminal on the host answers as one
+//! (TCGETS, TIOCGWINSZ, ...); everything else is ENOTTY, as on Linux.
 
 use crate::errno::{ENOTTY, SysResult};
 use crate::syscall::Args;
@@ -39,9 +39,10 @@ pub fn sys_ioctl(a: &Args) -> SysResult {
         // Settings are accepted and have no effect on a serial line here.
         TCSETS | TCSETSW | TCSETSF => Ok(0),
         TIOCGWINSZ => {
-            // rows, cols, xpixel, ypixel
-            let winsize: [u64; 1] = [24 | (80 << 16)];
-            put_user(arg, &winsize[0]).map(|_| 0)
+            // struct winsize: rows, cols, xpixel, ypixel (u16 each).
+            let (rows, cols) = crate::console::winsize();
+            let winsize = u64::from(rows) | (u64::from(cols) << 16);
+            put_user(arg, &winsize).map(|_| 0)
         }
         TIOCGPGRP => put_user(arg, &current().pid).map(|_| 0),
         _ => Err(ENOTTY),

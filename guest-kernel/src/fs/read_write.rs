@@ -1,6 +1,7 @@
 //! read, write, readv, writev, pread64, pwrite64, lseek.
 
-use crate::errno::{EBADF, EINVAL, ESPIPE, SysResult};
+use crate::errno::{EBADF, EFAULT, EINVAL, ESPIPE, SysResult};
+use crate::mm::address_space::TASK_SIZE;
 use crate::syscall::Args;
 use crate::task::current;
 use crate::uaccess::get_user;
@@ -56,36 +57,54 @@ fn iovec_at(iov: u64, i: u64, compat: bool) -> Result<(u64, u64), crate::errno::
     }
 }
 
-fn do_writev(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
+/// Linux's import_iovec: every entry is checked before any byte moves: a
+/// length over MAX_RW_COUNT or a total overflow is EINVAL, a range outside
+/// user space EFAULT. (Whether the pages are mapped is found out while
+/// copying, which then stops short, as on Linux.)
+fn check_iovecs(iov: u64, iovcnt: u64, compat: bool) -> Result<(), crate::errno::Errno> {
     if iovcnt > UIO_MAXIOV {
         return Err(EINVAL);
     }
+    let mut total: u64 = 0;
+    for i in 0..iovcnt {
+        let (base, len) = iovec_at(iov, i, compat)?;
+        total = total
+            .checked_add(len)
+            .filter(|&t| t <= MAX_RW_COUNT)
+            .ok_or(EINVAL)?;
+        if len > 0 && base.checked_add(len).is_none_or(|end| end > TASK_SIZE) {
+            return Err(EFAULT);
+        }
+    }
+    Ok(())
+}
+
+fn do_writev(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
+    current().files.get(fd)?;
+    check_iovecs(iov, iovcnt, compat)?;
     let mut total = 0u64;
     for i in 0..iovcnt {
         let (base, len) = iovec_at(iov, i, compat)?;
-        if len > MAX_RW_COUNT {
-            return Err(EINVAL);
-        }
         if len == 0 {
             continue;
         }
         match do_write(fd, base, len) {
-            Ok(n) => total += n,
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
         }
-    }
-    // writev of nothing still checks the descriptor.
-    if iovcnt == 0 {
-        current().files.get(fd)?;
     }
     Ok(total)
 }
 
 fn do_readv(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
-    if iovcnt > UIO_MAXIOV {
-        return Err(EINVAL);
-    }
+    current().files.get(fd)?;
+    check_iovecs(iov, iovcnt, compat)?;
     // One read of the console fills the first non-empty buffer, as a tty does.
     for i in 0..iovcnt {
         let (base, len) = iovec_at(iov, i, compat)?;
@@ -93,7 +112,6 @@ fn do_readv(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
             return do_read(fd, base, len);
         }
     }
-    current().files.get(fd)?;
     Ok(0)
 }
 

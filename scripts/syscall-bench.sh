@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# System call benchmark (issue 3): tests/progs/getppid-bench.c times N
+# getppid calls with rdtsc through `syscall` (x86-64 number 110) and through
+# `int $0x80` (i386 number 64), best of 5 rounds. It runs, in one go on one
+# machine:
+#   - natively on the host (Linux's own getppid),
+#   - inside lstar (on this machine's /dev/kvm),
+#   - under QEMU `-accel tcg` through scripts/qemu-run.sh: an emulator, so
+#     its cycles say nothing about speed; it is there because TCG is the one
+#     place here where the guest's fast paths (SYSCALL/SYSRETQ, the IDT
+#     int 0x80 gate) really run, and its figures show they do.
+# Prints a markdown table: cycles per call of each, the ratio lstar/host,
+# the platform (kvm-pvm, or VMX/SVM hardware KVM), the date and the CPU.
+#
+#   scripts/syscall-bench.sh          # BENCH_N=calls per round (default:
+#                                     # 20000 on kvm-pvm, 200000 elsewhere)
+#
+# Target on hardware KVM: lstar's SYSCALL round trip at most 0.5x the
+# host's getppid. On kvm-pvm every guest system call is a trap into a
+# software hypervisor (~100 us); compare ratios measured in the same run
+# only, never absolute cycles across machines (../shared/PLATFORM.md).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+me=syscall-bench
+die() {
+    echo "$me: $*" >&2
+    exit 1
+}
+
+# --- platform ---------------------------------------------------------------
+if [[ -d /sys/module/kvm_pvm ]]; then
+    platform="kvm-pvm"
+elif grep -qw vmx /proc/cpuinfo; then
+    platform="VMX"
+elif grep -qw svm /proc/cpuinfo; then
+    platform="SVM"
+else
+    platform="unknown"
+fi
+[[ -r /dev/kvm && -w /dev/kvm ]] || die "/dev/kvm is not usable"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+date=$(date -u +%Y-%m-%d)
+if [[ $platform == kvm-pvm ]]; then
+    n=${BENCH_N:-20000}
+else
+    n=${BENCH_N:-200000}
+fi
+[[ $n =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive number"
+
+# --- builds -----------------------------------------------------------------
+bash scripts/setup.sh
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "$me: building lstar (release) and the benchmark" >&2
+cargo build --quiet --release -p lstar
+target=${CARGO_TARGET_DIR:-$root/target}
+lstar=
+for candidate in "$target/x86_64-unknown-linux-gnu/release/lstar" "$target/release/lstar"; do
+    if [[ -x $candidate ]]; then
+        lstar=$candidate
+        break
+    fi
+done
+[[ -n $lstar ]] || die "lstar not found under $target after the build"
+bench=$work/getppid-bench
+musl-gcc -static -O2 -o "$bench" tests/progs/getppid-bench.c
+
+# --- runs -------------------------------------------------------------------
+# Each prints "syscall: C cycles/call" and "int80: C cycles/call".
+cycles() { # entry output
+    sed -n "s/^$1: \([0-9]*\) cycles\/call$/\1/p" <<<"$2"
+}
+
+echo "$me: $n calls per round, natively" >&2
+host=$("$bench" "$n") || die "the benchmark failed natively"
+echo "$me: $n calls per round, in lstar ($platform)" >&2
+guest=$("$lstar" run --quiet -- "$bench" "$n") || die "the benchmark failed in lstar"
+echo "$me: $n calls per round, under QEMU TCG (emulated)" >&2
+if ! tcg=$(QEMU_RUN_TIMEOUT=${QEMU_RUN_TIMEOUT:-600} bash scripts/qemu-run.sh "$bench" "$n" 2>"$work/tcg.err"); then
+    cat "$work/tcg.err" >&2
+    die "the benchmark failed under QEMU TCG"
+fi
+
+ratio() { # guest host
+    awk -v g="$1" -v h="$2" 'BEGIN { if (h > 0) printf "%.1f", g / h; else print "-" }'
+}
+
+echo
+echo "| entry | host cycles/call | lstar cycles/call | lstar/host | QEMU TCG cycles/call (emulator) | platform | date | CPU |"
+echo "|---|---:|---:|---:|---:|---|---|---|"
+for entry in syscall int80; do
+    h=$(cycles "$entry" "$host")
+    g=$(cycles "$entry" "$guest")
+    t=$(cycles "$entry" "$tcg")
+    [[ -n $h && -n $g && -n $t ]] || die "no $entry figure (host: $h, lstar: $g, TCG: $t)"
+    case $entry in
+    syscall) name='`syscall` (getppid, 110)' ;;
+    int80) name='`int $0x80` (getppid, i386 64)' ;;
+    esac
+    echo "| $name | $h | $g | $(ratio "$g" "$h") | $t | $platform | $date | $cpu |"
+done
+echo
+echo "N = $n calls per entry, best of 5 rounds; cycles are rdtsc ticks in user mode."

@@ -1,0 +1,332 @@
+//! The guest's stats area (layout: `lstar_abi::stats`), read through the
+//! VMM's own mapping of guest memory, and `lstar run --stats`'s report: a
+//! table in the format of `strace -c -U calls,errors,name` per entry kind,
+//! then the scalar counters.
+//!
+//! The guest only ever increments aligned u64 words (single stores), so a
+//! read while it runs sees each counter whole; after the program has ended
+//! the area is final.
+
+use std::fmt::Write as _;
+
+use lstar_abi::stats::{
+    CALLS_64_OFFSET, CALLS_I386_OFFSET, ERRORS_64_OFFSET, ERRORS_I386_OFFSET, HEADER_WORD,
+    HEADER_WORDS, MAGIC, NR_SLOTS_64, NR_SLOTS_I386, USED_SIZE, VERSION, WORD_FRAMES_ALLOCATED,
+    WORD_INT80_TOTAL, WORD_PAGE_FAULTS, WORD_SYSCALLS_TOTAL, WORD_TASK_WORK_RUN,
+};
+use lstar_abi::syscall_nr::{name_64, name_i386};
+use thiserror::Error;
+use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
+
+#[derive(Debug, Error)]
+pub enum StatsError {
+    #[error("cannot read the stats area at {addr:#x}: {source}")]
+    Read {
+        addr: u64,
+        source: vm_memory::GuestMemoryError,
+    },
+    #[error("no syscall statistics (the guest kernel did not publish them)")]
+    NotPublished,
+    #[error(
+        "no syscall statistics (the guest kernel publishes version {0} of the stats area, \
+         lstar reads version {VERSION})"
+    )]
+    Version(u64),
+}
+
+/// Calls and errors per number through one entry; the last slot counts
+/// the numbers beyond the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub calls: Vec<u64>,
+    pub errors: Vec<u64>,
+}
+
+/// Everything the area holds, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub task_work_run: u64,
+    pub syscalls_total: u64,
+    pub int80_total: u64,
+    pub page_faults: u64,
+    pub frames_allocated: u64,
+    /// SYSCALL, x86-64 numbers.
+    pub syscall64: Table,
+    /// `int $0x80`, i386 numbers.
+    pub int80: Table,
+}
+
+fn words(bytes: &[u8]) -> Vec<u64> {
+    bytes
+        .chunks_exact(8)
+        .map(|c| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            u64::from_le_bytes(w)
+        })
+        .collect()
+}
+
+/// Word 0 says the area is live and in the layout this lstar reads.
+fn check_header(word: u64) -> Result<(), StatsError> {
+    if word == HEADER_WORD {
+        Ok(())
+    } else if word & 0xffff_ffff == MAGIC {
+        Err(StatsError::Version(word >> 32))
+    } else {
+        Err(StatsError::NotPublished)
+    }
+}
+
+impl Stats {
+    /// Decodes the `USED_SIZE` bytes of the area.
+    pub fn parse(area: &[u8]) -> Result<Stats, StatsError> {
+        if area.len() < USED_SIZE {
+            return Err(StatsError::NotPublished);
+        }
+        let header = words(&area[..HEADER_WORDS * 8]);
+        check_header(header[0])?;
+        let array = |offset: usize, slots: usize| words(&area[offset..offset + slots * 8]);
+        Ok(Stats {
+            task_work_run: header[WORD_TASK_WORK_RUN],
+            syscalls_total: header[WORD_SYSCALLS_TOTAL],
+            int80_total: header[WORD_INT80_TOTAL],
+            page_faults: header[WORD_PAGE_FAULTS],
+            frames_allocated: header[WORD_FRAMES_ALLOCATED],
+            syscall64: Table {
+                calls: array(CALLS_64_OFFSET, NR_SLOTS_64),
+                errors: array(ERRORS_64_OFFSET, NR_SLOTS_64),
+            },
+            int80: Table {
+                calls: array(CALLS_I386_OFFSET, NR_SLOTS_I386),
+                errors: array(ERRORS_I386_OFFSET, NR_SLOTS_I386),
+            },
+        })
+    }
+
+    /// Reads the area at `addr` in guest memory.
+    pub fn read(memory: &GuestMemoryMmap, addr: u64) -> Result<Stats, StatsError> {
+        let read_err = |source| StatsError::Read { addr, source };
+        // The header word first: the kernel writes it last at boot.
+        let header: u64 = memory.read_obj(GuestAddress(addr)).map_err(read_err)?;
+        check_header(header)?;
+        let mut area = vec![0u8; USED_SIZE];
+        memory
+            .read_slice(&mut area, GuestAddress(addr))
+            .map_err(read_err)?;
+        Stats::parse(&area)
+    }
+}
+
+/// strace's name for a number it has no name for.
+fn unnamed(nr: usize) -> String {
+    format!("syscall_{nr:#x}")
+}
+
+/// One table row: (calls, errors, name).
+type Row = (u64, u64, String);
+
+fn rows(table: &Table, name: fn(u64) -> Option<&'static str>) -> Vec<Row> {
+    let last = table.calls.len().saturating_sub(1);
+    let mut rows: Vec<Row> = table
+        .calls
+        .iter()
+        .zip(&table.errors)
+        .enumerate()
+        .filter(|(_, (calls, _))| **calls > 0)
+        .map(|(nr, (&calls, &errors))| {
+            let label = if nr == last {
+                // Every number at or beyond the table's end shares this slot.
+                "unknown".to_string()
+            } else {
+                name(nr as u64).map_or_else(|| unnamed(nr), str::to_string)
+            };
+            (calls, errors, label)
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+    rows
+}
+
+const SEPARATOR: &str = "--------- --------- ----------------";
+
+/// Errors column: blank when zero, as strace prints it.
+fn errors_cell(errors: u64) -> String {
+    if errors == 0 {
+        String::new()
+    } else {
+        errors.to_string()
+    }
+}
+
+/// One table as `strace -c -U calls,errors,name` prints it.
+fn write_table(out: &mut String, rows: &[Row]) {
+    let _ = writeln!(out, "{:>9} {:>9} syscall", "calls", "errors");
+    let _ = writeln!(out, "{SEPARATOR}");
+    for (calls, errors, name) in rows {
+        let _ = writeln!(out, "{calls:>9} {:>9} {name}", errors_cell(*errors));
+    }
+    let calls: u64 = rows.iter().map(|r| r.0).sum();
+    let errors: u64 = rows.iter().map(|r| r.1).sum();
+    let _ = writeln!(out, "{SEPARATOR}");
+    let _ = writeln!(out, "{calls:>9} {:>9} total", errors_cell(errors));
+}
+
+/// The whole `--stats` report: the SYSCALL table (always), the
+/// `int $0x80` table when that entry was used (titled as strace titles its
+/// 32-bit personality), then the counters; the last line is task work.
+pub fn format(stats: &Stats) -> String {
+    let mut out = String::new();
+    write_table(&mut out, &rows(&stats.syscall64, name_64));
+    let int80 = rows(&stats.int80, name_i386);
+    if !int80.is_empty() {
+        out.push_str("System call usage summary for 32 bit mode (int $0x80):\n");
+        write_table(&mut out, &int80);
+    }
+    let _ = writeln!(out, "page faults: {}", stats.page_faults);
+    if stats.frames_allocated != 0 {
+        let _ = writeln!(out, "frames allocated: {}", stats.frames_allocated);
+    }
+    let _ = writeln!(out, "task work run: {}", stats.task_work_run);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lstar_abi::stats::{Entry, STATS_SIZE, counter_offsets};
+    use lstar_abi::syscall_nr::{nr as nr_64, nr_i386};
+
+    /// A synthetic area, as the guest would leave it.
+    struct Area(Vec<u8>);
+
+    impl Area {
+        fn new() -> Area {
+            let mut a = Area(vec![0; STATS_SIZE]);
+            a.set(0, HEADER_WORD);
+            a
+        }
+        fn set(&mut self, offset: usize, v: u64) {
+            self.0[offset..offset + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        fn count(&mut self, entry: Entry, nr: u64, calls: u64, errors: u64) -> &mut Area {
+            let (c, e) = counter_offsets(entry, nr);
+            self.set(c, calls);
+            self.set(e, errors);
+            self
+        }
+    }
+
+    #[test]
+    fn empty_area_is_not_published() {
+        assert!(matches!(
+            Stats::parse(&[0; STATS_SIZE]),
+            Err(StatsError::NotPublished)
+        ));
+        let mut a = Area::new();
+        a.set(0, MAGIC | (VERSION + 1) << 32);
+        let e = Stats::parse(&a.0).unwrap_err();
+        assert!(matches!(e, StatsError::Version(v) if v == VERSION + 1));
+        assert_eq!(
+            StatsError::NotPublished.to_string(),
+            "no syscall statistics (the guest kernel did not publish them)"
+        );
+        assert!(matches!(
+            Stats::parse(&[0; 8]),
+            Err(StatsError::NotPublished)
+        ));
+    }
+
+    #[test]
+    fn format_matches_strace() {
+        let mut a = Area::new();
+        a.count(Entry::Syscall64, nr_64::WRITE as u64, 1, 0)
+            .count(Entry::Syscall64, nr_64::BRK as u64, 5, 0)
+            .count(Entry::Syscall64, nr_64::RSEQ as u64, 1, 1)
+            .count(Entry::Syscall64, nr_64::ARCH_PRCTL as u64, 1, 0)
+            .count(Entry::Syscall64, nr_64::READLINK as u64, 1, 1);
+        a.set(WORD_TASK_WORK_RUN * 8, 3);
+        a.set(WORD_PAGE_FAULTS * 8, 12);
+        let stats = Stats::parse(&a.0).unwrap();
+        assert_eq!(stats.task_work_run, 3);
+        assert_eq!(
+            format(&stats),
+            "    calls    errors syscall\n\
+             --------- --------- ----------------\n\
+             \x20       5           brk\n\
+             \x20       1           arch_prctl\n\
+             \x20       1         1 readlink\n\
+             \x20       1         1 rseq\n\
+             \x20       1           write\n\
+             --------- --------- ----------------\n\
+             \x20       9         2 total\n\
+             page faults: 12\n\
+             task work run: 3\n"
+        );
+    }
+
+    #[test]
+    fn int80_table_unknown_and_unnamed_numbers() {
+        let mut a = Area::new();
+        a.count(Entry::Syscall64, 400, 2, 2) // in the table's gap: no name
+            .count(Entry::Syscall64, 100_000, 3, 3) // beyond the table
+            .count(Entry::Int80, nr_i386::WRITE as u64, 1, 0)
+            .count(Entry::Int80, nr_i386::GETPID as u64, 1234567890, 0)
+            .count(Entry::Int80, u64::MAX, 1, 1);
+        a.set(WORD_FRAMES_ALLOCATED * 8, 7);
+        let text = format(&Stats::parse(&a.0).unwrap());
+        assert_eq!(
+            text,
+            "    calls    errors syscall\n\
+             --------- --------- ----------------\n\
+             \x20       3         3 unknown\n\
+             \x20       2         2 syscall_0x190\n\
+             --------- --------- ----------------\n\
+             \x20       5         5 total\n\
+             System call usage summary for 32 bit mode (int $0x80):\n\
+             \x20   calls    errors syscall\n\
+             --------- --------- ----------------\n\
+             1234567890           getpid\n\
+             \x20       1         1 unknown\n\
+             \x20       1           write\n\
+             --------- --------- ----------------\n\
+             1234567892         1 total\n\
+             page faults: 0\n\
+             frames allocated: 7\n\
+             task work run: 0\n"
+        );
+    }
+
+    #[test]
+    fn no_calls_still_prints_the_table_and_counters() {
+        let text = format(&Stats::parse(&Area::new().0).unwrap());
+        assert_eq!(
+            text,
+            "    calls    errors syscall\n\
+             --------- --------- ----------------\n\
+             --------- --------- ----------------\n\
+             \x20       0           total\n\
+             page faults: 0\n\
+             task work run: 0\n"
+        );
+    }
+
+    #[test]
+    fn reads_through_guest_memory() {
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 1 << 20)]).unwrap();
+        let addr = lstar_abi::stats::STATS_ADDR;
+        assert!(matches!(
+            Stats::read(&mem, addr),
+            Err(StatsError::NotPublished)
+        ));
+        let mut a = Area::new();
+        a.count(Entry::Syscall64, nr_64::GETPID as u64, 42, 0);
+        mem.write_slice(&a.0, GuestAddress(addr)).unwrap();
+        let stats = Stats::read(&mem, addr).unwrap();
+        assert_eq!(stats.syscall64.calls[nr_64::GETPID], 42);
+        assert!(matches!(
+            Stats::read(&mem, 1 << 20),
+            Err(StatsError::Read { .. })
+        ));
+    }
+}
