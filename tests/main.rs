@@ -18,6 +18,7 @@ mod cli;
 mod differential;
 mod exec_errors;
 mod io;
+mod kernel;
 mod progs;
 mod qemu;
 mod stats;
