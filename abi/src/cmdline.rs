@@ -217,6 +217,13 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
+    // Exactly 16 hex digits (how lstar sends 64-bit values): eight at a time.
+    if radix == 16 && digits.len() == 16 {
+        let hi = hex8(u64::from_le_bytes(digits[..8].try_into().ok()?))?;
+        let lo = hex8(u64::from_le_bytes(digits[8..].try_into().ok()?))?;
+        // hex8 yields the bytes in reading order, little-endian.
+        return Some((u64::from(u32::from_be(hi)) << 32) | u64::from(u32::from_be(lo)));
+    }
     let mut v: u64 = 0;
     for &d in digits {
         let x = hex_value(d).filter(|&x| u32::from(x) < radix)?;
@@ -286,6 +293,15 @@ mod tests {
         assert_eq!(parse_u64(b"0x"), None);
         assert_eq!(parse_u64(b"12a"), None);
         assert_eq!(parse_u64(b"0xffffffffffffffffff"), None);
+        assert_eq!(
+            parse_u64(b"0x0123456789abcdef"),
+            Some(0x0123_4567_89ab_cdef)
+        );
+        assert_eq!(
+            parse_u64(b"0xFEDCBA9876543210"),
+            Some(0xfedc_ba98_7654_3210)
+        );
+        assert_eq!(parse_u64(b"0x0123456789abcdeg"), None);
         let s = parse_seed(b"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
             .unwrap();
         assert_eq!(s[31], 0x1f);

@@ -62,7 +62,7 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
     if info.magic != START_MAGIC {
         return None;
     }
-    let mut modules = Vec::new();
+    let mut modules = Vec::with_capacity(4);
     for i in 0..u64::from(info.nr_modules.min(8)) {
         // SAFETY: nr_modules entries follow modlist_paddr (PVH spec).
         let m: HvmModlistEntry = unsafe { read(info.modlist_paddr + i * 32) };
@@ -97,8 +97,8 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
     let cmdline = c_string(info.cmdline_paddr, lstar_abi::layout::CMDLINE_MAX);
     let mut params = BootParams {
         modules,
-        argv: Vec::new(),
-        envp: Vec::new(),
+        argv: Vec::with_capacity(8),
+        envp: Vec::with_capacity(8),
         seed: None,
         log_level: LogLevel::Warn,
         stats_addr: None,
@@ -139,6 +139,21 @@ fn next_token(line: &mut &'static [u8]) -> Option<&'static [u8]> {
     }
 }
 
+/// The parameter keys as byte patterns (matching bytes needs no UTF-8
+/// validation, which showed up in boot profiles).
+mod keys {
+    use lstar_abi::cmdline as c;
+    pub const ENV: &[u8] = c::PARAM_ENV.as_bytes();
+    pub const SEED: &[u8] = c::PARAM_SEED.as_bytes();
+    pub const LOG: &[u8] = c::PARAM_LOG.as_bytes();
+    pub const STATS: &[u8] = c::PARAM_STATS.as_bytes();
+    pub const TSC_KHZ: &[u8] = c::PARAM_TSC_KHZ.as_bytes();
+    pub const EPOCH_NS: &[u8] = c::PARAM_EPOCH_NS.as_bytes();
+    pub const SELFTEST: &[u8] = c::PARAM_SELFTEST.as_bytes();
+    pub const TTY: &[u8] = c::PARAM_TTY.as_bytes();
+    pub const WINSIZE: &[u8] = c::PARAM_WINSIZE.as_bytes();
+}
+
 fn parse_cmdline(mut line: &'static [u8], p: &mut BootParams) {
     while let Some(token) = next_token(&mut line) {
         if token == cmdline::ARGV_SEPARATOR.as_bytes() {
@@ -150,28 +165,25 @@ fn parse_cmdline(mut line: &'static [u8], p: &mut BootParams) {
             continue;
         };
         let (key, value) = (&token[..=eq], &token[eq + 1..]);
-        let key = core::str::from_utf8(key).unwrap_or("");
         match key {
-            cmdline::PARAM_ENV => match decode(value) {
+            keys::ENV => match decode(value) {
                 Some(env) => p.envp.push(env),
                 None => p.bad_tokens += 1,
             },
-            cmdline::PARAM_SEED => p.seed = cmdline::parse_seed(value),
-            cmdline::PARAM_LOG => {
-                match core::str::from_utf8(value).ok().and_then(LogLevel::parse) {
-                    Some(level) => p.log_level = level,
-                    None => p.bad_tokens += 1,
-                }
-            }
-            cmdline::PARAM_STATS => p.stats_addr = cmdline::parse_u64(value),
-            cmdline::PARAM_TSC_KHZ => p.tsc_khz = cmdline::parse_u64(value),
-            cmdline::PARAM_EPOCH_NS => p.epoch_ns = cmdline::parse_u64(value),
-            cmdline::PARAM_SELFTEST => p.selftest = Some(value),
-            cmdline::PARAM_TTY => match cmdline::parse_u64(value) {
+            keys::SEED => p.seed = cmdline::parse_seed(value),
+            keys::LOG => match core::str::from_utf8(value).ok().and_then(LogLevel::parse) {
+                Some(level) => p.log_level = level,
+                None => p.bad_tokens += 1,
+            },
+            keys::STATS => p.stats_addr = cmdline::parse_u64(value),
+            keys::TSC_KHZ => p.tsc_khz = cmdline::parse_u64(value),
+            keys::EPOCH_NS => p.epoch_ns = cmdline::parse_u64(value),
+            keys::SELFTEST => p.selftest = Some(value),
+            keys::TTY => match cmdline::parse_u64(value) {
                 Some(mask) => p.tty_mask = (mask & 0b111) as u32,
                 None => p.bad_tokens += 1,
             },
-            cmdline::PARAM_WINSIZE => p.winsize = cmdline::parse_winsize(value),
+            keys::WINSIZE => p.winsize = cmdline::parse_winsize(value),
             _ => {}
         }
     }

@@ -174,7 +174,7 @@ fn start_program(
         clear_child_tid: 0,
         robust_list: (0, 0),
         fs_base: 0,
-        sigactions: [task::SigAction::default(); task::NSIG],
+        sigactions: Vec::new(),
         sigmask: 0,
     });
     let task = task::current();

@@ -97,13 +97,16 @@ pub fn build(parts: &CmdlineParts<'_>) -> Result<Vec<u8>, CmdlineError> {
         token(&mut line, format_args!("{PARAM_LOG}{}", level.as_str()));
     }
     if let Some(addr) = parts.stats_addr {
-        token(&mut line, format_args!("{PARAM_STATS}{addr:#x}"));
+        // 64-bit values go as exactly 16 hex digits, which the kernel
+        // decodes eight at a time (every boot instruction is emulated on
+        // kvm-pvm; decimal would cost it a loop per digit).
+        token(&mut line, format_args!("{PARAM_STATS}{addr:#018x}"));
     }
     if let Some(khz) = parts.tsc_khz {
-        token(&mut line, format_args!("{PARAM_TSC_KHZ}{khz}"));
+        token(&mut line, format_args!("{PARAM_TSC_KHZ}{khz:#018x}"));
     }
     if let Some(ns) = parts.epoch_ns {
-        token(&mut line, format_args!("{PARAM_EPOCH_NS}{ns}"));
+        token(&mut line, format_args!("{PARAM_EPOCH_NS}{ns:#018x}"));
     }
     token(&mut line, format_args!("{PARAM_TTY}{}", parts.tty_mask));
     if let Some((rows, cols)) = parts.winsize {
@@ -187,7 +190,8 @@ mod tests {
             String::from_utf8(line).unwrap(),
             format!(
                 "lstar.env=PATH=/bin lstar.env=MSG=a%20b%25 lstar.seed={} lstar.log=info \
-                 lstar.stats=0x80000 lstar.tsc_khz=2100000 lstar.epoch_ns=1700000000000000000 \
+                 lstar.stats=0x0000000000080000 lstar.tsc_khz=0x0000000000200b20 \
+                 lstar.epoch_ns=0x17979cfe362a0000 \
                  lstar.tty=5 lstar.winsize=24x80 console=ttyS0  x=1 -- ./hello two%20words %",
                 "ab".repeat(SEED_LEN)
             )

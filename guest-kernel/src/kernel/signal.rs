@@ -58,12 +58,12 @@ pub fn sys_rt_sigaction(a: &Args) -> SysResult {
     } else {
         None
     };
-    let slot = &mut current().sigactions[sig as usize - 1];
+    let task = current();
     if oact != 0 {
-        copy_to_user(oact, &action_bytes(slot))?;
+        copy_to_user(oact, &action_bytes(&task.sigaction(sig as u32)))?;
     }
     if let Some(new) = new {
-        *slot = new;
+        task.set_sigaction(sig as u32, new);
     }
     Ok(0)
 }
@@ -115,7 +115,7 @@ fn send_self(sig: u64) -> SysResult {
         return Ok(0);
     }
     let task = current();
-    let action = task.sigactions[sig as usize - 1];
+    let action = task.sigaction(sig as u32);
     if sig != SIGKILL && (action.handler == SIG_IGN || ignored_by_default(sig)) {
         return Ok(0);
     }

@@ -71,7 +71,7 @@ impl AddressSpace {
         }
         Ok(AddressSpace {
             pml4,
-            vmas: Vec::new(),
+            vmas: Vec::with_capacity(16),
             brk_start: 0,
             brk: 0,
         })
