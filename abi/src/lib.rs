@@ -11,4 +11,5 @@ pub mod layout;
 pub mod ports;
 pub mod pvh;
 pub mod stats;
+pub mod syscall_arity;
 pub mod syscall_nr;

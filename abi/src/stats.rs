@@ -17,6 +17,8 @@
 //! ERRORS_I386_OFFSET errors by i386 number
 //! ```
 //! The last slot of each array counts numbers beyond the table ("unknown").
+//! The trace ring (`TRACE_RECORDS` records of [`TraceRecord`]) follows at
+//! `TRACE_RING_OFFSET`.
 
 use crate::syscall_nr::{NR_SYSCALLS_64, NR_SYSCALLS_I386};
 
@@ -30,6 +32,14 @@ pub const WORD_SYSCALLS_TOTAL: usize = 2;
 pub const WORD_INT80_TOTAL: usize = 3;
 pub const WORD_PAGE_FAULTS: usize = 4;
 pub const WORD_FRAMES_ALLOCATED: usize = 5;
+/// Tracing (see [`TraceRecord`]): the host sets the flag to 1 to ask for
+/// records; the guest advances the head after writing each record, the host
+/// the tail after reading; records the guest could not write because the
+/// ring was full are counted in `lost`, never silently dropped.
+pub const WORD_TRACE_ENABLED: usize = 6;
+pub const WORD_TRACE_HEAD: usize = 7;
+pub const WORD_TRACE_TAIL: usize = 8;
+pub const WORD_TRACE_LOST: usize = 9;
 pub const HEADER_WORDS: usize = 16;
 
 pub const NR_SLOTS_64: usize = NR_SYSCALLS_64 + 1;
@@ -45,11 +55,12 @@ pub const STATS_SIZE: usize = USED_SIZE.div_ceil(4096) * 4096;
 
 /// Which entry a system call came through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Entry {
-    /// SYSCALL (x86-64 numbers), on kvm-pvm via the #GP path.
-    Syscall64,
-    /// `int $0x80` (i386 numbers), on kvm-pvm via the #UD path.
-    Int80,
+    /// SYSCALL (x86-64 numbers); on kvm-pvm through a fault at its entry.
+    Syscall64 = 0,
+    /// `int $0x80` (i386 numbers); on kvm-pvm through #UD.
+    Int80 = 1,
 }
 
 /// Byte offsets of the call and error counters for `nr` through `entry`.
@@ -72,3 +83,38 @@ const _: () = assert!(STATS_SIZE <= 8 * 4096);
 /// first MiB, which the kernel never allocates from).
 pub const STATS_ADDR: u64 = 0x8_0000;
 const _: () = assert!(STATS_ADDR + STATS_SIZE as u64 <= crate::layout::LOW_MEMORY_END);
+
+/// One traced system call, as the guest writes it into the trace ring.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TraceRecord {
+    /// The number, in the table of `entry` (0: SYSCALL, 1: int 0x80).
+    pub nr: u32,
+    pub entry: u32,
+    pub args: [u64; 6],
+    /// The value returned in RAX (negative errno on failure).
+    pub ret: u64,
+    /// Guest TSC when the call returned.
+    pub tsc: u64,
+}
+
+/// Set in [`TraceRecord::entry`] for a call that does not return (exit,
+/// exit_group): recorded before it runs, its `ret` means nothing.
+pub const TRACE_NO_RETURN: u32 = 1 << 31;
+
+pub const TRACE_RECORD_SIZE: usize = core::mem::size_of::<TraceRecord>();
+const _: () = assert!(TRACE_RECORD_SIZE == 72);
+/// Records in the ring (a power of two: the index is `head % TRACE_RECORDS`).
+pub const TRACE_RECORDS: usize = 4096;
+/// The ring follows the stats area, page aligned; the VMM reserves both
+/// whenever it passes `lstar.stats=`.
+pub const TRACE_RING_OFFSET: usize = STATS_SIZE;
+pub const TRACE_RING_SIZE: usize = TRACE_RECORDS * TRACE_RECORD_SIZE;
+const _: () = assert!(
+    STATS_ADDR + (TRACE_RING_OFFSET + TRACE_RING_SIZE) as u64 <= crate::layout::LOW_MEMORY_END
+);
+
+/// Byte offset of record `index` (any u64: it wraps) from the stats base.
+pub fn trace_record_offset(index: u64) -> usize {
+    TRACE_RING_OFFSET + (index as usize % TRACE_RECORDS) * TRACE_RECORD_SIZE
+}

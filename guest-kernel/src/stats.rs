@@ -40,6 +40,7 @@ fn bump(offset: usize) {
     }
 }
 
+/// Counts one system call.
 pub fn count_syscall(entry: Entry, nr: u64, failed: bool) {
     let base = BASE.load(Ordering::Relaxed);
     if base == 0 {
@@ -55,6 +56,51 @@ pub fn count_syscall(entry: Entry, nr: u64, failed: bool) {
         Entry::Int80 => stats::WORD_INT80_TOTAL,
     };
     inc(base + total as u64 * 8);
+}
+
+/// Whether a tracer asked for records (the host sets the flag): the only
+/// cost tracing adds to an untraced system call.
+pub fn tracing() -> bool {
+    let base = BASE.load(Ordering::Relaxed);
+    // SAFETY: an aligned word of the stats area (see `word`).
+    base != 0
+        && unsafe {
+            core::ptr::read_volatile((base + stats::WORD_TRACE_ENABLED as u64 * 8) as *const u64)
+        } != 0
+}
+
+/// Appends a record to the trace ring, or counts it as lost when the host
+/// has not drained the ring: the guest never waits for the tracer.
+/// `entry` is an [`Entry`] value, with `TRACE_NO_RETURN` for exit calls.
+pub fn trace(entry: u32, nr: u64, args: &[u64; 6], ret: u64) {
+    let base = BASE.load(Ordering::Relaxed);
+    if base == 0 {
+        return;
+    }
+    let word = |w: usize| (base + w as u64 * 8) as *mut u64;
+    // SAFETY: aligned words of the stats area; the host writes only the
+    // tail and the flag, the guest only the head, lost and the records.
+    unsafe {
+        let head = core::ptr::read_volatile(word(stats::WORD_TRACE_HEAD));
+        let tail = core::ptr::read_volatile(word(stats::WORD_TRACE_TAIL));
+        if head.wrapping_sub(tail) >= stats::TRACE_RECORDS as u64 {
+            inc(word(stats::WORD_TRACE_LOST) as u64);
+            return;
+        }
+        let record = stats::TraceRecord {
+            nr: nr as u32,
+            entry,
+            args: *args,
+            ret,
+            tsc: crate::kernel::time::rdtsc(),
+        };
+        let slot = (base + stats::trace_record_offset(head) as u64) as *mut stats::TraceRecord;
+        core::ptr::write_volatile(slot, record);
+        // The record is complete before the host can see the new head
+        // (x86 keeps stores in order; the fence keeps the compiler honest).
+        core::sync::atomic::compiler_fence(Ordering::Release);
+        core::ptr::write_volatile(word(stats::WORD_TRACE_HEAD), head.wrapping_add(1));
+    }
 }
 
 pub fn count_task_work() {

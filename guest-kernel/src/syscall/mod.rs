@@ -20,7 +20,26 @@ use crate::mm::address_space::TASK_SIZE;
 pub type Args = [u64; 6];
 pub type SyscallFn = fn(&Args) -> SysResult;
 
+/// exit and exit_group in the entry's table: they never come back to be
+/// traced, so their record is written before they run.
+fn never_returns(entry: Entry, nr: u64) -> bool {
+    use lstar_abi::syscall_nr::{nr as x64, nr_i386 as i386};
+    match entry {
+        Entry::Syscall64 => nr == x64::EXIT as u64 || nr == x64::EXIT_GROUP as u64,
+        Entry::Int80 => nr == i386::EXIT as u64 || nr == i386::EXIT_GROUP as u64,
+    }
+}
+
 fn invoke(entry: Entry, table: &[Option<SyscallFn>], nr: u64, args: &Args) -> u64 {
+    let tracing = crate::stats::tracing();
+    if tracing && never_returns(entry, nr) {
+        crate::stats::trace(
+            entry as u32 | lstar_abi::stats::TRACE_NO_RETURN,
+            nr,
+            args,
+            0,
+        );
+    }
     let result = match usize::try_from(nr)
         .ok()
         .and_then(|n| table.get(n))
@@ -31,13 +50,17 @@ fn invoke(entry: Entry, table: &[Option<SyscallFn>], nr: u64, args: &Args) -> u6
         None => Err(ENOSYS),
     };
     if crate::log::enabled(lstar_abi::cmdline::LogLevel::Debug) {
-        trace(entry, nr, args, &result);
+        log_call(entry, nr, args, &result);
     }
     crate::stats::count_syscall(entry, nr, result.is_err());
-    to_rax(result)
+    let rax = to_rax(result);
+    if tracing {
+        crate::stats::trace(entry as u32, nr, args, rax);
+    }
+    rax
 }
 
-fn trace(entry: Entry, nr: u64, args: &Args, result: &SysResult) {
+fn log_call(entry: Entry, nr: u64, args: &Args, result: &SysResult) {
     let name = match entry {
         Entry::Syscall64 => lstar_abi::syscall_nr::name_64(nr),
         Entry::Int80 => lstar_abi::syscall_nr::name_i386(nr),
