@@ -7,6 +7,7 @@ pub mod console_write;
 pub mod exit_port;
 pub mod pio_bus;
 pub mod serial;
+pub mod virtio;
 
 pub use console_status::{ConsoleStatus, StdinSource};
 pub use console_write::{ConsoleStreams, ConsoleWrite};
