@@ -4,7 +4,6 @@ use crate::errno::{EBADF, EFAULT, EINVAL, ESPIPE, SysResult};
 use crate::mm::address_space::TASK_SIZE;
 use crate::syscall::Args;
 use crate::task::current;
-use crate::uaccess::get_user;
 
 /// Largest single transfer (Linux's MAX_RW_COUNT is INT_MAX & PAGE_MASK).
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
@@ -46,48 +45,54 @@ pub fn sys_write(a: &Args) -> SysResult {
     do_write(a[0], a[1], a[2])
 }
 
-/// An iovec array entry, 64-bit ({base, len}) or i386 ({u32 base, u32 len}).
-fn iovec_at(iov: u64, i: u64, compat: bool) -> Result<(u64, u64), crate::errno::Errno> {
-    if compat {
-        let [base, len] = get_user::<[u32; 2]>(iov + i * 8)?;
-        Ok((u64::from(base), u64::from(len)))
-    } else {
-        let [base, len] = get_user::<[u64; 2]>(iov + i * 16)?;
-        Ok((base, len))
-    }
+/// A user iovec array, copied in once (Linux's import_iovec): 64-bit
+/// entries are {base, len}, i386 ones {u32 base, u32 len}.
+struct Iovecs {
+    entries: alloc::vec::Vec<(u64, u64)>,
 }
 
-/// Linux's import_iovec: every entry is checked before any byte moves: a
-/// length over MAX_RW_COUNT or a total overflow is EINVAL, a range outside
-/// user space EFAULT. (Whether the pages are mapped is found out while
-/// copying, which then stops short, as on Linux.)
-fn check_iovecs(iov: u64, iovcnt: u64, compat: bool) -> Result<(), crate::errno::Errno> {
-    if iovcnt > UIO_MAXIOV {
-        return Err(EINVAL);
-    }
-    let mut total: u64 = 0;
-    for i in 0..iovcnt {
-        let (base, len) = iovec_at(iov, i, compat)?;
-        total = total
-            .checked_add(len)
-            .filter(|&t| t <= MAX_RW_COUNT)
-            .ok_or(EINVAL)?;
-        if len > 0 && base.checked_add(len).is_none_or(|end| end > TASK_SIZE) {
-            return Err(EFAULT);
+impl Iovecs {
+    /// Reads and checks every entry before any byte moves: more than
+    /// UIO_MAXIOV entries, a length over MAX_RW_COUNT or a total overflow
+    /// is EINVAL, a range outside user space EFAULT. (Whether the pages are
+    /// mapped is found out while copying, which then stops short, as on
+    /// Linux.)
+    fn import(iov: u64, iovcnt: u64, compat: bool) -> Result<Iovecs, crate::errno::Errno> {
+        if iovcnt > UIO_MAXIOV {
+            return Err(EINVAL);
         }
+        let size = if compat { 8 } else { 16 };
+        // One checked view of the whole array: one page walk, not one per entry.
+        let raw = crate::uaccess::user_slice(iov, iovcnt * size)?;
+        let mut entries = alloc::vec::Vec::with_capacity(iovcnt as usize);
+        let mut total: u64 = 0;
+        for e in raw.chunks_exact(size as usize) {
+            let (base, len) = if compat {
+                let w =
+                    |i: usize| u64::from(u32::from_le_bytes([e[i], e[i + 1], e[i + 2], e[i + 3]]));
+                (w(0), w(4))
+            } else {
+                let w = |i: usize| u64::from_le_bytes(e[i..i + 8].try_into().unwrap_or_default());
+                (w(0), w(8))
+            };
+            total = total
+                .checked_add(len)
+                .filter(|&t| t <= MAX_RW_COUNT)
+                .ok_or(EINVAL)?;
+            if len > 0 && base.checked_add(len).is_none_or(|end| end > TASK_SIZE) {
+                return Err(EFAULT);
+            }
+            entries.push((base, len));
+        }
+        Ok(Iovecs { entries })
     }
-    Ok(())
 }
 
 fn do_writev(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
     current().files.get(fd)?;
-    check_iovecs(iov, iovcnt, compat)?;
+    let iovecs = Iovecs::import(iov, iovcnt, compat)?;
     let mut total = 0u64;
-    for i in 0..iovcnt {
-        let (base, len) = iovec_at(iov, i, compat)?;
-        if len == 0 {
-            continue;
-        }
+    for &(base, len) in iovecs.entries.iter().filter(|(_, len)| *len > 0) {
         match do_write(fd, base, len) {
             Ok(n) => {
                 total += n;
@@ -104,15 +109,12 @@ fn do_writev(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
 
 fn do_readv(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
     current().files.get(fd)?;
-    check_iovecs(iov, iovcnt, compat)?;
+    let iovecs = Iovecs::import(iov, iovcnt, compat)?;
     // One read of the console fills the first non-empty buffer, as a tty does.
-    for i in 0..iovcnt {
-        let (base, len) = iovec_at(iov, i, compat)?;
-        if len > 0 {
-            return do_read(fd, base, len);
-        }
+    match iovecs.entries.iter().find(|(_, len)| *len > 0) {
+        Some(&(base, len)) => do_read(fd, base, len),
+        None => Ok(0),
     }
-    Ok(0)
 }
 
 pub fn sys_writev(a: &Args) -> SysResult {
