@@ -13,6 +13,7 @@
 mod common;
 
 mod abi;
+mod api;
 mod boot;
 mod cli;
 mod differential;

@@ -9,11 +9,13 @@ use thiserror::Error;
 
 pub const USAGE: &str = "\
 Usage: lstar run [OPTIONS] [--] [PROGRAM [ARGS...]]
+       lstar inspect SOCKET WHAT [--json]
 
 Boots the lstar guest kernel under KVM and runs PROGRAM (a static x86-64
 Linux executable from the host) in it; without PROGRAM, runs the built-in
 demo. Exits with the program's exit status (128+N if killed by signal N);
-125 if lstar failed, 126 if PROGRAM cannot be executed, 127 if not found.
+125 if lstar failed, 126 if PROGRAM cannot be executed, 127 if not found,
+124 if it was shut down through the control socket.
 
 Options:
   --env KEY=VALUE   add KEY=VALUE to the program's environment (repeatable)
@@ -23,9 +25,15 @@ Options:
   --quiet           kernel log off (lstar.log=quiet)
   --stats           after the program ends, print its system call counts
                     (per entry, like `strace -c`) and task work run on stderr
+  --socket PATH     serve the control API (HTTP/1.1 + JSON, docs/api/openapi.yaml)
+                    on a Unix socket at PATH, mode 0600, removed at exit
   --verbose         kernel boot log (lstar.log=info) and lstar's own statistics
   -h, --help        print this help
   -V, --version     print the version
+
+`lstar inspect SOCKET WHAT` asks a running `lstar run --socket SOCKET`:
+WHAT is vm, syscalls, exits, blk, regs, sregs, msrs (printed as tables, or
+the raw JSON with --json), or pause, resume, shutdown.
 ";
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -42,6 +50,10 @@ pub enum CliError {
     QuietAndVerbose,
     #[error("missing command (try `lstar run --help`)")]
     NoCommand,
+    #[error("usage: lstar inspect SOCKET WHAT [--json] (WHAT: {})", INSPECT_WHAT.join("|"))]
+    InspectUsage,
+    #[error("inspect: unknown WHAT {what:?} (one of: {all})", what = .0, all = INSPECT_WHAT.join("|"))]
+    InspectWhat(String),
 }
 
 impl From<lexopt::Error> for CliError {
@@ -76,8 +88,23 @@ pub struct RunOptions {
     pub verbosity: Verbosity,
     /// `--stats`: print the guest's syscall counters at the end.
     pub stats: bool,
+    /// `--socket PATH`: the control socket.
+    pub socket: Option<PathBuf>,
     /// `None`: the embedded demo.
     pub program: Option<Program>,
+}
+
+/// What `lstar inspect` can ask for.
+pub const INSPECT_WHAT: [&str; 10] = [
+    "vm", "syscalls", "exits", "blk", "regs", "sregs", "msrs", "pause", "resume", "shutdown",
+];
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct InspectOptions {
+    pub socket: PathBuf,
+    /// One of [`INSPECT_WHAT`].
+    pub what: String,
+    pub json: bool,
 }
 
 impl Default for RunOptions {
@@ -89,6 +116,7 @@ impl Default for RunOptions {
             cmdline: Vec::new(),
             verbosity: Verbosity::Normal,
             stats: false,
+            socket: None,
             program: None,
         }
     }
@@ -97,6 +125,7 @@ impl Default for RunOptions {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     Run(RunOptions),
+    Inspect(InspectOptions),
     Help,
     Version,
 }
@@ -120,6 +149,31 @@ fn parse_mem(value: OsString) -> Result<u64, CliError> {
         .ok_or(CliError::BadMem(value))
 }
 
+fn parse_inspect(mut parser: lexopt::Parser) -> Result<Command, CliError> {
+    use lexopt::prelude::*;
+
+    let mut values = Vec::new();
+    let mut json = false;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("help") | Short('h') => return Ok(Command::Help),
+            Long("json") => json = true,
+            Value(v) => values.push(v),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let [socket, what] = <[OsString; 2]>::try_from(values).map_err(|_| CliError::InspectUsage)?;
+    let what = what.to_string_lossy().into_owned();
+    if !INSPECT_WHAT.contains(&what.as_str()) {
+        return Err(CliError::InspectWhat(what));
+    }
+    Ok(Command::Inspect(InspectOptions {
+        socket: socket.into(),
+        what,
+        json,
+    }))
+}
+
 /// Parses `lstar`'s arguments (without argv[0]).
 pub fn parse<I>(args: I) -> Result<Command, CliError>
 where
@@ -134,6 +188,7 @@ where
         Some(Long("version") | Short('V')) => return Ok(Command::Version),
         Some(Value(cmd)) if cmd == "help" => return Ok(Command::Help),
         Some(Value(cmd)) if cmd == "run" => {}
+        Some(Value(cmd)) if cmd == "inspect" => return parse_inspect(parser),
         Some(other) => return Err(other.unexpected().into()),
         None => return Err(CliError::NoCommand),
     }
@@ -150,6 +205,7 @@ where
             Long("quiet") | Short('q') => quiet = true,
             Long("verbose") | Short('v') => verbose = true,
             Long("stats") => opts.stats = true,
+            Long("socket") => opts.socket = Some(parser.value()?.into()),
             Value(path) => {
                 // Everything after the program is its own, even `--flags`.
                 let args = parser.raw_args()?.collect();
@@ -260,5 +316,30 @@ mod tests {
         assert!(matches!(parse(["frobnicate"]), Err(CliError::Parse(_))));
         assert_eq!(parse(["--help"]), Ok(Command::Help));
         assert_eq!(parse(["run", "--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn socket_and_inspect() {
+        assert_eq!(
+            run(&["--socket", "/tmp/s", "x"]).unwrap().socket,
+            Some(PathBuf::from("/tmp/s"))
+        );
+        assert_eq!(
+            parse(["inspect", "vm.sock", "msrs", "--json"]),
+            Ok(Command::Inspect(InspectOptions {
+                socket: "vm.sock".into(),
+                what: "msrs".into(),
+                json: true
+            }))
+        );
+        assert_eq!(parse(["inspect", "vm.sock"]), Err(CliError::InspectUsage));
+        assert_eq!(
+            parse(["inspect", "vm.sock", "bogus"]),
+            Err(CliError::InspectWhat("bogus".into()))
+        );
+        assert!(matches!(
+            parse(["inspect", "s", "vm", "--bad"]),
+            Err(CliError::Parse(_))
+        ));
     }
 }

@@ -34,6 +34,10 @@ pub enum Error {
     Vcpu(#[from] VcpuError),
     #[error(transparent)]
     Device(#[from] lstar_devices::BusError),
+    #[error(transparent)]
+    Api(#[from] crate::api::ApiError),
+    #[error(transparent)]
+    Control(#[from] crate::vcpu_control::ControlError),
 }
 
 impl Error {

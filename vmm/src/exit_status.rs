@@ -7,6 +7,9 @@ use lstar_abi::exit::{EXEC_FAILED, KERNEL_PANIC, MAX_PROGRAM_STATUS};
 pub const LSTAR_FAILED: u8 = 125;
 /// The program cannot be executed.
 pub const CANNOT_EXECUTE: u8 = 126;
+/// The VM was shut down through the control socket (`PUT /vm/actions
+/// {"action": "shutdown"}`): stopped from outside, as timeout(1)'s 124.
+pub const SHUT_DOWN: u8 = 124;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum GuestExit {

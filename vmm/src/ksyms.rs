@@ -25,9 +25,13 @@ pub enum KsymsError {
 const SHT_SYMTAB: u32 = 2;
 const SECTION_HEADER_SIZE: usize = 64;
 const SYM_SIZE: usize = 24;
+const STT_NOTYPE: u8 = 0;
 const STT_OBJECT: u8 = 1;
 const STT_FUNC: u8 = 2;
+const STB_GLOBAL: u8 = 1;
 const SHN_UNDEF: u16 = 0;
+/// Section indices from here on are special (SHN_ABS, SHN_COMMON...).
+const SHN_LORESERVE: u16 = 0xff00;
 
 fn bytes<const N: usize>(b: &[u8], at: usize) -> Option<[u8; N]> {
     b.get(at..at.checked_add(N)?)?.try_into().ok()
@@ -94,9 +98,16 @@ pub fn symbols(elf: &[u8]) -> Result<Vec<(u64, String)>, KsymsError> {
     let mut syms = Vec::new();
     for sym in symtab.data.chunks_exact(SYM_SIZE) {
         let kind = sym[4] & 0xf;
+        let binding = sym[4] >> 4;
         let shndx = u16_at(sym, 6).ok_or(KsymsError::BadSymtab)?;
         let addr = u64_at(sym, 8).ok_or(KsymsError::BadSymtab)?;
-        if !(kind == STT_FUNC || kind == STT_OBJECT) || shndx == SHN_UNDEF {
+        // Global labels of assembly code (`entry_syscall_64`, which MSR_LSTAR
+        // points at) have no type; local ones are compiler noise.
+        let asm_label = kind == STT_NOTYPE && binding == STB_GLOBAL;
+        if !(kind == STT_FUNC || kind == STT_OBJECT || asm_label)
+            || shndx == SHN_UNDEF
+            || shndx >= SHN_LORESERVE
+        {
             continue;
         }
         let name_at = u32_at(sym, 0).ok_or(KsymsError::BadSymtab)? as usize;
@@ -205,12 +216,15 @@ mod tests {
             ("a_section", 3, 1, 0x1500),   // STT_SECTION: skipped
             ("undefined", STT_FUNC, 0, 0), // SHN_UNDEF: skipped
             ("alias", STT_FUNC, 1, 0x3000),
+            ("entry_syscall_64", STT_NOTYPE, 1, 0x2000), // global asm label
+            ("absolute", STT_NOTYPE, 0xfff1, 0x2800),    // SHN_ABS: skipped
         ]);
         let syms = symbols(&elf).unwrap();
         assert_eq!(
             syms,
             [
                 (0x1000, "BOOT_STACK".to_string()),
+                (0x2000, "entry_syscall_64".to_string()),
                 (0x3000, "alias".to_string())
             ]
         );

@@ -1,6 +1,7 @@
 //! `lstar`: boots the lstar guest kernel under KVM and runs one static
 //! x86-64 Linux program in it, exiting with the program's status.
 
+mod api;
 mod boot;
 mod cli;
 mod cmdline;
@@ -8,18 +9,23 @@ mod console;
 mod cpuid;
 mod error;
 mod exit_status;
+mod inspect;
 mod ksyms;
+mod kvm_stats;
 mod msr;
 mod program;
 mod regs;
 mod stats;
 mod teardown;
 mod vcpu;
+mod vcpu_control;
 mod vm;
 
 use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use lstar_abi::cmdline::{LogLevel, SEED_LEN};
@@ -38,8 +44,9 @@ use crate::boot::ProgramImage;
 use crate::cli::{Command, RunOptions, Verbosity};
 use crate::cmdline::CmdlineParts;
 use crate::error::Error;
-use crate::exit_status::{GuestExit, LSTAR_FAILED};
+use crate::exit_status::{GuestExit, LSTAR_FAILED, SHUT_DOWN};
 use crate::vcpu::{Vcpu, VcpuEnd, VcpuError, VcpuReport};
+use crate::vcpu_control::ExitStats;
 use crate::vm::Vm;
 
 /// The guest kernel, the demo program and the kernel's symbol table, built
@@ -47,6 +54,10 @@ use crate::vm::Vm;
 static KERNEL: &[u8] = include_bytes!(env!("LSTAR_KERNEL_PATH"));
 static DEMO: &[u8] = include_bytes!(env!("LSTAR_DEMO_PATH"));
 static KSYMS: &[u8] = include_bytes!(env!("LSTAR_KSYMS_PATH"));
+
+/// The control socket file, once created: removed before lstar exits,
+/// whichever way it exits.
+static SOCKET_PATH: OnceLock<PathBuf> = OnceLock::new();
 
 /// argv[0] of the embedded demo.
 const DEMO_NAME: &[u8] = b"lstar-demo";
@@ -131,6 +142,17 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         }
     };
 
+    // Before KVM: a socket another lstar is listening on fails fast.
+    let socket = match &opts.socket {
+        Some(path) => {
+            vcpu_control::register_kick_handler()?;
+            let socket = api::SocketFile::bind(path)?;
+            let _ = SOCKET_PATH.set(path.clone());
+            Some(socket)
+        }
+        None => None,
+    };
+
     let t_parsed = start.elapsed();
 
     let vm = Vm::new(opts.mem_mib)?;
@@ -140,6 +162,16 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     let com1 = console::com1(vm.irq_line(COM1_GSI)?);
     let com2 = console::com2(vm.irq_line(COM2_GSI)?);
     let mut bus = PioBus::new();
+    let mut exit_stats = ExitStats::default();
+    for (base, len, name) in [
+        (COM1, UART_PORT_COUNT, "COM1"),
+        (COM2, UART_PORT_COUNT, "COM2"),
+        (CONSOLE_WRITE_PORT, CONSOLE_WRITE_LEN, "console-write"),
+        (EXIT_PORT, EXIT_PORT_LEN, "exit"),
+        (CONSOLE_STATUS_PORT, CONSOLE_STATUS_LEN, "console-status"),
+    ] {
+        exit_stats.add_device(base, len, name);
+    }
     bus.insert(COM1, UART_PORT_COUNT, "COM1", Box::new(com1.clone()))?;
     bus.insert(COM2, UART_PORT_COUNT, "COM2", Box::new(com2.clone()))?;
     bus.insert(
@@ -162,7 +194,9 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         Box::new(ConsoleStatus::new(com1)),
     )?;
     // The vCPU comes before the command line, which carries its clock.
-    let vcpu = Vcpu::new(&vm.kvm, &vm.fd, &vm.memory, kernel_loaded.0, bus)?;
+    let (vcpu_side, controller) = vcpu_control::new(exit_stats, socket.is_some());
+    let shared = vcpu_side.shared.clone();
+    let vcpu = Vcpu::new(&vm.kvm, &vm.fd, &vm.memory, kernel_loaded.0, bus, vcpu_side)?;
     let clock = vcpu.clock();
 
     let term = std::env::var_os("TERM");
@@ -210,6 +244,24 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         );
     }
 
+    if let (Some(socket), Some(control)) = (socket, controller) {
+        socket.serve(api::Context {
+            control,
+            memory: vm.memory.clone(),
+            stats_addr: STATS_ADDR,
+            ksyms: ksyms.map(<[u8]>::to_vec),
+            kvm_stats: vcpu.stats_fd(),
+            started: Instant::now(),
+            mem_mib: opts.mem_mib,
+            kernel: opts
+                .kernel
+                .as_ref()
+                .map_or_else(|| "embedded".to_string(), |p| p.display().to_string()),
+            cmdline: String::from_utf8_lossy(&line).into_owned(),
+            platform: api::platform(),
+        })?;
+    }
+
     let report: VcpuReport = vcpu.spawn()?.join().map_err(|_| VcpuError::Panicked)??;
     let t_end = start.elapsed();
 
@@ -228,7 +280,13 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             );
             LSTAR_FAILED
         }
+        VcpuEnd::Shutdown => {
+            // Let the client that asked read its answer first.
+            shared.wait_shutdown_answered(Duration::from_secs(1));
+            SHUT_DOWN
+        }
     };
+    shared.set_exit_status(code);
 
     if opts.stats {
         // After the program's own last words, as strace -c prints.
@@ -285,6 +343,7 @@ fn main() {
             println!("lstar {}", env!("CARGO_PKG_VERSION"));
             (0, None)
         }
+        Ok(Command::Inspect(opts)) => (inspect::main(&opts), None),
         Ok(Command::Run(opts)) => match run(&opts, start) {
             Ok((code, vm)) => (code, Some(vm)),
             Err(e) => {
@@ -298,6 +357,9 @@ fn main() {
         }
     };
     let _ = io::stdout().flush();
+    if let Some(path) = SOCKET_PATH.get() {
+        let _ = std::fs::remove_file(path);
+    }
     if vm.is_some() {
         // Failure only means a slower exit.
         let _ = teardown::hand_off();

@@ -92,3 +92,27 @@ pub fn tsc_epoch_ns(vcpu: &VcpuFd, tsc_khz: u32) -> Option<u64> {
     let since_zero = u128::from(tsc) * 1_000_000 / u128::from(tsc_khz.max(1));
     u64::try_from(now.checked_sub(since_zero)?).ok()
 }
+
+/// Reads `indices` in one KVM_GET_MSRS; an MSR KVM refuses (and every one
+/// after it: KVM stops at the first) reads `None`.
+pub fn read(vcpu: &VcpuFd, indices: &[u32]) -> Vec<(u32, Option<u64>)> {
+    let entries: Vec<kvm_msr_entry> = indices
+        .iter()
+        .map(|&index| kvm_msr_entry {
+            index,
+            ..Default::default()
+        })
+        .collect();
+    let read = Msrs::from_entries(&entries)
+        .ok()
+        .and_then(|mut msrs| vcpu.get_msrs(&mut msrs).ok().map(|n| (msrs, n)));
+    match read {
+        Some((msrs, n)) => indices
+            .iter()
+            .zip(msrs.as_slice())
+            .enumerate()
+            .map(|(i, (&index, e))| (index, (i < n).then_some(e.data)))
+            .collect(),
+        None => indices.iter().map(|&index| (index, None)).collect(),
+    }
+}

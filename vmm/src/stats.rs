@@ -124,7 +124,35 @@ fn unnamed(nr: usize) -> String {
 }
 
 /// One table row: (calls, errors, name).
-type Row = (u64, u64, String);
+pub type Row = (u64, u64, String);
+
+/// What the `--stats` report (and `lstar inspect SOCK syscalls`) prints:
+/// the non-zero rows of each entry, by name, and the scalar counters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Report {
+    pub syscall: Vec<Row>,
+    pub int80: Vec<Row>,
+    pub page_faults: u64,
+    pub frames_allocated: u64,
+    pub task_work_run: u64,
+}
+
+impl Report {
+    pub fn new(stats: &Stats) -> Report {
+        Report {
+            syscall: rows(&stats.syscall64, name_64),
+            int80: rows(&stats.int80, name_i386),
+            page_faults: stats.page_faults,
+            frames_allocated: stats.frames_allocated,
+            task_work_run: stats.task_work_run,
+        }
+    }
+}
+
+/// Sorts rows as strace does: most calls first, then by name.
+pub fn sort_rows(rows: &mut [Row]) {
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+}
 
 fn rows(table: &Table, name: fn(u64) -> Option<&'static str>) -> Vec<Row> {
     let last = table.calls.len().saturating_sub(1);
@@ -144,7 +172,7 @@ fn rows(table: &Table, name: fn(u64) -> Option<&'static str>) -> Vec<Row> {
             (calls, errors, label)
         })
         .collect();
-    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+    sort_rows(&mut rows);
     rows
 }
 
@@ -176,12 +204,16 @@ fn write_table(out: &mut String, rows: &[Row]) {
 /// `int $0x80` table when that entry was used (titled as strace titles its
 /// 32-bit personality), then the counters; the last line is task work.
 pub fn format(stats: &Stats) -> String {
+    format_report(&Report::new(stats))
+}
+
+/// [`format`] of an already decoded report.
+pub fn format_report(stats: &Report) -> String {
     let mut out = String::new();
-    write_table(&mut out, &rows(&stats.syscall64, name_64));
-    let int80 = rows(&stats.int80, name_i386);
-    if !int80.is_empty() {
+    write_table(&mut out, &stats.syscall);
+    if !stats.int80.is_empty() {
         out.push_str("System call usage summary for 32 bit mode (int $0x80):\n");
-        write_table(&mut out, &int80);
+        write_table(&mut out, &stats.int80);
     }
     let _ = writeln!(out, "page faults: {}", stats.page_faults);
     if stats.frames_allocated != 0 {

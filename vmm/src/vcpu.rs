@@ -12,6 +12,7 @@ use vm_memory::GuestMemoryMmap;
 use crate::cpuid::{self, CpuidError};
 use crate::msr::{self, MsrError};
 use crate::regs::{self, RegsError};
+use crate::vcpu_control::{Envelope, ExitStats, Reply, Request, VcpuSide, VmState};
 
 #[derive(Debug, Error)]
 pub enum VcpuError {
@@ -56,6 +57,8 @@ pub enum VcpuEnd {
     ExitPort(u32),
     /// It cannot continue: what happened, and RIP at that point.
     Failed { what: String, rip: Option<u64> },
+    /// The control socket asked for a shutdown (`PUT /vm/actions`).
+    Shutdown,
 }
 
 pub struct VcpuReport {
@@ -81,6 +84,13 @@ pub struct Vcpu {
     fd: VcpuFd,
     bus: PioBus,
     clock: GuestClock,
+    control: VcpuSide,
+}
+
+/// What the exit loop does after answering the control socket.
+enum Control {
+    Run,
+    Shutdown,
 }
 
 impl Vcpu {
@@ -91,6 +101,7 @@ impl Vcpu {
         memory: &GuestMemoryMmap,
         entry: u64,
         bus: PioBus,
+        control: VcpuSide,
     ) -> Result<Vcpu, VcpuError> {
         let fd = vm.create_vcpu(0).map_err(VcpuError::Create)?;
         cpuid::setup(kvm, &fd)?;
@@ -101,11 +112,79 @@ impl Vcpu {
             tsc_khz,
             epoch_ns: tsc_khz.and_then(|khz| msr::tsc_epoch_ns(&fd, khz)),
         };
-        Ok(Vcpu { fd, bus, clock })
+        Ok(Vcpu {
+            fd,
+            bus,
+            clock,
+            control,
+        })
     }
 
     pub fn clock(&self) -> GuestClock {
         self.clock
+    }
+
+    /// The vCPU's binary statistics file (KVM_GET_STATS_FD), if KVM has one.
+    pub fn stats_fd(&self) -> Option<std::fs::File> {
+        crate::kvm_stats::open(&self.fd)
+    }
+
+    /// Answers one request from the control socket.
+    fn answer(&mut self, request: &Request) -> (Reply, Option<Control>) {
+        let failed = |what: &str, e: kvm_ioctls::Error| Reply::Failed(format!("{what}: {e}"));
+        match request {
+            Request::Regs => match self.fd.get_regs() {
+                Ok(r) => (Reply::Regs(Box::new(r)), None),
+                Err(e) => (failed("KVM_GET_REGS", e), None),
+            },
+            Request::Sregs => match self.fd.get_sregs() {
+                Ok(s) => (Reply::Sregs(Box::new(s)), None),
+                Err(e) => (failed("KVM_GET_SREGS", e), None),
+            },
+            Request::Msrs(indices) => (Reply::Msrs(msr::read(&self.fd, indices)), None),
+            Request::Pause => {
+                self.control.shared.set_state(VmState::Paused);
+                (Reply::Done, None)
+            }
+            Request::Resume => {
+                self.control.shared.set_state(VmState::Running);
+                (Reply::Done, Some(Control::Run))
+            }
+            Request::Shutdown => (Reply::Done, Some(Control::Shutdown)),
+        }
+    }
+
+    /// Answers every queued request; while paused, waits for more without
+    /// running the guest. Returns whether to shut down.
+    fn serve_control(&mut self) -> Control {
+        let Some(requests) = self.control.requests.take() else {
+            return Control::Run;
+        };
+        let mut outcome = Control::Run;
+        loop {
+            let next = if self.control.shared.state() == VmState::Paused {
+                // A closed channel (the server is gone) cannot resume us:
+                // run on rather than hang.
+                requests.recv().ok()
+            } else {
+                requests.try_recv().ok()
+            };
+            let Some(Envelope { request, reply }) = next else {
+                break;
+            };
+            let (answer, control) = self.answer(&request);
+            // The client may have given up waiting; nothing to do then.
+            let _ = reply.send(answer);
+            if let Some(Control::Shutdown) = control {
+                outcome = Control::Shutdown;
+                break;
+            }
+        }
+        if matches!(outcome, Control::Run) && self.control.shared.state() == VmState::Paused {
+            self.control.shared.set_state(VmState::Running);
+        }
+        self.control.requests = Some(requests);
+        outcome
     }
 
     /// Runs the vCPU on its own thread.
@@ -129,22 +208,46 @@ impl Vcpu {
 
     /// The exit loop.
     pub fn run(mut self) -> Result<VcpuReport, VcpuError> {
-        let mut exits = ExitCounts::default();
+        self.control.started();
+        let controlled = self.control.requests.is_some();
+        if controlled {
+            // The kick handler sets immediate_exit through this; cleared
+            // below before the vCPU fd (and the mapping) goes away.
+            crate::vcpu_control::publish_kvm_run(self.fd.get_kvm_run());
+        }
+        let result = self.exit_loop(controlled);
+        if controlled {
+            crate::vcpu_control::publish_kvm_run(std::ptr::null_mut());
+        }
+        self.control.shared.set_state(VmState::Exited);
+        result
+    }
+
+    fn exit_loop(&mut self, controlled: bool) -> Result<VcpuReport, VcpuError> {
+        let stats = self.control.shared.clone();
+        let stats: &ExitStats = &stats.exits;
         let end = loop {
+            // One atomic load per entry when a control socket exists.
+            if controlled && let Control::Shutdown = self.serve_control() {
+                break VcpuEnd::Shutdown;
+            }
             // Taken before each KVM_RUN: the kvm_run page stays mapped as
             // long as the vCPU fd, which outlives this loop iteration.
             let run: *const kvm_run = self.fd.get_kvm_run();
             let exit = match self.fd.run() {
                 Ok(exit) => exit,
                 Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => {
-                    exits.interrupted += 1;
+                    ExitStats::bump(&stats.interrupted);
+                    // A kick: clear it, then answer what it was for (the
+                    // top of the loop).
+                    self.fd.set_kvm_immediate_exit(0);
                     continue;
                 }
                 Err(e) => return Err(VcpuError::Run(e)),
             };
             match exit {
                 VcpuExit::IoOut(port, data) => {
-                    exits.io += 1;
+                    stats.port_exit(port);
                     // SAFETY: `run` points at this vCPU's kvm_run mapping; the
                     // exit is KVM_EXIT_IO, so `io` is the active union field.
                     // Only the io header is read; `data` lies elsewhere in the
@@ -157,33 +260,33 @@ impl Vcpu {
                     }
                 }
                 VcpuExit::IoIn(port, data) => {
-                    exits.io += 1;
+                    stats.port_exit(port);
                     // SAFETY: as for IoOut above.
                     let size = unsafe { (*run).__bindgen_anon_1.io.size };
                     self.bus.read(port, usize::from(size), data)?;
                 }
                 VcpuExit::MmioRead(_, data) => {
                     // No MMIO devices yet: reads see zeros.
-                    exits.mmio += 1;
+                    ExitStats::bump(&stats.mmio);
                     data.fill(0);
                 }
-                VcpuExit::MmioWrite(..) => exits.mmio += 1,
+                VcpuExit::MmioWrite(..) => ExitStats::bump(&stats.mmio),
                 // With the in-kernel irqchip KVM handles HLT itself; if one
                 // reaches us anyway, resuming is what the guest wants.
-                VcpuExit::Hlt => exits.hlt += 1,
-                VcpuExit::Intr => exits.interrupted += 1,
+                VcpuExit::Hlt => ExitStats::bump(&stats.hlt),
+                VcpuExit::Intr => ExitStats::bump(&stats.interrupted),
                 VcpuExit::Shutdown => {
-                    exits.other += 1;
+                    ExitStats::bump(&stats.other);
                     break self.failed("triple fault (KVM_EXIT_SHUTDOWN)");
                 }
                 VcpuExit::FailEntry(reason, _) => {
-                    exits.other += 1;
+                    ExitStats::bump(&stats.other);
                     let what =
                         format!("entry failed (KVM_EXIT_FAIL_ENTRY, hardware reason {reason:#x})");
                     break self.failed(what);
                 }
                 VcpuExit::InternalError => {
-                    exits.other += 1;
+                    ExitStats::bump(&stats.other);
                     // SAFETY: the exit is KVM_EXIT_INTERNAL_ERROR, so
                     // `internal` is the active union field.
                     let sub = unsafe { (*run).__bindgen_anon_1.internal.suberror };
@@ -192,15 +295,22 @@ impl Vcpu {
                     ));
                 }
                 other => {
-                    exits.other += 1;
+                    ExitStats::bump(&stats.other);
                     let what = format!("unexpected exit {other:?}");
                     break self.failed(what);
                 }
             }
         };
+        let [io, mmio, hlt, interrupted, other] = stats.by_reason().map(|(_, n)| n);
         Ok(VcpuReport {
             end,
-            exits,
+            exits: ExitCounts {
+                io,
+                mmio,
+                hlt,
+                interrupted,
+                other,
+            },
             unclaimed: self.bus.unclaimed(),
             by_device: self.bus.exits_by_device(),
         })

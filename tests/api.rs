@@ -1,0 +1,569 @@
+//! The control socket (`lstar run --socket`, docs/api/openapi.yaml) against
+//! a live guest: exact syscall counts of a blocked program, MSRs with
+//! symbols, pause/resume, shutdown's status, bad requests, concurrent
+//! clients, the socket file's life cycle, and `lstar inspect`.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::common::{Cmd, LSTAR, Outcome, prog, repo_root, scratch_dir};
+
+#[path = "../vmm/src/api/json.rs"]
+#[allow(dead_code)]
+mod json;
+
+use json::Value;
+
+/// lstar's status after `PUT /vm/actions {"action": "shutdown"}`.
+const SHUT_DOWN: i32 = 124;
+
+/// One request on a fresh connection; (status, head, body).
+fn raw(socket: &Path, request: &[u8]) -> (u16, String, String) {
+    let mut s = UnixStream::connect(socket)
+        .unwrap_or_else(|e| panic!("connecting to {}: {e}", socket.display()));
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    // The server may answer (and close) before reading all of an
+    // oversized request: a failed write is fine, the answer is what counts.
+    let _ = s.write_all(request);
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line: {head:?}"));
+    (status, head.to_string(), body.to_string())
+}
+
+fn http(socket: &Path, method: &str, path: &str, body: &str) -> (u16, String) {
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, _, body) = raw(socket, req.as_bytes());
+    (status, body)
+}
+
+fn get_json(socket: &Path, path: &str) -> Value {
+    let (status, body) = http(socket, "GET", path, "");
+    assert_eq!(status, 200, "GET {path}: {body}");
+    json::parse(&body).unwrap_or_else(|| panic!("GET {path}: not JSON: {body}"))
+}
+
+fn error_of(body: &str) -> String {
+    json::parse(body)
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(String::from))
+        .unwrap_or_else(|| panic!("not an error body: {body}"))
+}
+
+/// Calls of `name` through `entry` ("syscall" or "int80").
+fn calls(socket: &Path, entry: &str, name: &str) -> u64 {
+    let v = get_json(socket, "/vm/syscalls");
+    v.get(entry)
+        .unwrap_or_else(|| panic!("no {entry} in {v:?}"))
+        .get(name)
+        .and_then(|c| c.get("calls"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+}
+
+/// `lstar run --socket SOCK -- getpid-block ARGS` on a thread, stdin
+/// left open (the program blocks reading it, or loops).
+struct LiveVm {
+    socket: PathBuf,
+    run: JoinHandle<Outcome>,
+}
+
+fn socket_path(name: &str) -> PathBuf {
+    let path = scratch_dir("api").join(format!("{name}.sock"));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+impl LiveVm {
+    fn start(name: &str, args: &[&str]) -> LiveVm {
+        let socket = socket_path(name);
+        let program = prog("getpid-block");
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let sock = socket.clone();
+        let run = thread::spawn(move || {
+            Cmd::lstar()
+                .arg("--socket")
+                .arg(&sock)
+                .arg("--")
+                .arg(&program)
+                .args(&args)
+                .stdin_left_open()
+                .run()
+        });
+        let vm = LiveVm { socket, run };
+        // Ready when the program has written its line (then it blocks or loops).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if vm.socket.exists()
+                && UnixStream::connect(&vm.socket).is_ok()
+                && calls(&vm.socket, "syscall", "write") == 1
+            {
+                break vm;
+            }
+            assert!(
+                !vm.run.is_finished(),
+                "lstar ended before the program was ready"
+            );
+            assert!(Instant::now() < deadline, "the program never got ready");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Shuts the VM down over the socket; returns how lstar ended.
+    fn shutdown(self) -> Outcome {
+        let (status, body) = http(
+            &self.socket,
+            "PUT",
+            "/vm/actions",
+            r#"{"action": "shutdown"}"#,
+        );
+        assert_eq!(status, 200, "{body}");
+        let out = self.run.join().expect("lstar runner thread");
+        out.assert_status(SHUT_DOWN);
+        assert!(!self.socket.exists(), "socket left behind after shutdown");
+        out
+    }
+}
+
+fn inspect(socket: &Path, args: &[&str]) -> Outcome {
+    let mut cmd = Cmd::new(LSTAR);
+    cmd.arg("inspect").arg(socket).args(args);
+    cmd.run()
+}
+
+#[test]
+fn syscall_counts_of_a_blocked_program_are_exact() {
+    require_kvm!();
+    let vm = LiveVm::start("counts", &["7", "4"]);
+    let v = get_json(&vm.socket, "/vm/syscalls");
+    let getpid = |entry: &str| {
+        let c = v.get(entry).and_then(|t| t.get("getpid")).unwrap();
+        (
+            c.get("calls").and_then(Value::as_u64),
+            c.get("errors").and_then(Value::as_u64),
+        )
+    };
+    assert_eq!(getpid("syscall"), (Some(7), Some(0)), "{v:?}");
+    assert_eq!(getpid("int80"), (Some(4), Some(0)), "{v:?}");
+    assert!(v.get("task_work_run").and_then(Value::as_u64).is_some());
+    // Only non-zero entries.
+    for entry in ["syscall", "int80"] {
+        for (name, c) in v.get(entry).unwrap().as_object().unwrap() {
+            assert!(c.get("calls").unwrap().as_u64().unwrap() > 0, "{name}");
+        }
+    }
+
+    // `lstar inspect`: the `--stats` table, and the raw JSON.
+    let table = inspect(&vm.socket, &["syscalls"]);
+    table.assert_status(0);
+    let text = table.stdout_str();
+    assert!(text.starts_with("    calls    errors syscall\n"), "{text}");
+    assert!(text.contains("        7           getpid\n"), "{text}");
+    assert!(
+        text.contains(
+            "System call usage summary for 32 bit mode (int $0x80):\n\
+             \x20   calls    errors syscall\n\
+             --------- --------- ----------------\n\
+             \x20       4           getpid\n"
+        ),
+        "{text}"
+    );
+    let raw = inspect(&vm.socket, &["syscalls", "--json"]);
+    raw.assert_status(0);
+    assert!(json::parse(&raw.stdout_str()).is_some());
+
+    let info = get_json(&vm.socket, "/vm");
+    assert_eq!(info.get("state").and_then(Value::as_str), Some("running"));
+    assert_eq!(info.get("exit_status"), Some(&Value::Null));
+    assert_eq!(info.get("vcpus").and_then(Value::as_u64), Some(1));
+    assert_eq!(info.get("mem_mib").and_then(Value::as_u64), Some(64));
+    assert_eq!(info.get("kernel").and_then(Value::as_str), Some("embedded"));
+    assert!(
+        info.get("cmdline")
+            .and_then(Value::as_str)
+            .is_some_and(|c| c.contains("getpid-block 7 4")),
+        "{info:?}"
+    );
+    let platform = info.get("platform").and_then(Value::as_str).unwrap();
+    assert!(["kvm-pvm", "vmx", "svm", "unknown"].contains(&platform));
+
+    let exits = get_json(&vm.socket, "/vm/exits");
+    let io = exits.get("by_reason").and_then(|r| r.get("io"));
+    assert!(
+        io.and_then(Value::as_u64).is_some_and(|n| n > 0),
+        "{exits:?}"
+    );
+    assert_eq!(get_json(&vm.socket, "/vm/blk"), Value::Object(Vec::new()));
+    let (status, metrics) = http(&vm.socket, "GET", "/metrics", "");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("lstar_guest_syscalls_total{entry=\"syscall\",name=\"getpid\"} 7\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("lstar_guest_syscalls_total{entry=\"int80\",name=\"getpid\"} 4\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("# TYPE lstar_vm_exits_total counter\n"));
+
+    let out = vm.shutdown();
+    assert_eq!(out.stdout_str(), "ready\n");
+}
+
+#[test]
+fn msrs_are_decoded_and_symbolized() {
+    require_kvm!();
+    let vm = LiveVm::start("msrs", &["1", "1"]);
+    let v = get_json(&vm.socket, "/vm/vcpus/0/msrs");
+    let msrs = v.get("msrs").and_then(Value::as_array).unwrap();
+    let msr = |name: &str| {
+        msrs.iter()
+            .find(|m| m.get("name").and_then(Value::as_str) == Some(name))
+            .unwrap_or_else(|| panic!("no {name} in {v:?}"))
+    };
+    for name in [
+        "IA32_EFER",
+        "IA32_STAR",
+        "IA32_LSTAR",
+        "IA32_CSTAR",
+        "IA32_FMASK",
+        "IA32_FS_BASE",
+        "IA32_GS_BASE",
+        "IA32_KERNEL_GS_BASE",
+        "IA32_TSC",
+        "IA32_APIC_BASE",
+        "IA32_SYSENTER_CS",
+        "IA32_SYSENTER_ESP",
+        "IA32_SYSENTER_EIP",
+        "IA32_PAT",
+    ] {
+        msr(name);
+    }
+    let lstar = msr("IA32_LSTAR");
+    assert_eq!(
+        lstar.get("index").and_then(Value::as_u64),
+        Some(0xc000_0082)
+    );
+    assert_eq!(
+        lstar.get("symbol").and_then(Value::as_str),
+        Some("entry_syscall_64")
+    );
+    let efer = msr("IA32_EFER");
+    let value = efer.get("value").and_then(Value::as_u64).unwrap();
+    assert_eq!(value & 0x501, 0x501, "EFER {value:#x}: SCE, LME, LMA");
+    let decoded = efer.get("decoded").and_then(Value::as_str).unwrap();
+    for flag in ["SCE", "LME", "LMA"] {
+        assert!(decoded.split('|').any(|f| f == flag), "{decoded}");
+    }
+    let star = msr("IA32_STAR")
+        .get("value")
+        .and_then(Value::as_u64)
+        .unwrap();
+    assert_eq!((star >> 32) & 0xffff, 0x10, "STAR {star:#x}: kernel CS");
+    assert_eq!(star >> 48, 0x23, "STAR {star:#x}: user selector base");
+    let fmask = msr("IA32_FMASK");
+    assert!(
+        fmask
+            .get("decoded")
+            .and_then(Value::as_str)
+            .is_some_and(|d| d.contains("IF")),
+        "{fmask:?}"
+    );
+
+    let regs = get_json(&vm.socket, "/vm/vcpus/0/regs");
+    for r in ["rax", "rbx", "rsp", "rip", "rflags", "r15"] {
+        assert!(
+            regs.get(r).and_then(Value::as_u64).is_some(),
+            "{r}: {regs:?}"
+        );
+    }
+    let sregs = get_json(&vm.socket, "/vm/vcpus/0/sregs");
+    assert!(
+        sregs.get("cr3").and_then(Value::as_u64).is_some(),
+        "{sregs:?}"
+    );
+    assert!(
+        sregs
+            .get("cs")
+            .and_then(|cs| cs.get("selector"))
+            .and_then(Value::as_u64)
+            .is_some()
+    );
+
+    let table = inspect(&vm.socket, &["msrs"]);
+    table.assert_status(0);
+    assert!(
+        table
+            .stdout_str()
+            .lines()
+            .any(|l| l.starts_with("IA32_LSTAR") && l.contains("entry_syscall_64")),
+        "{}",
+        table.stdout_str()
+    );
+    for what in ["regs", "sregs", "exits", "vm", "blk"] {
+        inspect(&vm.socket, &[what]).assert_status(0);
+    }
+    vm.shutdown();
+}
+
+#[test]
+fn pause_stops_the_guest_and_resume_continues_it() {
+    require_kvm!();
+    let vm = LiveVm::start("pause", &["0", "0", "loop"]);
+    let s = &vm.socket;
+    let before = calls(s, "syscall", "getpid");
+    thread::sleep(Duration::from_millis(100));
+    assert!(
+        calls(s, "syscall", "getpid") > before,
+        "the loop is not running"
+    );
+
+    let (status, body) = http(s, "PUT", "/vm/state", r#"{"state": "paused"}"#);
+    assert_eq!(status, 200, "{body}");
+    let state = get_json(s, "/vm");
+    assert_eq!(state.get("state").and_then(Value::as_str), Some("paused"));
+    let paused = calls(s, "syscall", "getpid");
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        calls(s, "syscall", "getpid"),
+        paused,
+        "counters moved while paused"
+    );
+    // A paused vCPU still answers.
+    assert!(get_json(s, "/vm/vcpus/0/regs").get("rip").is_some());
+    assert_eq!(calls(s, "syscall", "getpid"), paused);
+
+    inspect(s, &["resume"]).assert_status(0);
+    thread::sleep(Duration::from_millis(200));
+    assert!(
+        calls(s, "syscall", "getpid") > paused,
+        "no progress after resume"
+    );
+    let state = get_json(s, "/vm");
+    assert_eq!(state.get("state").and_then(Value::as_str), Some("running"));
+
+    // Pause, then shut down from the paused state.
+    inspect(s, &["pause"]).assert_status(0);
+    let out = inspect(s, &["shutdown"]);
+    out.assert_status(0);
+    let run = vm.run.join().expect("lstar runner thread");
+    run.assert_status(SHUT_DOWN);
+    assert!(!vm.socket.exists());
+}
+
+#[test]
+fn bad_requests_get_json_errors_and_many_clients_are_served() {
+    require_kvm!();
+    let vm = LiveVm::start("bad", &["3", "2"]);
+    let s = &vm.socket;
+    for path in ["/nope", "/vm/vcpus/1/regs", "/vm/memory", "/"] {
+        let (status, body) = http(s, "GET", path, "");
+        assert_eq!(status, 404, "{path}: {body}");
+        error_of(&body);
+    }
+    let (status, head, body) = raw(
+        s,
+        b"DELETE /vm HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(status, 405, "{body}");
+    assert!(head.contains("Allow: GET"), "{head}");
+    error_of(&body);
+    let (status, _) = http(s, "GET", "/vm/state", "");
+    assert_eq!(status, 405);
+    for body in [
+        "",
+        "{",
+        "[]",
+        r#"{"state": 1}"#,
+        r#"{"state": "sleeping"}"#,
+        r#"{"state": "paused", "extra": 1}"#,
+    ] {
+        let (status, answer) = http(s, "PUT", "/vm/state", body);
+        assert_eq!(status, 400, "{body:?}: {answer}");
+        error_of(&answer);
+    }
+    let (status, answer) = http(s, "PUT", "/vm/actions", r#"{"action": "reboot"}"#);
+    assert_eq!(status, 400, "{answer}");
+    // Oversized body and head.
+    let big = format!("{{\"state\": \"{}\"}}", "x".repeat(64 * 1024));
+    let (status, answer) = http(s, "PUT", "/vm/state", &big);
+    assert_eq!(status, 413, "{answer}");
+    error_of(&answer);
+    let mut head = b"GET /vm HTTP/1.1\r\nX-Big: ".to_vec();
+    head.extend(std::iter::repeat_n(b'a', 64 * 1024));
+    head.extend_from_slice(b"\r\n\r\n");
+    let (status, _, answer) = raw(s, &head);
+    assert_eq!(status, 431, "{answer}");
+    let (status, _, _) = raw(s, b"garbage\r\n\r\n");
+    assert_eq!(status, 400);
+    // A client that connects and says half a request, then nothing, does
+    // not hold up the others.
+    let mut idle = UnixStream::connect(s).unwrap();
+    idle.write_all(b"GET /vm HTTP/1.1\r\n").unwrap();
+
+    // Keep-alive: two requests on one connection.
+    let mut conn = UnixStream::connect(s).unwrap();
+    conn.write_all(
+        b"GET /vm/blk HTTP/1.1\r\n\r\nGET /vm/blk HTTP/1.1\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut both = String::new();
+    conn.read_to_string(&mut both).unwrap();
+    assert_eq!(both.matches("HTTP/1.1 200 OK").count(), 2, "{both}");
+
+    // Concurrent clients, counters and vCPU stops mixed.
+    let clients: Vec<_> = (0..8)
+        .map(|i| {
+            let s = s.clone();
+            thread::spawn(move || {
+                for _ in 0..20 {
+                    let path = if i % 2 == 0 {
+                        "/vm/syscalls"
+                    } else {
+                        "/vm/vcpus/0/msrs"
+                    };
+                    let (status, body) = http(&s, "GET", path, "");
+                    assert_eq!(status, 200, "{path}: {body}");
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().expect("client thread");
+    }
+    assert_eq!(calls(s, "syscall", "getpid"), 3);
+    drop(idle);
+    vm.shutdown();
+}
+
+/// (path, METHOD) pairs of docs/api/openapi.yaml: `  /path:` lines under
+/// `paths:`, then `    get:`-style lines.
+fn documented_endpoints() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(repo_root().join("docs/api/openapi.yaml"))
+        .expect("docs/api/openapi.yaml");
+    let mut endpoints = Vec::new();
+    let mut in_paths = false;
+    let mut path = None;
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            in_paths = line == "paths:";
+            continue;
+        }
+        if !in_paths {
+            continue;
+        }
+        if let Some(p) = line.strip_prefix("  /") {
+            path = Some(format!("/{}", p.trim_end_matches(':')));
+        } else if let Some(m) = line.strip_prefix("    ") {
+            let m = m.trim_end_matches(':');
+            if ["get", "put", "post", "patch", "delete"].contains(&m) {
+                endpoints.push((path.clone().expect("method before path"), m.to_uppercase()));
+            }
+        }
+    }
+    endpoints
+}
+
+#[test]
+fn openapi_file_matches_the_served_endpoints() {
+    require_kvm!();
+    let documented = documented_endpoints();
+    assert_eq!(documented.len(), 10, "{documented:?}");
+    let vm = LiveVm::start("openapi", &["1", "0"]);
+    let s = &vm.socket;
+    for (path, method) in &documented {
+        // PUTs get an empty object: 400 proves the route exists without
+        // pausing or shutting anything down.
+        let (status, body) = match method.as_str() {
+            "GET" => http(s, "GET", path, ""),
+            _ => http(s, method, path, "{}"),
+        };
+        let want = if method == "GET" { 200 } else { 400 };
+        assert_eq!(status, want, "{method} {path}: {body}");
+        for other in ["GET", "PUT", "POST", "DELETE"] {
+            if documented.iter().any(|(p, m)| p == path && m == other) {
+                continue;
+            }
+            let (status, body) = http(s, other, path, "");
+            assert_eq!(
+                status, 405,
+                "{other} {path} is served but not documented: {body}"
+            );
+        }
+    }
+    for path in ["/vm/vcpus", "/vm/vcpus/0", "/api", "/vm/syscalls/getpid"] {
+        let (status, _) = http(s, "GET", path, "");
+        assert_eq!(status, 404, "{path} is served but not documented");
+    }
+    vm.shutdown();
+}
+
+#[test]
+fn socket_file_life_cycle() {
+    require_kvm!();
+    let program = prog("getpid-block");
+    let run_with = |socket: &Path| {
+        Cmd::lstar()
+            .arg("--socket")
+            .arg(socket)
+            .arg("--")
+            .arg(&program)
+            .args(["1", "1"])
+            .stdin("x")
+            .run()
+    };
+
+    // A stale socket (nobody listening) is replaced; the program runs to
+    // its end and the socket is removed.
+    let stale = socket_path("stale");
+    drop(UnixListener::bind(&stale).unwrap());
+    assert!(stale.exists());
+    let out = run_with(&stale);
+    out.assert_status(0).assert_stdout("ready\n");
+    assert!(!stale.exists(), "socket left behind after a normal exit");
+
+    // A live socket is refused and left alone.
+    let live = socket_path("live");
+    let listener = UnixListener::bind(&live).unwrap();
+    let out = run_with(&live);
+    out.assert_status(125).assert_lstar_message();
+    assert!(
+        out.stderr_str().contains("another process is listening"),
+        "{}",
+        out.describe()
+    );
+    assert!(live.exists());
+    drop(listener);
+
+    // Not a socket: refused, not deleted.
+    let file = socket_path("regular");
+    std::fs::write(&file, "data").unwrap();
+    run_with(&file).assert_status(125).assert_lstar_message();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "data");
+
+    // Mode 0600 while it runs.
+    let vm = LiveVm::start("mode", &["1", "1"]);
+    let mode = std::fs::metadata(&vm.socket).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    vm.shutdown();
+
+    // No server: inspect says so.
+    let gone = socket_path("gone");
+    let out = inspect(&gone, &["vm"]);
+    out.assert_status(125).assert_lstar_message();
+}

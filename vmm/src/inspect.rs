@@ -1,0 +1,307 @@
+//! `lstar inspect SOCKET WHAT [--json]`: a small client of the control
+//! socket. One HTTP/1.1 request per run, written by hand; the answer is
+//! printed as a table (syscalls in the `--stats` format) or as raw JSON.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use crate::api::json::{self, Value};
+use crate::cli::InspectOptions;
+use crate::stats::{self, Report, Row};
+
+/// Exit statuses: 0 answered, 1 the server said no or the answer was bad,
+/// 125 no connection.
+const FAILED: u8 = 1;
+const NO_CONNECTION: u8 = 125;
+
+fn request(
+    socket: &std::path::Path,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Result<(u16, String), (u8, String)> {
+    let mut stream = UnixStream::connect(socket)
+        .map_err(|e| (NO_CONNECTION, format!("{}: {e}", socket.display())))?;
+    let io_err = |e: std::io::Error| (FAILED, format!("{}: {e}", socket.display()));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(io_err)?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).map_err(io_err)?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).map_err(io_err)?;
+    let answer = String::from_utf8_lossy(&answer);
+    let bad = || {
+        (
+            FAILED,
+            "malformed answer from the control socket".to_string(),
+        )
+    };
+    let (head, body) = answer.split_once("\r\n\r\n").ok_or_else(bad)?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
+    Ok((status, body.to_string()))
+}
+
+/// Runs the command; returns lstar's exit status.
+pub fn main(opts: &InspectOptions) -> u8 {
+    let (method, path, body) = match opts.what.as_str() {
+        "vm" => ("GET", "/vm", String::new()),
+        "syscalls" => ("GET", "/vm/syscalls", String::new()),
+        "exits" => ("GET", "/vm/exits", String::new()),
+        "blk" => ("GET", "/vm/blk", String::new()),
+        "regs" => ("GET", "/vm/vcpus/0/regs", String::new()),
+        "sregs" => ("GET", "/vm/vcpus/0/sregs", String::new()),
+        "msrs" => ("GET", "/vm/vcpus/0/msrs", String::new()),
+        "pause" => ("PUT", "/vm/state", r#"{"state": "paused"}"#.to_string()),
+        "resume" => ("PUT", "/vm/state", r#"{"state": "running"}"#.to_string()),
+        _ => (
+            "PUT",
+            "/vm/actions",
+            r#"{"action": "shutdown"}"#.to_string(),
+        ),
+    };
+    let (status, text) = match request(&opts.socket, method, path, &body) {
+        Ok(answer) => answer,
+        Err((code, message)) => {
+            eprintln!("lstar: inspect: {message}");
+            return code;
+        }
+    };
+    let value = json::parse(&text);
+    if !(200..300).contains(&status) {
+        let message = value
+            .as_ref()
+            .and_then(|v| v.get("error"))
+            .and_then(Value::as_str)
+            .map_or_else(|| text.clone(), str::to_string);
+        eprintln!("lstar: inspect: {method} {path}: {status}: {message}");
+        return FAILED;
+    }
+    if opts.json {
+        println!("{}", text.trim_end());
+        return 0;
+    }
+    let Some(value) = value else {
+        eprintln!("lstar: inspect: {path}: the answer is not JSON");
+        return FAILED;
+    };
+    match human(&opts.what, &value) {
+        Some(out) => {
+            print!("{out}");
+            0
+        }
+        None => {
+            eprintln!("lstar: inspect: {path}: unexpected answer: {text}");
+            FAILED
+        }
+    }
+}
+
+fn num(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.clone(),
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn hex(v: Option<&Value>) -> String {
+    v.and_then(Value::as_u64)
+        .map_or_else(|| "-".to_string(), |n| format!("{n:#018x}"))
+}
+
+/// `key: value` lines of a flat object (nested objects as key.sub).
+fn flat(out: &mut String, prefix: &str, v: &Value) -> Option<()> {
+    for (k, v) in v.as_object()? {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Object(_) => flat(out, &key, v)?,
+            _ => {
+                let _ = writeln!(out, "{key}: {}", num(v));
+            }
+        }
+    }
+    Some(())
+}
+
+fn rows(table: &Value) -> Option<Vec<Row>> {
+    let mut rows = table
+        .as_object()?
+        .iter()
+        .map(|(name, c)| {
+            Some((
+                c.get("calls")?.as_u64()?,
+                c.get("errors")?.as_u64()?,
+                name.clone(),
+            ))
+        })
+        .collect::<Option<Vec<Row>>>()?;
+    stats::sort_rows(&mut rows);
+    Some(rows)
+}
+
+/// The table for `what`, or `None` if the JSON is not what was expected.
+fn human(what: &str, v: &Value) -> Option<String> {
+    let mut out = String::new();
+    match what {
+        "syscalls" => {
+            let report = Report {
+                syscall: rows(v.get("syscall")?)?,
+                int80: rows(v.get("int80")?)?,
+                page_faults: v.get("page_faults")?.as_u64()?,
+                frames_allocated: v.get("frames_allocated")?.as_u64()?,
+                task_work_run: v.get("task_work_run")?.as_u64()?,
+            };
+            out = stats::format_report(&report);
+        }
+        "msrs" => {
+            let _ = writeln!(
+                out,
+                "{:<20} {:>10} {:>18}  {:<24} decoded",
+                "name", "index", "value", "symbol"
+            );
+            for m in v.get("msrs")?.as_array()? {
+                let _ = writeln!(
+                    out,
+                    "{:<20} {:>10} {:>18}  {:<24} {}",
+                    m.get("name")?.as_str()?,
+                    format!("{:#x}", m.get("index")?.as_u64()?),
+                    hex(m.get("value")),
+                    m.get("symbol")?.as_str().unwrap_or("-"),
+                    m.get("decoded")?.as_str()?
+                );
+            }
+        }
+        "regs" => {
+            for (i, (name, value)) in v.as_object()?.iter().enumerate() {
+                let sep = if i % 3 == 2 { "\n" } else { "  " };
+                let _ = write!(out, "{name:>6} {}{sep}", hex(Some(value)));
+            }
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        "sregs" => {
+            let _ = writeln!(
+                out,
+                "{:<4} {:>8} {:>18} {:>10} {:>4} {:>3} {:>2} {:>2} {:>2}",
+                "seg", "selector", "base", "limit", "type", "dpl", "l", "db", "p"
+            );
+            for (name, seg) in v.as_object()? {
+                if let Some(sel) = seg.get("selector") {
+                    let _ = writeln!(
+                        out,
+                        "{name:<4} {:>8} {:>18} {:>10} {:>4} {:>3} {:>2} {:>2} {:>2}",
+                        format!("{:#x}", sel.as_u64()?),
+                        hex(seg.get("base")),
+                        format!("{:#x}", seg.get("limit")?.as_u64()?),
+                        num(seg.get("type")?),
+                        num(seg.get("dpl")?),
+                        num(seg.get("l")?),
+                        num(seg.get("db")?),
+                        num(seg.get("present")?)
+                    );
+                }
+            }
+            for t in ["gdt", "idt"] {
+                let d = v.get(t)?;
+                let _ = writeln!(
+                    out,
+                    "{t}: base {} limit {:#x}",
+                    hex(d.get("base")),
+                    d.get("limit")?.as_u64()?
+                );
+            }
+            for r in ["cr0", "cr2", "cr3", "cr4", "cr8", "efer", "apic_base"] {
+                let _ = writeln!(out, "{r}: {}", hex(v.get(r)));
+            }
+        }
+        "exits" => {
+            let _ = writeln!(out, "{:>12} exit reason", "count");
+            for (reason, n) in v.get("by_reason")?.as_object()? {
+                let _ = writeln!(out, "{:>12} {reason}", num(n));
+            }
+            let _ = writeln!(out, "{:>12} total", num(v.get("total")?));
+            let _ = writeln!(out, "\n{:>12} port I/O device", "count");
+            for (device, n) in v.get("io_by_device")?.as_object()? {
+                let _ = writeln!(out, "{:>12} {device}", num(n));
+            }
+            match v.get("kvm")? {
+                Value::Object(stats) => {
+                    let _ = writeln!(out, "\n{:>12} KVM statistic (vCPU 0)", "value");
+                    for (name, n) in stats {
+                        let _ = writeln!(out, "{:>12} {name}", num(n));
+                    }
+                }
+                _ => out.push_str("\nKVM binary statistics: not available\n"),
+            }
+        }
+        "blk" if v.as_object()?.is_empty() => out.push_str("no block device\n"),
+        "pause" => out.push_str("paused\n"),
+        "resume" => out.push_str("running\n"),
+        "shutdown" => out.push_str("shutting down\n"),
+        _ => flat(&mut out, "", v)?,
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syscalls_table_is_the_stats_format() {
+        let v = json::parse(
+            r#"{"syscall": {"write": {"calls": 1, "errors": 0}, "getpid": {"calls": 5, "errors": 0}},
+                "int80": {"getpid": {"calls": 2, "errors": 0}}, "task_work_run": 3,
+                "page_faults": 4, "frames_allocated": 0}"#,
+        )
+        .unwrap();
+        let text = human("syscalls", &v).unwrap();
+        assert!(
+            text.starts_with(
+                "    calls    errors syscall\n--------- --------- ----------------\n\
+                 \x20       5           getpid\n\x20       1           write\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("32 bit mode"));
+        assert!(
+            text.ends_with("page faults: 4\ntask work run: 3\n"),
+            "{text}"
+        );
+        assert_eq!(human("syscalls", &json::parse("{}").unwrap()), None);
+    }
+
+    #[test]
+    fn msrs_table() {
+        let v = json::parse(
+            r#"{"msrs": [{"name": "IA32_LSTAR", "index": 3221225602, "value": 18446744071562067968,
+                "decoded": "", "symbol": "entry_syscall_64"}]}"#,
+        )
+        .unwrap();
+        let text = human("msrs", &v).unwrap();
+        assert!(text.contains("IA32_LSTAR"), "{text}");
+        assert!(text.contains("0xc0000082"), "{text}");
+        assert!(
+            text.contains("0xffffffff80000000  entry_syscall_64"),
+            "{text}"
+        );
+    }
+}
