@@ -483,7 +483,7 @@ fn documented_endpoints() -> Vec<(String, String)> {
 fn openapi_file_matches_the_served_endpoints() {
     require_kvm!();
     let documented = documented_endpoints();
-    assert_eq!(documented.len(), 10, "{documented:?}");
+    assert_eq!(documented.len(), 11, "{documented:?}");
     let vm = LiveVm::start("openapi", &["1", "0"]);
     let s = &vm.socket;
     for (path, method) in &documented {

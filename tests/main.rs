@@ -24,3 +24,4 @@ mod progs;
 mod qemu;
 mod stats;
 mod syscalls;
+mod trace;

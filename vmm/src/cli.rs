@@ -10,6 +10,7 @@ use thiserror::Error;
 pub const USAGE: &str = "\
 Usage: lstar run [OPTIONS] [--] [PROGRAM [ARGS...]]
        lstar inspect SOCKET WHAT [--json]
+       lstar trace SOCKET
 
 Boots the lstar guest kernel under KVM and runs PROGRAM (a static x86-64
 Linux executable from the host) in it; without PROGRAM, runs the built-in
@@ -25,6 +26,8 @@ Options:
   --quiet           kernel log off (lstar.log=quiet)
   --stats           after the program ends, print its system call counts
                     (per entry, like `strace -c`) and task work run on stderr
+  --trace           print every system call of the program on stderr as it
+                    happens, like strace (`name(args) = result`)
   --socket PATH     serve the control API (HTTP/1.1 + JSON, docs/api/openapi.yaml)
                     on a Unix socket at PATH, mode 0600, removed at exit
   --verbose         kernel boot log (lstar.log=info) and lstar's own statistics
@@ -34,6 +37,9 @@ Options:
 `lstar inspect SOCKET WHAT` asks a running `lstar run --socket SOCKET`:
 WHAT is vm, syscalls, exits, blk, regs, sregs, msrs (printed as tables, or
 the raw JSON with --json), or pause, resume, shutdown.
+
+`lstar trace SOCKET` follows the system calls of a running
+`lstar run --socket SOCKET`, like `strace -p`, until it exits.
 ";
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -52,6 +58,8 @@ pub enum CliError {
     NoCommand,
     #[error("usage: lstar inspect SOCKET WHAT [--json] (WHAT: {})", INSPECT_WHAT.join("|"))]
     InspectUsage,
+    #[error("usage: lstar trace SOCKET")]
+    TraceUsage,
     #[error("inspect: unknown WHAT {what:?} (one of: {all})", what = .0, all = INSPECT_WHAT.join("|"))]
     InspectWhat(String),
 }
@@ -88,6 +96,8 @@ pub struct RunOptions {
     pub verbosity: Verbosity,
     /// `--stats`: print the guest's syscall counters at the end.
     pub stats: bool,
+    /// `--trace`: print each system call as it happens.
+    pub trace: bool,
     /// `--socket PATH`: the control socket.
     pub socket: Option<PathBuf>,
     /// `None`: the embedded demo.
@@ -116,6 +126,7 @@ impl Default for RunOptions {
             cmdline: Vec::new(),
             verbosity: Verbosity::Normal,
             stats: false,
+            trace: false,
             socket: None,
             program: None,
         }
@@ -126,6 +137,8 @@ impl Default for RunOptions {
 pub enum Command {
     Run(RunOptions),
     Inspect(InspectOptions),
+    /// `lstar trace SOCKET`.
+    Trace(PathBuf),
     Help,
     Version,
 }
@@ -174,6 +187,20 @@ fn parse_inspect(mut parser: lexopt::Parser) -> Result<Command, CliError> {
     }))
 }
 
+fn parse_trace(mut parser: lexopt::Parser) -> Result<Command, CliError> {
+    use lexopt::prelude::*;
+
+    let mut socket = None;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("help") | Short('h') => return Ok(Command::Help),
+            Value(v) if socket.is_none() => socket = Some(PathBuf::from(v)),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    socket.map(Command::Trace).ok_or(CliError::TraceUsage)
+}
+
 /// Parses `lstar`'s arguments (without argv[0]).
 pub fn parse<I>(args: I) -> Result<Command, CliError>
 where
@@ -189,6 +216,7 @@ where
         Some(Value(cmd)) if cmd == "help" => return Ok(Command::Help),
         Some(Value(cmd)) if cmd == "run" => {}
         Some(Value(cmd)) if cmd == "inspect" => return parse_inspect(parser),
+        Some(Value(cmd)) if cmd == "trace" => return parse_trace(parser),
         Some(other) => return Err(other.unexpected().into()),
         None => return Err(CliError::NoCommand),
     }
@@ -205,6 +233,7 @@ where
             Long("quiet") | Short('q') => quiet = true,
             Long("verbose") | Short('v') => verbose = true,
             Long("stats") => opts.stats = true,
+            Long("trace") => opts.trace = true,
             Long("socket") => opts.socket = Some(parser.value()?.into()),
             Value(path) => {
                 // Everything after the program is its own, even `--flags`.
@@ -333,6 +362,15 @@ mod tests {
             }))
         );
         assert_eq!(parse(["inspect", "vm.sock"]), Err(CliError::InspectUsage));
+        assert_eq!(
+            parse(["trace", "vm.sock"]),
+            Ok(Command::Trace("vm.sock".into()))
+        );
+        assert_eq!(parse(["trace"]), Err(CliError::TraceUsage));
+        assert!(matches!(
+            parse(["run", "--trace", "x"]),
+            Ok(Command::Run(RunOptions { trace: true, .. }))
+        ));
         assert_eq!(
             parse(["inspect", "vm.sock", "bogus"]),
             Err(CliError::InspectWhat("bogus".into()))

@@ -16,7 +16,7 @@ use crate::stats::{self, Report, Row};
 const FAILED: u8 = 1;
 const NO_CONNECTION: u8 = 125;
 
-fn request(
+pub fn request(
     socket: &std::path::Path,
     method: &str,
     path: &str,

@@ -17,6 +17,7 @@ mod program;
 mod regs;
 mod stats;
 mod teardown;
+mod trace;
 mod vcpu;
 mod vcpu_control;
 mod vm;
@@ -259,10 +260,29 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
                 .map_or_else(|| "embedded".to_string(), |p| p.display().to_string()),
             cmdline: String::from_utf8_lossy(&line).into_owned(),
             platform: api::platform(),
+            trace: std::sync::Mutex::new(None),
         })?;
     }
 
+    // --trace: the guest starts recording before its first instruction; a
+    // thread of ours drains the ring to stderr while it runs.
+    let trace_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tracer = match opts.trace {
+        true => trace::TraceRing::enable(vm.memory.clone(), STATS_ADDR)
+            .map(|ring| trace::spawn_drainer(ring, trace_done.clone()))
+            .transpose()
+            .map_err(Error::TraceThread)?,
+        false => None,
+    };
     let report: VcpuReport = vcpu.spawn()?.join().map_err(|_| VcpuError::Panicked)??;
+    trace_done.store(true, std::sync::atomic::Ordering::Release);
+    if let Some(tracer) = tracer {
+        let _ = tracer.join();
+    } else if opts.socket.is_some() {
+        // A tracer attached over the socket (`lstar trace`) gets a moment to
+        // read the last records before the socket goes away.
+        trace::wait_for_drain(&vm.memory, STATS_ADDR, Duration::from_millis(250));
+    }
     let t_end = start.elapsed();
 
     let code = match &report.end {
@@ -344,6 +364,7 @@ fn main() {
             (0, None)
         }
         Ok(Command::Inspect(opts)) => (inspect::main(&opts), None),
+        Ok(Command::Trace(socket)) => (trace::follow(&socket), None),
         Ok(Command::Run(opts)) => match run(&opts, start) {
             Ok((code, vm)) => (code, Some(vm)),
             Err(e) => {

@@ -31,8 +31,10 @@ fn never_returns(entry: Entry, nr: u64) -> bool {
 }
 
 fn invoke(entry: Entry, table: &[Option<SyscallFn>], nr: u64, args: &Args) -> u64 {
-    let tracing = crate::stats::tracing();
-    if tracing && never_returns(entry, nr) {
+    // Records are written when a call returns, so a tracer that attaches
+    // during a blocking call still sees it; calls that never return are
+    // recorded before they run.
+    if never_returns(entry, nr) && crate::stats::tracing() {
         crate::stats::trace(
             entry as u32 | lstar_abi::stats::TRACE_NO_RETURN,
             nr,
@@ -54,7 +56,7 @@ fn invoke(entry: Entry, table: &[Option<SyscallFn>], nr: u64, args: &Args) -> u6
     }
     crate::stats::count_syscall(entry, nr, result.is_err());
     let rax = to_rax(result);
-    if tracing {
+    if crate::stats::tracing() {
         crate::stats::trace(entry as u32, nr, args, rax);
     }
     rax

@@ -55,6 +55,8 @@ pub struct Context {
     pub kernel: String,
     pub cmdline: String,
     pub platform: &'static str,
+    /// The trace ring, once a client asked for `/vm/trace`.
+    pub trace: std::sync::Mutex<Option<crate::trace::TraceRing>>,
 }
 
 /// The socket file; removed by [`SocketFile::remove`] (lstar exits with

@@ -13,7 +13,7 @@ use crate::vcpu_control::{ControlError, Reply, Request as VcpuRequest};
 
 /// Every path and the methods it answers; the rest is 404, or 405 with
 /// `Allow`.
-pub const ROUTES: [(&str, &str); 10] = [
+pub const ROUTES: [(&str, &str); 11] = [
     ("/vm", "GET"),
     ("/vm/syscalls", "GET"),
     ("/vm/exits", "GET"),
@@ -24,6 +24,7 @@ pub const ROUTES: [(&str, &str); 10] = [
     ("/vm/vcpus/0/msrs", "GET"),
     ("/vm/state", "PUT"),
     ("/vm/actions", "PUT"),
+    ("/vm/trace", "GET"),
 ];
 
 pub fn handle(ctx: &Context, req: &Request) -> Response {
@@ -53,8 +54,30 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
         "/vm/vcpus/0/sregs" => vcpu(ctx, VcpuRequest::Sregs),
         "/vm/vcpus/0/msrs" => vcpu(ctx, VcpuRequest::Msrs(msrs::indices())),
         "/vm/state" => put_state(ctx, &req.body),
+        "/vm/trace" => trace(ctx),
         _ => put_action(ctx, &req.body),
     }
+}
+
+/// `GET /vm/trace`: the system calls recorded since the previous request
+/// (each record is returned once), starting the guest's tracing on first
+/// use; `lost` counts what the guest had to drop meanwhile.
+fn trace(ctx: &Context) -> Response {
+    let Ok(mut slot) = ctx.trace.lock() else {
+        return Response::error(500, "trace state poisoned");
+    };
+    if slot.is_none() {
+        *slot = crate::trace::TraceRing::enable(ctx.memory.clone(), ctx.stats_addr);
+    }
+    let Some(ring) = slot.as_mut() else {
+        return Response::error(503, "cannot enable tracing in guest memory");
+    };
+    let (records, lost) = ring.take();
+    let items: Vec<String> = records.iter().map(crate::trace::record_json).collect();
+    Response::json(
+        200,
+        format!("{{\"records\":[{}],\"lost\":{lost}}}", items.join(",")),
+    )
 }
 
 /// The one string member `key` of a JSON object body.

@@ -1,0 +1,115 @@
+//! Tracing system calls: `lstar run --trace` prints each call of the
+//! program as strace does, and `lstar trace SOCK` follows a running VM's
+//! calls over the control socket (`GET /vm/trace`).
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::common::{Cmd, LSTAR, prog, scratch_dir};
+
+/// Checks that `lines` contains lines matching each of `want` (substring
+/// patterns, all of which must be in one line), in this order.
+#[track_caller]
+fn assert_in_order(lines: &[&str], want: &[&[&str]], context: &str) {
+    let mut at = 0;
+    for parts in want {
+        let found = lines[at..]
+            .iter()
+            .position(|l| parts.iter().all(|p| l.contains(p)));
+        match found {
+            Some(i) => at += i + 1,
+            None => panic!("no line with {parts:?} after line {at}:\n{context}"),
+        }
+    }
+}
+
+#[test]
+fn trace_prints_each_call_with_arguments_and_results_in_order() {
+    require_kvm!();
+    let out = Cmd::lstar()
+        .arg("--trace")
+        .arg("--")
+        .arg(prog("trace-me"))
+        .run();
+    out.assert_status(7);
+    out.assert_stdout("x\n");
+    let err = out.stderr_str();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_in_order(
+        &lines,
+        &[
+            &["getpid() = 1"],
+            &["write(1, ", ", 2) = 2"],
+            &["[int 0x80] getpid() = 1"],
+            &["syscall_0x3e7(", ") = -1 ENOSYS"],
+            &["exit_group(7) = ?"],
+        ],
+        &out.describe(),
+    );
+    assert!(
+        !err.contains("not recorded"),
+        "records lost: {}",
+        out.describe()
+    );
+}
+
+fn put(socket: &std::path::Path, path: &str, body: &str) -> String {
+    let mut s = UnixStream::connect(socket).expect("connect to the control socket");
+    write!(
+        s,
+        "PUT {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    answer
+}
+
+#[test]
+fn lstar_trace_follows_a_running_vm_over_the_socket() {
+    require_kvm!();
+    let socket = scratch_dir("trace").join("follow.sock");
+    let _ = std::fs::remove_file(&socket);
+    let sock = socket.clone();
+    // getpid-block with "loop": getpid for ever (see the program).
+    let vm = thread::spawn(move || {
+        Cmd::lstar()
+            .arg("--socket")
+            .arg(&sock)
+            .arg("--")
+            .arg(prog("getpid-block"))
+            .args(["1", "1", "loop"])
+            .stdin_left_open()
+            .run()
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while UnixStream::connect(&socket).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the control socket never appeared"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let sock = socket.clone();
+    let tracer = thread::spawn(move || Cmd::new(LSTAR).arg("trace").arg(&sock).run());
+    thread::sleep(Duration::from_millis(700));
+    let answer = put(&socket, "/vm/actions", r#"{"action": "shutdown"}"#);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let run = vm.join().expect("lstar thread");
+    run.assert_status(124);
+    let traced = tracer.join().expect("tracer thread");
+    traced.assert_status(0);
+    let calls = traced
+        .stdout_str()
+        .lines()
+        .filter(|l| *l == "getpid() = 1")
+        .count();
+    assert!(
+        calls > 10,
+        "few getpid calls traced ({calls}): {}",
+        traced.describe()
+    );
+}
