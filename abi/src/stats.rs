@@ -40,6 +40,12 @@ pub const WORD_TRACE_ENABLED: usize = 6;
 pub const WORD_TRACE_HEAD: usize = 7;
 pub const WORD_TRACE_TAIL: usize = 8;
 pub const WORD_TRACE_LOST: usize = 9;
+/// The block device's page cache: pages dirty now, pages written back, and
+/// the write and flush requests sent to the device.
+pub const WORD_DIRTY_PAGES: usize = 10;
+pub const WORD_PAGES_WRITTEN_BACK: usize = 11;
+pub const WORD_BLK_WRITE_REQUESTS: usize = 12;
+pub const WORD_BLK_FLUSHES: usize = 13;
 pub const HEADER_WORDS: usize = 16;
 
 pub const NR_SLOTS_64: usize = NR_SYSCALLS_64 + 1;

@@ -30,6 +30,8 @@ pub struct BootParams {
     /// Which of fds 0, 1, 2 are terminals (bits 0..2).
     pub tty_mask: u32,
     pub winsize: Option<(u16, u16)>,
+    /// `virtio_mmio.device=SIZE@ADDR:IRQ`: (address, GSI).
+    pub virtio_mmio: Option<(u64, u32)>,
     /// Tokens that were not understood (reported once logging is set up).
     pub bad_tokens: usize,
 }
@@ -108,6 +110,7 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
         selftest: None,
         tty_mask: 0b111,
         winsize: None,
+        virtio_mmio: None,
     };
     parse_cmdline(cmdline, &mut params);
     Some(params)
@@ -152,6 +155,7 @@ mod keys {
     pub const SELFTEST: &[u8] = c::PARAM_SELFTEST.as_bytes();
     pub const TTY: &[u8] = c::PARAM_TTY.as_bytes();
     pub const WINSIZE: &[u8] = c::PARAM_WINSIZE.as_bytes();
+    pub const VIRTIO_MMIO: &[u8] = b"virtio_mmio.device=";
 }
 
 fn parse_cmdline(mut line: &'static [u8], p: &mut BootParams) {
@@ -184,10 +188,22 @@ fn parse_cmdline(mut line: &'static [u8], p: &mut BootParams) {
                 None => p.bad_tokens += 1,
             },
             keys::WINSIZE => p.winsize = cmdline::parse_winsize(value),
+            keys::VIRTIO_MMIO => {
+                p.virtio_mmio = crate::drivers::virtio_mmio::parse_device_param(value);
+            }
             _ => {}
         }
     }
     while let Some(token) = next_token(&mut line) {
+        // A literal '=' after `--` marks a parameter a boot loader appended
+        // (the encoder escapes '=' in arguments): QEMU's virtio_mmio.device.
+        if let Some(value) = token.strip_prefix(keys::VIRTIO_MMIO) {
+            p.virtio_mmio = crate::drivers::virtio_mmio::parse_device_param(value);
+            continue;
+        }
+        if find_byte(token, b'=').is_some() {
+            continue;
+        }
         match decode(token) {
             Some(arg) => p.argv.push(arg),
             None => p.bad_tokens += 1,

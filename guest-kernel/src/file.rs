@@ -9,7 +9,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use spin::Mutex;
 
-use crate::errno::{EBADF, EMFILE, ESPIPE, Errno, SysResult};
+use crate::errno::{EBADF, EINVAL, EMFILE, ESPIPE, Errno, SysResult};
+use crate::fs::page_cache;
 
 /// What a file is backed by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,12 @@ pub enum FileKind {
     Console,
     /// COM2: stderr.
     ConsoleErr,
+    /// /dev/null.
+    Null,
+    /// /dev/zero.
+    Zero,
+    /// /dev/vda, through the page cache.
+    Disk,
 }
 
 pub const O_RDONLY: u32 = 0;
@@ -35,6 +42,8 @@ pub struct File {
     pub flags: Mutex<u32>,
     /// A console stream that is a terminal on the host too (`lstar.tty=`).
     tty: bool,
+    /// The file offset (Linux's f_pos), shared by dups; seekable files only.
+    pos: Mutex<u64>,
 }
 
 impl File {
@@ -44,7 +53,17 @@ impl File {
             kind,
             flags: Mutex::new(flags),
             tty,
+            pos: Mutex::new(0),
         })
+    }
+
+    /// A device file opened by path (/dev/null, /dev/vda).
+    pub fn device(kind: FileKind, flags: u32) -> Arc<File> {
+        File::console(kind, flags, false)
+    }
+
+    pub fn seekable(&self) -> bool {
+        self.kind == FileKind::Disk
     }
 
     pub fn readable(&self) -> bool {
@@ -59,17 +78,36 @@ impl File {
         self.tty
     }
 
+    /// read(2): at the file offset for seekable files, which it advances.
     pub fn read(&self, buf: &mut [u8]) -> SysResult {
         match self.kind {
             FileKind::Console => Ok(crate::console::read_stdin(buf) as u64),
-            FileKind::ConsoleErr => Ok(0),
+            FileKind::ConsoleErr | FileKind::Null => Ok(0),
+            FileKind::Zero => {
+                buf.fill(0);
+                Ok(buf.len() as u64)
+            }
+            FileKind::Disk => {
+                let mut pos = self.pos.lock();
+                let n = page_cache::read(*pos, buf)? as u64;
+                *pos += n;
+                Ok(n)
+            }
         }
     }
 
+    /// write(2), likewise.
     pub fn write(&self, buf: &[u8]) -> SysResult {
         let written = match self.kind {
             FileKind::Console => crate::console::write_stdout(buf),
             FileKind::ConsoleErr => crate::console::write_stderr(buf),
+            FileKind::Null | FileKind::Zero => buf.len(),
+            FileKind::Disk => {
+                let mut pos = self.pos.lock();
+                let n = page_cache::write(*pos, buf)?;
+                *pos += n as u64;
+                return Ok(n as u64);
+            }
         };
         // The host refused the bytes (a bad request, a full disk): as a
         // device error, unless part of it went out.
@@ -79,8 +117,55 @@ impl File {
         Ok(written as u64)
     }
 
-    pub fn lseek(&self, _offset: i64, _whence: u32) -> SysResult {
-        Err(ESPIPE)
+    /// pread64 / pwrite64: at `pos`, leaving the file offset alone.
+    pub fn read_at(&self, pos: u64, buf: &mut [u8]) -> SysResult {
+        match self.kind {
+            FileKind::Disk => Ok(page_cache::read(pos, buf)? as u64),
+            FileKind::Null => Ok(0),
+            FileKind::Zero => {
+                buf.fill(0);
+                Ok(buf.len() as u64)
+            }
+            _ => Err(ESPIPE),
+        }
+    }
+
+    pub fn write_at(&self, pos: u64, buf: &[u8]) -> SysResult {
+        match self.kind {
+            FileKind::Disk => Ok(page_cache::write(pos, buf)? as u64),
+            FileKind::Null | FileKind::Zero => Ok(buf.len() as u64),
+            _ => Err(ESPIPE),
+        }
+    }
+
+    /// lseek(2). Seeking past the end is allowed (reads there return 0).
+    pub fn lseek(&self, offset: i64, whence: u32) -> SysResult {
+        const SEEK_SET: u32 = 0;
+        const SEEK_CUR: u32 = 1;
+        const SEEK_END: u32 = 2;
+        match self.kind {
+            FileKind::Null | FileKind::Zero => return Ok(0),
+            FileKind::Disk => {}
+            _ => return Err(ESPIPE),
+        }
+        let mut pos = self.pos.lock();
+        let base = match whence {
+            SEEK_SET => 0,
+            SEEK_CUR => *pos as i64,
+            SEEK_END => page_cache::geometry().map_or(0, |(size, _)| size) as i64,
+            _ => return Err(EINVAL),
+        };
+        let new = base.checked_add(offset).filter(|&p| p >= 0).ok_or(EINVAL)?;
+        *pos = new as u64;
+        Ok(new as u64)
+    }
+
+    /// fsync / fdatasync: the disk's dirty pages, then a device flush.
+    pub fn sync(&self) -> SysResult {
+        match self.kind {
+            FileKind::Disk => page_cache::sync().map(|_| 0),
+            _ => Err(EINVAL),
+        }
     }
 }
 
@@ -91,9 +176,17 @@ pub fn fput(file: Arc<File>) {
     }
 }
 
-/// Linux's `____fput`: the file's last reference is gone.
+/// Linux's `____fput`: the file's last reference is gone. For the disk,
+/// this is where delayed writes reach the device: every dirty page is
+/// written back before the task returns to user mode, so when close()
+/// returns, the data is in the disk image.
 fn release(file: File) {
     crate::debug!("release {:?}", file.kind);
+    if file.kind == FileKind::Disk
+        && let Err(e) = page_cache::writeback()
+    {
+        crate::warn!("writeback of /dev/vda failed: {e:?}");
+    }
 }
 
 /// Most descriptors a task may have (RLIMIT_NOFILE).

@@ -14,6 +14,7 @@ mod arch;
 mod binfmt_elf;
 mod boot_params;
 mod console;
+mod drivers;
 mod entry_common;
 mod errno;
 mod exit;
@@ -122,6 +123,7 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
         exit::power_off(EXEC_FAILED);
     };
     console::set_winsize(params.winsize);
+    drivers::virtio_blk::init(params.virtio_mmio);
     start_program(
         program,
         params.argv,

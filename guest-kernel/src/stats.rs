@@ -110,3 +110,15 @@ pub fn count_task_work() {
 pub fn count_page_fault() {
     bump(stats::WORD_PAGE_FAULTS * 8);
 }
+
+/// Sets a header word (a gauge such as the number of dirty pages).
+pub fn set(word_index: usize, value: u64) {
+    word(word_index * 8, |w| w.store(value, Ordering::Relaxed));
+}
+
+/// Adds to a header word.
+pub fn add(word_index: usize, n: u64) {
+    word(word_index * 8, |w| {
+        w.store(w.load(Ordering::Relaxed) + n, Ordering::Relaxed)
+    });
+}

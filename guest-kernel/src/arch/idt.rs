@@ -38,8 +38,10 @@ trap_stub_\n:
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     TRAP_STUB \n
     .endr
-    TRAP_STUB 35
-    TRAP_STUB 36
+    /* IOAPIC GSIs 0..15 arrive at vectors 32..47 (IRQ_VECTOR_BASE + gsi). */
+    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+    TRAP_STUB \n
+    .endr
     TRAP_STUB 128
     TRAP_STUB 236
     TRAP_STUB 255
@@ -51,9 +53,11 @@ trap_stub_table:
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     .quad trap_stub_\n
     .endr
-    .globl trap_stub_irq3, trap_stub_irq4, trap_stub_int80, trap_stub_timer, trap_stub_spurious
-trap_stub_irq3: .quad trap_stub_35
-trap_stub_irq4: .quad trap_stub_36
+    .globl trap_stub_irqs, trap_stub_int80, trap_stub_timer, trap_stub_spurious
+trap_stub_irqs:
+    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+    .quad trap_stub_\n
+    .endr
 trap_stub_int80: .quad trap_stub_128
 trap_stub_timer: .quad trap_stub_236
 trap_stub_spurious: .quad trap_stub_255
@@ -134,8 +138,7 @@ ret_from_trap:
 
 unsafe extern "C" {
     static trap_stub_table: [u64; 32];
-    static trap_stub_irq3: u64;
-    static trap_stub_irq4: u64;
+    static trap_stub_irqs: [u64; 16];
     static trap_stub_int80: u64;
     static trap_stub_timer: u64;
     static trap_stub_spurious: u64;
@@ -180,8 +183,9 @@ pub fn init() {
         }
         idt[8] = gate(trap_stub_table[8], 0, DOUBLE_FAULT_IST);
         let irq = usize::from(lstar_abi::ports::IRQ_VECTOR_BASE);
-        idt[irq + lstar_abi::ports::COM2_GSI as usize] = gate(trap_stub_irq3, 0, 0);
-        idt[irq + lstar_abi::ports::COM1_GSI as usize] = gate(trap_stub_irq4, 0, 0);
+        for (gsi, &stub) in trap_stub_irqs.iter().enumerate() {
+            idt[irq + gsi] = gate(stub, 0, 0);
+        }
         // DPL 3: `int $0x80` is allowed from user mode (the i386 ABI gate).
         idt[usize::from(INT80_VECTOR)] = gate(trap_stub_int80, 3, 0);
         idt[usize::from(TIMER_VECTOR)] = gate(trap_stub_timer, 0, 0);

@@ -13,7 +13,7 @@
 
 use super::idt::{INT80_VECTOR, SPURIOUS_VECTOR, TIMER_VECTOR};
 use super::pt_regs::PtRegs;
-use crate::{console, entry_common, fault, syscall};
+use crate::{entry_common, fault, syscall};
 
 const UD: u64 = 6;
 const PF: u64 = 14;
@@ -23,7 +23,7 @@ extern "C" fn do_trap(regs: &mut PtRegs) {
     let vector = regs.vector;
     let irq_base = u64::from(lstar_abi::ports::IRQ_VECTOR_BASE);
     if (irq_base..irq_base + 16).contains(&vector) {
-        console::interrupt((vector - irq_base) as u32);
+        crate::drivers::interrupt((vector - irq_base) as u32);
         super::apic::eoi();
     } else if vector == u64::from(TIMER_VECTOR) {
         super::apic::eoi();

@@ -12,6 +12,9 @@ const TCSETSW: u64 = 0x5403;
 const TCSETSF: u64 = 0x5404;
 const TIOCGPGRP: u64 = 0x540f;
 const TIOCGWINSZ: u64 = 0x5413;
+/// Block devices: size in bytes (u64) and logical sector size (int).
+const BLKGETSIZE64: u64 = 0x8008_1272;
+const BLKSSZGET: u64 = 0x1268;
 
 /// A plausible `struct termios` (36 bytes on x86-64) for a serial console:
 /// ICRNL | IXON, OPOST | ONLCR, B38400 | CS8 | CREAD | HUPCL, ISIG | ICANON |
@@ -31,6 +34,16 @@ fn termios() -> [u8; 36] {
 pub fn sys_ioctl(a: &Args) -> SysResult {
     let (fd, request, arg) = (a[0], a[1], a[2]);
     let file = current().files.get(fd)?;
+    if file.kind == crate::file::FileKind::Disk {
+        return match request & 0xffff_ffff {
+            BLKGETSIZE64 => {
+                let size = crate::fs::page_cache::geometry().map_or(0, |(s, _)| s);
+                put_user(arg, &size).map(|_| 0)
+            }
+            BLKSSZGET => put_user(arg, &512u32).map(|_| 0),
+            _ => Err(ENOTTY),
+        };
+    }
     if !file.is_tty() {
         return Err(ENOTTY);
     }

@@ -4,5 +4,6 @@
 pub mod fcntl;
 pub mod ioctl;
 pub mod namei;
+pub mod page_cache;
 pub mod read_write;
 pub mod stat;

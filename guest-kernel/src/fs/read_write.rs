@@ -133,15 +133,84 @@ pub fn compat_sys_readv(a: &Args) -> SysResult {
     do_readv(a[0], a[1], a[2], true)
 }
 
-/// Positioned I/O and seeking need a seekable file; consoles are not.
+/// Positioned I/O needs a seekable file (the disk, /dev/null); consoles
+/// answer ESPIPE. The file offset does not move.
 pub fn sys_pread64(a: &Args) -> SysResult {
-    current().files.get(a[0])?;
-    Err(ESPIPE)
+    let (fd, buf, count, pos) = (a[0], a[1], a[2].min(MAX_RW_COUNT), a[3] as i64);
+    let file = current().files.get(fd)?;
+    if !file.readable() {
+        return Err(EBADF);
+    }
+    if pos < 0 {
+        return Err(EINVAL);
+    }
+    file.read_at(pos as u64, crate::uaccess::user_slice_mut(buf, count)?)
 }
 
 pub fn sys_pwrite64(a: &Args) -> SysResult {
-    current().files.get(a[0])?;
-    Err(ESPIPE)
+    let (fd, buf, count, pos) = (a[0], a[1], a[2].min(MAX_RW_COUNT), a[3] as i64);
+    let file = current().files.get(fd)?;
+    if !file.writable() {
+        return Err(EBADF);
+    }
+    if pos < 0 {
+        return Err(EINVAL);
+    }
+    file.write_at(pos as u64, crate::uaccess::user_slice(buf, count)?)
+}
+
+/// fsync and fdatasync: dirty pages to the disk, then a FLUSH (the device
+/// fdatasyncs the image on the host). EINVAL on files that cannot sync.
+pub fn sys_fsync(a: &Args) -> SysResult {
+    current().files.get(a[0])?.sync()
+}
+
+/// sendfile(out, in, offset, count): copies through a kernel page, from
+/// `*offset` (left updated) or the input's file offset.
+pub fn sys_sendfile(a: &Args) -> SysResult {
+    let (out_fd, in_fd, offset_ptr, count) = (a[0], a[1], a[2], a[3].min(MAX_RW_COUNT));
+    let files = &current().files;
+    let (input, output) = (files.get(in_fd)?, files.get(out_fd)?);
+    if !input.readable() || !output.writable() {
+        return Err(EBADF);
+    }
+    let mut offset = match offset_ptr {
+        0 => None,
+        p => {
+            let off: u64 = crate::uaccess::get_user(p)?;
+            if (off as i64) < 0 {
+                return Err(EINVAL);
+            }
+            Some(off)
+        }
+    };
+    if offset.is_some() && !input.seekable() {
+        return Err(ESPIPE);
+    }
+    let mut buf = alloc::vec![0u8; 16 * 4096];
+    let mut done = 0u64;
+    while done < count {
+        let want = ((count - done) as usize).min(buf.len());
+        let n = match offset {
+            Some(off) => input.read_at(off, &mut buf[..want])?,
+            None => input.read(&mut buf[..want])?,
+        } as usize;
+        if n == 0 {
+            break;
+        }
+        let written = output.write(&buf[..n])? as usize;
+        done += written as u64;
+        if let Some(off) = offset.as_mut() {
+            *off += written as u64;
+        }
+        if written < n {
+            break;
+        }
+    }
+    if let Some(off) = offset {
+        crate::uaccess::put_user(offset_ptr, &off)?;
+    }
+    Ok(done)
 }
 
 pub fn sys_lseek(a: &Args) -> SysResult {

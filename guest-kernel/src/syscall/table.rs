@@ -88,6 +88,9 @@ pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
     t[nr::DUP3] = Some(sys_dup3);
     t[nr::PRLIMIT64] = Some(sys_prlimit64);
     t[nr::GETRANDOM] = Some(sys_getrandom);
+    t[nr::FSYNC] = Some(sys_fsync);
+    t[nr::FDATASYNC] = Some(sys_fsync);
+    t[nr::SENDFILE] = Some(sys_sendfile);
     t
 };
 
@@ -125,5 +128,8 @@ pub static IA32_SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_I386] = {
     t[nr_i386::GETTID] = Some(sys_getpid);
     t[nr_i386::EXIT_GROUP] = Some(sys_exit_group);
     t[nr_i386::GETRANDOM] = Some(sys_getrandom);
+    t[nr_i386::OPEN] = Some(sys_open);
+    t[nr_i386::FSYNC] = Some(sys_fsync);
+    t[nr_i386::FDATASYNC] = Some(sys_fsync);
     t
 };

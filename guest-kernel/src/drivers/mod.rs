@@ -1,0 +1,10 @@
+//! Device drivers, and the interrupt dispatch by GSI.
+
+pub mod virtio_blk;
+pub mod virtio_mmio;
+
+/// Called by the trap handler for IOAPIC interrupts (vector = base + gsi).
+pub fn interrupt(gsi: u32) {
+    crate::console::interrupt(gsi);
+    virtio_blk::interrupt(gsi);
+}
