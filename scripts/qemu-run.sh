@@ -4,7 +4,7 @@
 # as module 0 (-initrd), the same command line, COM1 = the program's stdin
 # and stdout, COM2 = its stderr and the kernel log, exit via isa-debug-exit.
 #
-#   scripts/qemu-run.sh [--kvm] [--kernel PATH] [--mem MiB] PROGRAM [ARGS...]
+#   scripts/qemu-run.sh [--kvm] [--kernel PATH] [--mem MiB] [--disk IMAGE] PROGRAM [ARGS...]
 #
 # -accel tcg (the default) runs the guest with real x86 semantics (swapgs,
 # sysretq, the int 0x80 IDT gate): the fast paths kvm-pvm never takes.
@@ -40,6 +40,7 @@ die() { # status message
 }
 
 accel=tcg
+disk=
 kernel=
 mem=64
 print_argv=0
@@ -54,6 +55,10 @@ while (($#)); do
         (($# >= 2)) || die 125 "--mem needs a size in MiB"
         mem=$2; shift 2 ;;
     --print-argv) print_argv=1; shift ;;
+    --disk)
+        (($# >= 2)) || die 125 "--disk needs an image"
+        [[ -f $2 ]] || die 125 "$2: no such disk image"
+        disk=$2; shift 2 ;;
     -h | --help)
         sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
         exit 0 ;;
@@ -62,7 +67,7 @@ while (($#)); do
     *) break ;;
     esac
 done
-(($# >= 1)) || die 125 "usage: $me [--kvm] [--kernel PATH] [--mem MiB] PROGRAM [ARGS...]"
+(($# >= 1)) || die 125 "usage: $me [--kvm] [--kernel PATH] [--mem MiB] [--disk IMAGE] PROGRAM [ARGS...]"
 program=$1
 
 [[ -e $program ]] || die 127 "$program: no such file"
@@ -83,7 +88,8 @@ fi
 [[ -f $kernel ]] || die 125 "kernel $kernel: no such file"
 
 # Percent-encodes one argument exactly like abi/src/cmdline.rs (`Encoded`):
-# bytes 0x21..=0x7e other than '%' stay, every other byte becomes %XX
+# bytes 0x21..=0x7e other than '%' and '=' stay, every other byte becomes %XX
+# ('=' is escaped so that QEMU's appended virtio_mmio.device= stays a kernel parameter)
 # (upper-case hex), and the empty string becomes a lone '%'.
 encode() {
     local LC_ALL=C s=$1 out='' c byte i
@@ -94,7 +100,7 @@ encode() {
     for ((i = 0; i < ${#s}; i++)); do
         c=${s:i:1}
         printf -v byte '%d' "'$c" # the byte's value, in the C locale
-        if ((byte >= 0x21 && byte <= 0x7e && byte != 0x25)); then
+        if ((byte >= 0x21 && byte <= 0x7e && byte != 0x25 && byte != 0x3d)); then
             out+=$c
         else
             printf -v c '%%%02X' "$byte"
@@ -104,7 +110,7 @@ encode() {
     printf '%s' "$out"
 }
 
-seed=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+seed=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 cmdline="lstar.seed=$seed lstar.log=warn --"
 for arg in "$@"; do
     cmdline+=" $(encode "$arg")"
@@ -133,6 +139,13 @@ qemu=(
     -device isa-serial,chardev=com2,iobase=0x2f8,irq=3
     -device isa-debug-exit,iobase=0xf4,iosize=4
 )
+# The disk as QEMU's own virtio-blk device (a peer nobody here wrote), in
+# the modern virtio-mmio layout the guest driver speaks.
+if [[ -n $disk ]]; then
+    qemu+=(-global virtio-mmio.force-legacy=false
+        -drive "id=vda,file=$disk,format=raw,if=none"
+        -device virtio-blk-device,drive=vda)
+fi
 if [[ -n ${QEMU_EXTRA_ARGS:-} ]]; then
     read -r -a extra <<<"$QEMU_EXTRA_ARGS"
     qemu+=("${extra[@]}")

@@ -14,9 +14,11 @@ mod common;
 
 mod abi;
 mod api;
+mod api_memory;
 mod boot;
 mod cli;
 mod differential;
+mod disk;
 mod exec_errors;
 mod io;
 mod kernel;

@@ -96,7 +96,8 @@ fn appended_argv(program: &Path, args: &[OsString]) -> String {
         .find_map(|p| p.strip_prefix("lstar.seed="))
         .unwrap_or_else(|| panic!("no lstar.seed in {append:?}"));
     assert!(
-        seed.len() == 32 && seed.bytes().all(|b| b.is_ascii_hexdigit()),
+        seed.len() == 2 * lstar_abi::cmdline::SEED_LEN
+            && seed.bytes().all(|b| b.is_ascii_hexdigit()),
         "bad seed {seed:?}"
     );
     assert!(

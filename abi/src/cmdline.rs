@@ -78,9 +78,12 @@ impl LogLevel {
     }
 }
 
-/// True for the bytes that are written literally in a token.
+/// True for the bytes that are written literally in a token. `=` is
+/// escaped too: after `--`, a token with a literal `=` can then only be a
+/// parameter a boot loader appended (QEMU microvm adds
+/// `virtio_mmio.device=...` at the very end of the line).
 fn is_literal(b: u8) -> bool {
-    (0x21..=0x7e).contains(&b) && b != b'%'
+    (0x21..=0x7e).contains(&b) && b != b'%' && b != b'='
 }
 
 /// Displays bytes percent-encoded as one command-line token. An empty
@@ -263,6 +266,7 @@ mod tests {
     fn spaces_never_survive_encoding() {
         assert_eq!(format!("{}", Encoded(b"a b")), "a%20b");
         assert_eq!(format!("{}", Encoded(b"100%")), "100%25");
+        assert_eq!(format!("{}", Encoded(b"a=b")), "a%3Db");
     }
 
     #[test]

@@ -75,6 +75,15 @@ impl<'a> Ksyms<'a> {
         let (sym_addr, name) = self.entry(lo.checked_sub(1)?)?;
         Some((name, addr - sym_addr))
     }
+
+    /// The address of the symbol named exactly `name` (a linear scan: the
+    /// table is sorted by address, not by name).
+    pub fn find(&self, name: &str) -> Option<u64> {
+        (0..self.count)
+            .filter_map(|i| self.entry(i))
+            .find(|&(_, n)| n == name)
+            .map(|(addr, _)| addr)
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +119,16 @@ mod tests {
         assert_eq!(k.lookup(0x1000), Some(("a", 0)));
         assert_eq!(k.lookup(0x2abc), Some(("bb", 0xabc)));
         assert_eq!(k.lookup(0xffff_0000), Some(("ccc", 0xfffe_d000)));
+    }
+
+    #[test]
+    fn finds_symbols_by_exact_name() {
+        let b = blob(&[(0x1000, "a"), (0x2000, "m::bb"), (0x3000, "ccc")]);
+        let k = Ksyms::parse(&b).unwrap();
+        assert_eq!(k.find("m::bb"), Some(0x2000));
+        assert_eq!(k.find("ccc"), Some(0x3000));
+        assert_eq!(k.find("bb"), None);
+        assert_eq!(k.find(""), None);
     }
 
     #[test]

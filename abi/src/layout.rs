@@ -22,3 +22,11 @@ pub const MMIO_HOLE_START: u64 = 0xc000_0000;
 /// Smallest and largest `--mem` in MiB.
 pub const MIN_MEM_MIB: u64 = 16;
 pub const MAX_MEM_MIB: u64 = MMIO_HOLE_START >> 20;
+/// The virtio-mmio window of the virtio-blk device (lstar only: QEMU puts
+/// its devices elsewhere). The guest learns it from the command line
+/// (`virtio_mmio.device=4K@0xd0000000:5`), never from this constant.
+pub const VIRTIO_MMIO_BASE: u64 = 0xd000_0000;
+/// Size of that window: the virtio-mmio register layout, config included.
+pub const VIRTIO_MMIO_SIZE: u64 = 0x1000;
+/// IOAPIC pin (GSI) of the virtio-blk device's interrupt.
+pub const VIRTIO_BLK_GSI: u32 = 5;

@@ -580,3 +580,75 @@ pub fn os(bytes: &[u8]) -> OsString {
     use std::os::unix::ffi::OsStrExt;
     OsStr::from_bytes(bytes).to_os_string()
 }
+
+// ---------------------------------------------------------------------------
+// `strace -c` style tables (lstar's `--stats` report and strace's own),
+// shared by stats.rs and api.rs
+
+pub const HEADER: &str = "    calls    errors syscall";
+pub const SEPARATOR: &str = "--------- --------- ----------------";
+pub const I386_TITLE: &str = "System call usage summary for 32 bit mode (int $0x80):";
+
+/// One `strace -c`-style table: name -> (calls, errors), and the total row.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Table {
+    pub rows: std::collections::BTreeMap<String, (u64, u64)>,
+    pub total: (u64, u64),
+}
+
+/// `calls [errors] name` (strace leaves a zero errors cell blank).
+pub fn parse_row(line: &str) -> Option<(u64, u64, String)> {
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    match cells[..] {
+        [calls, name] => Some((calls.parse().ok()?, 0, name.to_string())),
+        [calls, errors, name] => {
+            Some((calls.parse().ok()?, errors.parse().ok()?, name.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Parses the tables of a `strace -c -U calls,errors,name` style report:
+/// the first one, and the one after [`I386_TITLE`] if any. Panics (failing
+/// the test) on anything malformed.
+pub fn parse_tables(text: &str) -> (Table, Option<Table>) {
+    let mut tables = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line != HEADER {
+            continue;
+        }
+        assert_eq!(lines.next(), Some(SEPARATOR), "no separator in {text}");
+        let mut table = Table::default();
+        let mut rows_done = false;
+        for line in lines.by_ref() {
+            if line == SEPARATOR {
+                assert!(!rows_done, "two separators after the rows in {text}");
+                rows_done = true;
+                continue;
+            }
+            let (calls, errors, name) =
+                parse_row(line).unwrap_or_else(|| panic!("bad row {line:?} in {text}"));
+            if rows_done {
+                assert_eq!(name, "total", "{text}");
+                table.total = (calls, errors);
+                break;
+            }
+            assert!(table.rows.insert(name, (calls, errors)).is_none(), "{text}");
+        }
+        tables.push(table);
+    }
+    let mut tables = tables.into_iter();
+    let first = tables
+        .next()
+        .unwrap_or_else(|| panic!("no table in {text:?}"));
+    (first, tables.next())
+}
+
+/// `program` found in $PATH.
+pub fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}

@@ -23,6 +23,10 @@ Options:
   --kernel PATH     boot this kernel ELF instead of the built-in one
   --mem MIB         guest memory in MiB (default 64, 16..=3072)
   --cmdline STR     extra kernel command-line parameters
+  --disk PATH       attach the image file (or block device) PATH as the
+                    virtio-blk disk /dev/vda; it is locked while lstar runs
+  --read-only       open the --disk image read-only (the device refuses
+                    writes; other read-only users may share the image)
   --quiet           kernel log off (lstar.log=quiet)
   --stats           after the program ends, print its system call counts
                     (per entry, like `strace -c`) and task work run on stderr
@@ -35,8 +39,9 @@ Options:
   -V, --version     print the version
 
 `lstar inspect SOCKET WHAT` asks a running `lstar run --socket SOCKET`:
-WHAT is vm, syscalls, exits, blk, regs, sregs, msrs (printed as tables, or
-the raw JSON with --json), or pause, resume, shutdown.
+WHAT is vm, syscalls, exits, blk, regs, sregs, msrs, syscall-table (the
+guest kernel's system call tables, each entry symbolized), printed as tables
+or as the raw JSON with --json; or pause, resume, shutdown.
 
 `lstar trace SOCKET` follows the system calls of a running
 `lstar run --socket SOCKET`, like `strace -p`, until it exits.
@@ -52,6 +57,10 @@ pub enum CliError {
     EnvEmptyKey(OsString),
     #[error("--mem {0:?}: expected a whole number of MiB between {MIN_MEM_MIB} and {MAX_MEM_MIB}")]
     BadMem(OsString),
+    #[error("--read-only needs --disk PATH")]
+    ReadOnlyWithoutDisk,
+    #[error("--disk given twice (one disk for now)")]
+    TwoDisks,
     #[error("--quiet and --verbose contradict each other")]
     QuietAndVerbose,
     #[error("missing command (try `lstar run --help`)")]
@@ -100,13 +109,27 @@ pub struct RunOptions {
     pub trace: bool,
     /// `--socket PATH`: the control socket.
     pub socket: Option<PathBuf>,
+    /// `--disk PATH`: the virtio-blk image.
+    pub disk: Option<PathBuf>,
+    /// `--read-only`: open the image read-only.
+    pub read_only: bool,
     /// `None`: the embedded demo.
     pub program: Option<Program>,
 }
 
 /// What `lstar inspect` can ask for.
-pub const INSPECT_WHAT: [&str; 10] = [
-    "vm", "syscalls", "exits", "blk", "regs", "sregs", "msrs", "pause", "resume", "shutdown",
+pub const INSPECT_WHAT: [&str; 11] = [
+    "vm",
+    "syscalls",
+    "exits",
+    "blk",
+    "regs",
+    "sregs",
+    "msrs",
+    "syscall-table",
+    "pause",
+    "resume",
+    "shutdown",
 ];
 
 #[derive(Debug, PartialEq, Eq)]
@@ -128,6 +151,8 @@ impl Default for RunOptions {
             stats: false,
             trace: false,
             socket: None,
+            disk: None,
+            read_only: false,
             program: None,
         }
     }
@@ -235,6 +260,13 @@ where
             Long("stats") => opts.stats = true,
             Long("trace") => opts.trace = true,
             Long("socket") => opts.socket = Some(parser.value()?.into()),
+            Long("disk") => {
+                let path = parser.value()?;
+                if opts.disk.replace(path.into()).is_some() {
+                    return Err(CliError::TwoDisks);
+                }
+            }
+            Long("read-only") => opts.read_only = true,
             Value(path) => {
                 // Everything after the program is its own, even `--flags`.
                 let args = parser.raw_args()?.collect();
@@ -246,6 +278,9 @@ where
             }
             other => return Err(other.unexpected().into()),
         }
+    }
+    if opts.read_only && opts.disk.is_none() {
+        return Err(CliError::ReadOnlyWithoutDisk);
     }
     opts.verbosity = match (quiet, verbose) {
         (true, true) => return Err(CliError::QuietAndVerbose),
@@ -345,6 +380,25 @@ mod tests {
         assert!(matches!(parse(["frobnicate"]), Err(CliError::Parse(_))));
         assert_eq!(parse(["--help"]), Ok(Command::Help));
         assert_eq!(parse(["run", "--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn disk_options() {
+        let o = run(&["--disk", "a.img", "--read-only", "--", "./p"]).unwrap();
+        assert_eq!(o.disk, Some(PathBuf::from("a.img")));
+        assert!(o.read_only);
+        let o = run(&["--disk=b.img", "./p", "--read-only"]).unwrap();
+        assert_eq!(o.disk, Some(PathBuf::from("b.img")));
+        assert!(!o.read_only);
+        assert_eq!(
+            run(&["--read-only", "./p"]),
+            Err(CliError::ReadOnlyWithoutDisk)
+        );
+        assert_eq!(
+            run(&["--disk", "a", "--disk", "b"]),
+            Err(CliError::TwoDisks)
+        );
+        assert!(matches!(run(&["--disk"]), Err(CliError::Parse(_))));
     }
 
     #[test]

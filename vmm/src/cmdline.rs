@@ -63,10 +63,33 @@ pub struct CmdlineParts<'a> {
     pub tty_mask: u8,
     /// The host terminal's size (rows, columns), if one of them is a tty.
     pub winsize: Option<(u16, u16)>,
+    /// A virtio-mmio device to announce as `virtio_mmio.device=SIZE@BASE:GSI`
+    /// (Linux's convention; QEMU microvm and Firecracker emit the same).
+    pub virtio_mmio: Option<VirtioMmio>,
     /// `--cmdline` values, verbatim.
     pub extra: &'a [OsString],
     /// argv[0] (the program path as typed), then the arguments.
     pub argv: &'a [&'a [u8]],
+}
+
+/// Where a virtio-mmio device is: its register window and interrupt line.
+#[derive(Clone, Copy, Debug)]
+pub struct VirtioMmio {
+    pub base: u64,
+    pub size: u64,
+    pub gsi: u32,
+}
+
+/// The key of the virtio-mmio device token.
+pub const PARAM_VIRTIO_MMIO: &str = "virtio_mmio.device=";
+
+/// A size as Linux's `memparse` reads it: `4K`, `1M`, or bytes.
+fn mem_size(bytes: u64) -> String {
+    match bytes {
+        b if b != 0 && b.is_multiple_of(1 << 20) => format!("{}M", b >> 20),
+        b if b != 0 && b.is_multiple_of(1 << 10) => format!("{}K", b >> 10),
+        b => b.to_string(),
+    }
 }
 
 /// Builds the command line (without its NUL terminator).
@@ -111,6 +134,17 @@ pub fn build(parts: &CmdlineParts<'_>) -> Result<Vec<u8>, CmdlineError> {
     token(&mut line, format_args!("{PARAM_TTY}{}", parts.tty_mask));
     if let Some((rows, cols)) = parts.winsize {
         token(&mut line, format_args!("{PARAM_WINSIZE}{rows}x{cols}"));
+    }
+    if let Some(dev) = parts.virtio_mmio {
+        token(
+            &mut line,
+            format_args!(
+                "{PARAM_VIRTIO_MMIO}{}@{:#x}:{}",
+                mem_size(dev.size),
+                dev.base,
+                dev.gsi
+            ),
+        );
     }
     for extra in parts.extra {
         let extra = extra.as_bytes();
@@ -182,6 +216,11 @@ mod tests {
             epoch_ns: Some(1_700_000_000_000_000_000),
             tty_mask: 5,
             winsize: Some((24, 80)),
+            virtio_mmio: Some(VirtioMmio {
+                base: 0xd000_0000,
+                size: 0x1000,
+                gsi: 5,
+            }),
             extra: &extra,
             argv: &[b"./hello", b"two words", b""],
         })
@@ -189,13 +228,22 @@ mod tests {
         assert_eq!(
             String::from_utf8(line).unwrap(),
             format!(
-                "lstar.env=PATH=/bin lstar.env=MSG=a%20b%25 lstar.seed={} lstar.log=info \
+                "lstar.env=PATH%3D/bin lstar.env=MSG%3Da%20b%25 lstar.seed={} lstar.log=info \
                  lstar.stats=0x0000000000080000 lstar.tsc_khz=0x0000000000200b20 \
                  lstar.epoch_ns=0x17979cfe362a0000 \
-                 lstar.tty=5 lstar.winsize=24x80 console=ttyS0  x=1 -- ./hello two%20words %",
+                 lstar.tty=5 lstar.winsize=24x80 virtio_mmio.device=4K@0xd0000000:5 \
+                 console=ttyS0  x=1 -- ./hello two%20words %",
                 "ab".repeat(SEED_LEN)
             )
         );
+    }
+
+    #[test]
+    fn sizes_as_memparse_reads_them() {
+        assert_eq!(mem_size(0x1000), "4K");
+        assert_eq!(mem_size(512), "512");
+        assert_eq!(mem_size(0x20_0000), "2M");
+        assert_eq!(mem_size(0), "0");
     }
 
     #[test]
@@ -210,6 +258,7 @@ mod tests {
             epoch_ns: None,
             tty_mask: 0,
             winsize: None,
+            virtio_mmio: None,
             extra: &[],
             argv: &[b"p"],
         })
@@ -233,6 +282,7 @@ mod tests {
             epoch_ns: None,
             tty_mask: 0,
             winsize: None,
+            virtio_mmio: None,
             extra: &[],
             argv: &[&big],
         };
@@ -247,6 +297,7 @@ mod tests {
             epoch_ns: None,
             tty_mask: 0,
             winsize: None,
+            virtio_mmio: None,
             extra: &extra,
             argv: &[],
         };

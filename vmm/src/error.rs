@@ -38,6 +38,8 @@ pub enum Error {
     Api(#[from] crate::api::ApiError),
     #[error(transparent)]
     Control(#[from] crate::vcpu_control::ControlError),
+    #[error(transparent)]
+    Disk(#[from] crate::disk::DiskError),
     #[error("cannot start the trace thread: {0}")]
     TraceThread(io::Error),
 }

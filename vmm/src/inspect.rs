@@ -62,6 +62,7 @@ pub fn main(opts: &InspectOptions) -> u8 {
         "regs" => ("GET", "/vm/vcpus/0/regs", String::new()),
         "sregs" => ("GET", "/vm/vcpus/0/sregs", String::new()),
         "msrs" => ("GET", "/vm/vcpus/0/msrs", String::new()),
+        "syscall-table" => ("GET", "/vm/syscall-table", String::new()),
         "pause" => ("PUT", "/vm/state", r#"{"state": "paused"}"#.to_string()),
         "resume" => ("PUT", "/vm/state", r#"{"state": "running"}"#.to_string()),
         _ => (
@@ -156,6 +157,38 @@ fn rows(table: &Value) -> Option<Vec<Row>> {
     Some(rows)
 }
 
+/// One table of `/vm/syscall-table`: `nr name address symbol+off` rows.
+fn syscall_table(out: &mut String, entry: &str, abi: &str, t: &Value) -> Option<()> {
+    let rows = t.get("implemented")?.as_array()?;
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{entry} ({abi}): {} at {}, {} of {} entries implemented",
+        t.get("symbol")?.as_str()?,
+        hex(t.get("gva")),
+        rows.len(),
+        num(t.get("entries")?)
+    );
+    let _ = writeln!(out, "{:>4}  {:<24} {:>18}  symbol", "nr", "name", "address");
+    for r in rows {
+        let symbol = match (r.get("symbol")?.as_str(), r.get("offset")?.as_u64()) {
+            (Some(s), Some(0)) => s.to_string(),
+            (Some(s), Some(off)) => format!("{s}+{off:#x}"),
+            _ => "-".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{:>4}  {:<24} {:>18}  {symbol}",
+            r.get("nr")?.as_u64()?,
+            r.get("name")?.as_str().unwrap_or("-"),
+            hex(r.get("address"))
+        );
+    }
+    Some(())
+}
+
 /// The table for `what`, or `None` if the JSON is not what was expected.
 fn human(what: &str, v: &Value) -> Option<String> {
     let mut out = String::new();
@@ -186,6 +219,11 @@ fn human(what: &str, v: &Value) -> Option<String> {
                     m.get("symbol")?.as_str().unwrap_or("-"),
                     m.get("decoded")?.as_str()?
                 );
+            }
+        }
+        "syscall-table" => {
+            for (entry, abi) in [("syscall", "x86-64"), ("int80", "i386")] {
+                syscall_table(&mut out, entry, abi, v.get(entry)?)?;
             }
         }
         "regs" => {
@@ -287,6 +325,42 @@ mod tests {
             "{text}"
         );
         assert_eq!(human("syscalls", &json::parse("{}").unwrap()), None);
+    }
+
+    #[test]
+    fn syscall_table_rows() {
+        let table = |sym: &str| {
+            format!(
+                r#"{{"symbol": "{sym}", "gva": 18446744071563264608, "entries": 463,
+                   "implemented": [{{"nr": 1, "name": "write", "address": 18446744071563153104,
+                   "symbol": "lstar_kernel::fs::read_write::sys_write", "offset": 0}},
+                   {{"nr": 2, "name": null, "address": 16, "symbol": null, "offset": null}},
+                   {{"nr": 3, "name": "x", "address": 18446744071563153105,
+                   "symbol": "f", "offset": 1}}]}}"#
+            )
+        };
+        let v = json::parse(&format!(
+            r#"{{"syscall": {}, "int80": {}}}"#,
+            table("T64"),
+            table("T32")
+        ))
+        .unwrap();
+        let text = human("syscall-table", &v).unwrap();
+        assert!(
+            text.starts_with("syscall (x86-64): T64 at 0xffffffff80124260, 3 of 463"),
+            "{text}"
+        );
+        assert!(text.contains("\nint80 (i386): T32 at"), "{text}");
+        assert!(
+            text.contains(
+                "   1  write                    0xffffffff80108ed0  \
+                 lstar_kernel::fs::read_write::sys_write\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("   2  -  "), "{text}");
+        assert!(text.contains("  f+0x1\n"), "{text}");
+        assert_eq!(human("syscall-table", &json::parse("{}").unwrap()), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod cli;
 mod cmdline;
 mod console;
 mod cpuid;
+mod disk;
 mod error;
 mod exit_status;
 mod inspect;
@@ -31,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use lstar_abi::cmdline::{LogLevel, SEED_LEN};
 use lstar_abi::ksyms::Ksyms;
+use lstar_abi::layout::{VIRTIO_BLK_GSI, VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE};
 use lstar_abi::ports::{
     COM1, COM1_GSI, COM2, COM2_GSI, CONSOLE_STATUS_PORT, CONSOLE_WRITE_PORT, EXIT_PORT,
     UART_PORT_COUNT,
@@ -43,7 +45,7 @@ use lstar_devices::{ConsoleStatus, ConsoleWrite, ExitPort, PioBus};
 
 use crate::boot::ProgramImage;
 use crate::cli::{Command, RunOptions, Verbosity};
-use crate::cmdline::CmdlineParts;
+use crate::cmdline::{CmdlineParts, VirtioMmio};
 use crate::error::Error;
 use crate::exit_status::{GuestExit, LSTAR_FAILED, SHUT_DOWN};
 use crate::vcpu::{Vcpu, VcpuEnd, VcpuError, VcpuReport};
@@ -154,10 +156,28 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         None => None,
     };
 
+    // The disk image too: a locked or missing image fails before KVM.
+    let image = match &opts.disk {
+        Some(path) => {
+            let image = disk::open(path, opts.read_only)?;
+            if verbose && image.size() % 512 != 0 {
+                eprintln!(
+                    "lstar: {}: size {} is not a multiple of 512; the guest sees {} bytes",
+                    path.display(),
+                    image.size(),
+                    image.size() / 512 * 512
+                );
+            }
+            Some(image)
+        }
+        None => None,
+    };
+
     let t_parsed = start.elapsed();
 
     let vm = Vm::new(opts.mem_mib)?;
     let t_vm = start.elapsed();
+    let mut disk = image.map(|image| disk::attach(&vm, image)).transpose()?;
     let kernel_loaded = boot::load_kernel(&vm.memory, kernel)?;
 
     let com1 = console::com1(vm.irq_line(COM1_GSI)?);
@@ -197,7 +217,15 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     // The vCPU comes before the command line, which carries its clock.
     let (vcpu_side, controller) = vcpu_control::new(exit_stats, socket.is_some());
     let shared = vcpu_side.shared.clone();
-    let vcpu = Vcpu::new(&vm.kvm, &vm.fd, &vm.memory, kernel_loaded.0, bus, vcpu_side)?;
+    let vcpu = Vcpu::new(
+        &vm.kvm,
+        &vm.fd,
+        &vm.memory,
+        kernel_loaded.0,
+        bus,
+        vcpu_side,
+        disk.as_mut().and_then(disk::AttachedDisk::take_window),
+    )?;
     let clock = vcpu.clock();
 
     let term = std::env::var_os("TERM");
@@ -220,6 +248,11 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         epoch_ns: clock.epoch_ns,
         tty_mask: console::host_tty_mask(),
         winsize: console::host_winsize(),
+        virtio_mmio: disk.as_ref().map(|_| VirtioMmio {
+            base: VIRTIO_MMIO_BASE,
+            size: VIRTIO_MMIO_SIZE,
+            gsi: VIRTIO_BLK_GSI,
+        }),
         extra: &opts.cmdline,
         argv: &argv,
     })?;
@@ -260,6 +293,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
                 .map_or_else(|| "embedded".to_string(), |p| p.display().to_string()),
             cmdline: String::from_utf8_lossy(&line).into_owned(),
             platform: api::platform(),
+            blk: disk.as_ref().map(disk::AttachedDisk::stats),
             trace: std::sync::Mutex::new(None),
         })?;
     }
@@ -275,6 +309,12 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         false => None,
     };
     let report: VcpuReport = vcpu.spawn()?.join().map_err(|_| VcpuError::Panicked)??;
+    // The guest is gone: stop the device thread and let go of the image.
+    let blk_stats = disk.map(|d| {
+        let stats = d.stats();
+        d.finish();
+        stats
+    });
     trace_done.store(true, std::sync::atomic::Ordering::Release);
     if let Some(tracer) = tracer {
         let _ = tracer.join();
@@ -313,6 +353,14 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         match stats::Stats::read(&vm.memory, STATS_ADDR) {
             Ok(s) => eprint!("{}", stats::format(&s)),
             Err(e) => eprintln!("lstar: {e}"),
+        }
+        if let Some(blk) = &blk_stats {
+            let pairs: Vec<String> = blk
+                .pairs()
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            eprintln!("blk: {}", pairs.join(", "));
         }
     }
 

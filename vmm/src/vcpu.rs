@@ -10,6 +10,7 @@ use thiserror::Error;
 use vm_memory::GuestMemoryMmap;
 
 use crate::cpuid::{self, CpuidError};
+use crate::disk::{self, MmioWindow};
 use crate::msr::{self, MsrError};
 use crate::regs::{self, RegsError};
 use crate::vcpu_control::{Envelope, ExitStats, Reply, Request, VcpuSide, VmState};
@@ -85,6 +86,8 @@ pub struct Vcpu {
     bus: PioBus,
     clock: GuestClock,
     control: VcpuSide,
+    /// The virtio-mmio window of `--disk`, if any.
+    mmio: Option<MmioWindow>,
 }
 
 /// What the exit loop does after answering the control socket.
@@ -102,6 +105,7 @@ impl Vcpu {
         entry: u64,
         bus: PioBus,
         control: VcpuSide,
+        mmio: Option<MmioWindow>,
     ) -> Result<Vcpu, VcpuError> {
         let fd = vm.create_vcpu(0).map_err(VcpuError::Create)?;
         cpuid::setup(kvm, &fd)?;
@@ -117,6 +121,7 @@ impl Vcpu {
             bus,
             clock,
             control,
+            mmio,
         })
     }
 
@@ -265,12 +270,27 @@ impl Vcpu {
                     let size = unsafe { (*run).__bindgen_anon_1.io.size };
                     self.bus.read(port, usize::from(size), data)?;
                 }
-                VcpuExit::MmioRead(_, data) => {
-                    // No MMIO devices yet: reads see zeros.
+                VcpuExit::MmioRead(addr, data) => {
                     ExitStats::bump(&stats.mmio);
-                    data.fill(0);
+                    if let Some(w) = &self.mmio
+                        && let Some(offset) = w.offset(addr, data.len())
+                    {
+                        disk::lock_transport(&w.transport).read(offset, data);
+                    } else {
+                        // Nothing else is mapped: reads see zeros.
+                        data.fill(0);
+                    }
                 }
-                VcpuExit::MmioWrite(..) => ExitStats::bump(&stats.mmio),
+                VcpuExit::MmioWrite(addr, data) => {
+                    ExitStats::bump(&stats.mmio);
+                    // Register writes only: queue 0's notification goes to
+                    // the ioeventfd and the device thread, not here.
+                    if let Some(w) = &self.mmio
+                        && let Some(offset) = w.offset(addr, data.len())
+                    {
+                        disk::lock_transport(&w.transport).write(offset, data);
+                    }
+                }
                 // With the in-kernel irqchip KVM handles HLT itself; if one
                 // reaches us anyway, resuming is what the guest wants.
                 VcpuExit::Hlt => ExitStats::bump(&stats.hlt),

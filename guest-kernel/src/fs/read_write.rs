@@ -174,6 +174,14 @@ pub fn sys_sendfile(a: &Args) -> SysResult {
     if !input.readable() || !output.writable() {
         return Err(EBADF);
     }
+    // As on Linux, the input must be a file that can be read at an offset
+    // (a tty cannot: EINVAL, and programs such as cat fall back to read).
+    if !matches!(
+        input.kind,
+        crate::file::FileKind::Disk | crate::file::FileKind::Null | crate::file::FileKind::Zero
+    ) {
+        return Err(EINVAL);
+    }
     let mut offset = match offset_ptr {
         0 => None,
         p => {

@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod json;
+pub mod memory;
 pub mod msrs;
 pub mod routes;
 
@@ -55,6 +56,8 @@ pub struct Context {
     pub kernel: String,
     pub cmdline: String,
     pub platform: &'static str,
+    /// The virtio-blk counters (`--disk`), for `/vm/blk` and `/metrics`.
+    pub blk: Option<crate::disk::BlkStats>,
     /// The trace ring, once a client asked for `/vm/trace`.
     pub trace: std::sync::Mutex<Option<crate::trace::TraceRing>>,
 }

@@ -7,13 +7,13 @@ use kvm_bindings::{kvm_dtable, kvm_segment};
 
 use super::http::{Request, Response};
 use super::json::{self, Value};
-use super::{Context, msrs};
+use super::{Context, memory, msrs};
 use crate::stats::{Report, Row, Stats};
 use crate::vcpu_control::{ControlError, Reply, Request as VcpuRequest};
 
 /// Every path and the methods it answers; the rest is 404, or 405 with
 /// `Allow`.
-pub const ROUTES: [(&str, &str); 11] = [
+pub const ROUTES: [(&str, &str); 13] = [
     ("/vm", "GET"),
     ("/vm/syscalls", "GET"),
     ("/vm/exits", "GET"),
@@ -25,6 +25,8 @@ pub const ROUTES: [(&str, &str); 11] = [
     ("/vm/state", "PUT"),
     ("/vm/actions", "PUT"),
     ("/vm/trace", "GET"),
+    ("/vm/memory", "GET"),
+    ("/vm/syscall-table", "GET"),
 ];
 
 pub fn handle(ctx: &Context, req: &Request) -> Response {
@@ -48,13 +50,15 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
             Err(e) => Response::error(503, &e.to_string()),
         },
         "/vm/exits" => Response::json(200, exits_json(ctx)),
-        "/vm/blk" => Response::json(200, "{}".to_string()),
+        "/vm/blk" => Response::json(200, blk_json(ctx)),
         "/metrics" => Response::text(200, "text/plain; version=0.0.4", metrics(ctx)),
         "/vm/vcpus/0/regs" => vcpu(ctx, VcpuRequest::Regs),
         "/vm/vcpus/0/sregs" => vcpu(ctx, VcpuRequest::Sregs),
         "/vm/vcpus/0/msrs" => vcpu(ctx, VcpuRequest::Msrs(msrs::indices())),
         "/vm/state" => put_state(ctx, &req.body),
         "/vm/trace" => trace(ctx),
+        "/vm/memory" => memory::get(ctx, req.query.as_deref()),
+        "/vm/syscall-table" => memory::syscall_table(ctx),
         _ => put_action(ctx, &req.body),
     }
 }
@@ -205,6 +209,13 @@ fn pairs_json(pairs: &[(&str, u64)]) -> String {
     format!("{{{}}}", members.join(", "))
 }
 
+/// `GET /vm/blk`: the virtio-blk counters by name, `{}` without a disk.
+fn blk_json(ctx: &Context) -> String {
+    ctx.blk
+        .as_ref()
+        .map_or_else(|| "{}".to_string(), |b| pairs_json(&b.pairs()))
+}
+
 fn kvm_stats(ctx: &Context) -> Option<Vec<(String, u64)>> {
     crate::kvm_stats::read(ctx.kvm_stats.as_ref()?)
 }
@@ -309,6 +320,19 @@ fn metrics(ctx: &Context) -> String {
         ] {
             family(name, "counter", help, &[(String::new(), v)]);
         }
+    }
+    if let Some(blk) = &ctx.blk {
+        let samples: Vec<(String, u64)> = blk
+            .pairs()
+            .iter()
+            .map(|(k, v)| (format!("{{name=\"{k}\"}}"), *v))
+            .collect();
+        family(
+            "lstar_blk_stat",
+            "untyped",
+            "virtio-blk device counters (as GET /vm/blk), by name.",
+            &samples,
+        );
     }
     if let Some(stats) = kvm_stats(ctx) {
         let samples: Vec<(String, u64)> = stats
