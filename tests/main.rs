@@ -15,6 +15,7 @@ mod common;
 mod abi;
 mod api;
 mod api_memory;
+mod blk;
 mod boot;
 mod cli;
 mod differential;

@@ -2,7 +2,9 @@
  * page, the disk's last bytes), checks it reads back, optionally waits for
  * a line on stdin before closing (so the host can look at the image while
  * the data is only in the guest's page cache), then closes and exits.
- * argv[1] = "wait" to wait. Prints "written" once the writes are done. */
+ * argv[1] = "wait" to wait; "exit" to _exit without closing (the kernel's
+ * exit closes the file, and so writes back). Prints "written" once the
+ * writes are done. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +58,8 @@ int main(int argc, char **argv)
 		if (read(0, line, sizeof line) < 0)
 			return 1;
 	}
+	if (argc > 1 && strcmp(argv[1], "exit") == 0)
+		_exit(0);
 	if (close(fd) != 0) { perror("close"); return 1; }
 	printf("closed\n");
 	return 0;

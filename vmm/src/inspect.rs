@@ -200,6 +200,8 @@ fn human(what: &str, v: &Value) -> Option<String> {
                 page_faults: v.get("page_faults")?.as_u64()?,
                 frames_allocated: v.get("frames_allocated")?.as_u64()?,
                 task_work_run: v.get("task_work_run")?.as_u64()?,
+                // The page cache is shown by `inspect blk`.
+                page_cache: Default::default(),
             };
             out = stats::format_report(&report);
         }

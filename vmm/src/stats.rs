@@ -11,8 +11,9 @@ use std::fmt::Write as _;
 
 use lstar_abi::stats::{
     CALLS_64_OFFSET, CALLS_I386_OFFSET, ERRORS_64_OFFSET, ERRORS_I386_OFFSET, HEADER_WORD,
-    HEADER_WORDS, MAGIC, NR_SLOTS_64, NR_SLOTS_I386, USED_SIZE, VERSION, WORD_FRAMES_ALLOCATED,
-    WORD_INT80_TOTAL, WORD_PAGE_FAULTS, WORD_SYSCALLS_TOTAL, WORD_TASK_WORK_RUN,
+    HEADER_WORDS, MAGIC, NR_SLOTS_64, NR_SLOTS_I386, USED_SIZE, VERSION, WORD_BLK_FLUSHES,
+    WORD_BLK_WRITE_REQUESTS, WORD_DIRTY_PAGES, WORD_FRAMES_ALLOCATED, WORD_INT80_TOTAL,
+    WORD_PAGE_FAULTS, WORD_PAGES_WRITTEN_BACK, WORD_SYSCALLS_TOTAL, WORD_TASK_WORK_RUN,
 };
 use lstar_abi::syscall_nr::{name_64, name_i386};
 use thiserror::Error;
@@ -42,6 +43,26 @@ pub struct Table {
     pub errors: Vec<u64>,
 }
 
+/// The guest page cache's counters (dirty now, written back, requests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageCacheStats {
+    pub dirty_pages: u64,
+    pub pages_written_back: u64,
+    pub write_requests: u64,
+    pub flushes: u64,
+}
+
+impl PageCacheStats {
+    pub fn pairs(&self) -> [(&'static str, u64); 4] {
+        [
+            ("dirty_pages", self.dirty_pages),
+            ("pages_written_back", self.pages_written_back),
+            ("write_requests", self.write_requests),
+            ("flushes", self.flushes),
+        ]
+    }
+}
+
 /// Everything the area holds, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
@@ -50,6 +71,8 @@ pub struct Stats {
     pub int80_total: u64,
     pub page_faults: u64,
     pub frames_allocated: u64,
+    /// The guest's page cache of /dev/vda.
+    pub page_cache: PageCacheStats,
     /// SYSCALL, x86-64 numbers.
     pub syscall64: Table,
     /// `int $0x80`, i386 numbers.
@@ -93,6 +116,12 @@ impl Stats {
             int80_total: header[WORD_INT80_TOTAL],
             page_faults: header[WORD_PAGE_FAULTS],
             frames_allocated: header[WORD_FRAMES_ALLOCATED],
+            page_cache: PageCacheStats {
+                dirty_pages: header[WORD_DIRTY_PAGES],
+                pages_written_back: header[WORD_PAGES_WRITTEN_BACK],
+                write_requests: header[WORD_BLK_WRITE_REQUESTS],
+                flushes: header[WORD_BLK_FLUSHES],
+            },
             syscall64: Table {
                 calls: array(CALLS_64_OFFSET, NR_SLOTS_64),
                 errors: array(ERRORS_64_OFFSET, NR_SLOTS_64),
@@ -135,6 +164,7 @@ pub struct Report {
     pub page_faults: u64,
     pub frames_allocated: u64,
     pub task_work_run: u64,
+    pub page_cache: PageCacheStats,
 }
 
 impl Report {
@@ -145,6 +175,7 @@ impl Report {
             page_faults: stats.page_faults,
             frames_allocated: stats.frames_allocated,
             task_work_run: stats.task_work_run,
+            page_cache: stats.page_cache,
         }
     }
 }
@@ -218,6 +249,14 @@ pub fn format_report(stats: &Report) -> String {
     let _ = writeln!(out, "page faults: {}", stats.page_faults);
     if stats.frames_allocated != 0 {
         let _ = writeln!(out, "frames allocated: {}", stats.frames_allocated);
+    }
+    let pc = &stats.page_cache;
+    if *pc != PageCacheStats::default() {
+        let _ = writeln!(
+            out,
+            "page cache: {} dirty, {} written back in {} write requests, {} flushes",
+            pc.dirty_pages, pc.pages_written_back, pc.write_requests, pc.flushes
+        );
     }
     let _ = writeln!(out, "task work run: {}", stats.task_work_run);
     out

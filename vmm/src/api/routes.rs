@@ -210,10 +210,24 @@ fn pairs_json(pairs: &[(&str, u64)]) -> String {
 }
 
 /// `GET /vm/blk`: the virtio-blk counters by name, `{}` without a disk.
+/// The device's counters, and the guest page cache's from the stats area
+/// (`page_cache`: dirty pages now, pages written back, write requests and
+/// flushes the guest sent).
 fn blk_json(ctx: &Context) -> String {
-    ctx.blk
-        .as_ref()
-        .map_or_else(|| "{}".to_string(), |b| pairs_json(&b.pairs()))
+    let Some(blk) = ctx.blk.as_ref() else {
+        return "{}".to_string();
+    };
+    let device = pairs_json(&blk.pairs());
+    let cache = Stats::read(&ctx.memory, ctx.stats_addr).map_or_else(
+        |_| "null".to_string(),
+        |s| pairs_json(&s.page_cache.pairs()),
+    );
+    // `device` is an object; add the page cache as one more member.
+    match device.strip_suffix('}') {
+        Some(head) if head.trim_end().ends_with('{') => format!("{{\"page_cache\": {cache}}}"),
+        Some(head) => format!("{head}, \"page_cache\": {cache}}}"),
+        None => device,
+    }
 }
 
 fn kvm_stats(ctx: &Context) -> Option<Vec<(String, u64)>> {
