@@ -39,8 +39,8 @@ fn expected_after_pattern(original: &[u8]) -> Vec<u8> {
         (3 * 4096 + 17, 3 * 4096 + 100),
         (size - 777, 777),
     ] {
-        for off in at..at + len {
-            out[off] = (off * 7 + 3) as u8;
+        for (off, byte) in out.iter_mut().enumerate().skip(at).take(len) {
+            *byte = (off * 7 + 3) as u8;
         }
     }
     out
