@@ -126,7 +126,7 @@ fn writes_reach_the_image_at_close_not_before() {
         Some(0),
         "device writes before close: {blk}"
     );
-    let dirty = number(&blk, "dirty_pages").unwrap_or(0);
+    let dirty = number(&blk, "guest_dirty_pages").unwrap_or(0);
     assert!(
         dirty >= 6,
         "the page cache should hold the dirty pages: {blk}"

@@ -5,12 +5,14 @@
 //! once and sleeps with HLT until the device ring shows every request done.
 //! One CPU and one task; concurrency inside the kernel would buy nothing.
 
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use spin::Mutex;
 
 use super::virtio_mmio::{
-    DESC_F_NEXT, DESC_F_WRITE, Desc, INTERRUPT_ACK, INTERRUPT_STATUS, VirtioMmio,
+    DESC_F_INDIRECT, DESC_F_NEXT, DESC_F_WRITE, Desc, F_INDIRECT_DESC, INTERRUPT_ACK,
+    INTERRUPT_STATUS, VirtioMmio,
 };
 use crate::mm::{frame, phys_to_virt};
 
@@ -46,7 +48,16 @@ pub struct Disk {
     pub seg_max: usize,
     /// One frame: a 16-byte header per queue slot, then a status byte each.
     headers: u64,
+    /// With INDIRECT_DESC: one frame per request of a batch, holding that
+    /// request's descriptor chain, so that a request takes one ring slot
+    /// and a whole writeback fits in one notification.
+    indirect: Vec<u64>,
 }
+
+/// Requests per batch with indirect descriptors (a frame each).
+const INDIRECT_BATCH: usize = 32;
+/// Descriptors an indirect table holds (one 4 KiB frame).
+const INDIRECT_TABLE: usize = 256;
 
 static DISK: Mutex<Option<Disk>> = Mutex::new(None);
 /// For the interrupt handler, which must not take the lock a sleeping
@@ -58,7 +69,7 @@ static IRQ_SEEN: AtomicBool = AtomicBool::new(false);
 /// Probes the device announced as `virtio_mmio.device=` (if any).
 pub fn init(param: Option<(u64, u32)>) {
     let Some((base, gsi)) = param else { return };
-    let wanted = F_SEG_MAX | F_RO | F_BLK_SIZE | F_FLUSH;
+    let wanted = F_SEG_MAX | F_RO | F_BLK_SIZE | F_FLUSH | F_INDIRECT_DESC;
     let (dev, features) = match VirtioMmio::probe(base, DEVICE_ID_BLOCK, wanted) {
         Ok(ok) => ok,
         Err(e) => {
@@ -71,8 +82,23 @@ pub fn init(param: Option<(u64, u32)>) {
         return;
     };
     let capacity = dev.config_u64(0).saturating_mul(SECTOR);
-    // Each request takes a header and a status descriptor besides its data.
-    let queue_max = usize::from(dev.queue_size) - 2;
+    let mut indirect = Vec::new();
+    if features & F_INDIRECT_DESC != 0 {
+        for _ in 0..INDIRECT_BATCH {
+            match frame::alloc_zeroed() {
+                Some(f) => indirect.push(f),
+                None => break,
+            }
+        }
+    }
+    // Each request takes a header and a status descriptor besides its data,
+    // in the ring or in its indirect table.
+    let chain_max = if indirect.is_empty() {
+        usize::from(dev.queue_size)
+    } else {
+        INDIRECT_TABLE
+    };
+    let queue_max = chain_max - 2;
     let seg_max = if features & F_SEG_MAX != 0 {
         dev.config_u32(12) as usize
     } else {
@@ -84,6 +110,7 @@ pub fn init(param: Option<(u64, u32)>) {
         can_flush: features & F_FLUSH != 0,
         seg_max: seg_max.clamp(1, queue_max),
         headers,
+        indirect,
         dev,
     };
     crate::info!(
@@ -140,13 +167,21 @@ pub fn transfer(transfers: &[Transfer]) -> Result<(), BlkError> {
     }
     let mut rest = transfers;
     while !rest.is_empty() {
-        // Fill the queue with as many whole requests as fit.
-        let mut used_desc = 0usize;
+        // As many whole requests as fit: one ring slot each with indirect
+        // tables, their whole chain otherwise.
+        let (room, indirect) = if disk.indirect.is_empty() {
+            (usize::from(disk.dev.queue_size), false)
+        } else {
+            (disk.indirect.len(), true)
+        };
+        let mut used = 0usize;
         let mut n = 0;
-        while n < rest.len()
-            && used_desc + rest[n].pages.len() + 2 <= usize::from(disk.dev.queue_size)
-        {
-            used_desc += rest[n].pages.len() + 2;
+        while n < rest.len() {
+            let need = if indirect { 1 } else { rest[n].pages.len() + 2 };
+            if used + need > room {
+                break;
+            }
+            used += need;
             n += 1;
         }
         if n == 0 {
@@ -156,12 +191,8 @@ pub fn transfer(transfers: &[Transfer]) -> Result<(), BlkError> {
         run_batch(
             disk,
             batch.iter().map(|t| {
-                (
-                    if t.write { T_OUT } else { T_IN },
-                    t.sector,
-                    t.pages,
-                    t.last_len,
-                )
+                let kind = if t.write { T_OUT } else { T_IN };
+                (kind, t.sector, t.pages, t.last_len)
             }),
         )?;
         rest = tail;
@@ -198,45 +229,59 @@ fn run_batch<'a>(
             core::ptr::write_volatile(phys_to_virt(header + 8) as *mut u64, sector);
             core::ptr::write_volatile(phys_to_virt(status) as *mut u8, 0xff);
         }
-        let head = next;
-        disk.dev.set_desc(
-            next,
-            Desc {
-                addr: header,
-                len: 16,
-                flags: DESC_F_NEXT,
-                next: next + 1,
-            },
-        );
-        next += 1;
+        // The chain: header (device-readable), the pages, the status byte.
         let data_flag = if kind == T_IN { DESC_F_WRITE } else { 0 };
-        for (i, &page) in pages.iter().enumerate() {
-            let len = if i + 1 == pages.len() {
+        let page_len = |i: usize| {
+            if i + 1 == pages.len() {
                 last_len
             } else {
                 crate::mm::PAGE_SIZE as u32
-            };
-            disk.dev.set_desc(
-                next,
-                Desc {
-                    addr: page,
-                    len,
-                    flags: data_flag | DESC_F_NEXT,
-                    next: next + 1,
-                },
-            );
-            next += 1;
-        }
-        disk.dev.set_desc(
-            next,
-            Desc {
-                addr: status,
-                len: 1,
-                flags: DESC_F_WRITE,
+            }
+        };
+        let chain = core::iter::once(Desc {
+            addr: header,
+            len: 16,
+            flags: DESC_F_NEXT,
+            next: 0,
+        })
+        .chain(pages.iter().enumerate().map(|(i, &page)| Desc {
+            addr: page,
+            len: page_len(i),
+            flags: data_flag | DESC_F_NEXT,
+            next: 0,
+        }))
+        .chain(core::iter::once(Desc {
+            addr: status,
+            len: 1,
+            flags: DESC_F_WRITE,
+            next: 0,
+        }));
+        let head = next;
+        if let Some(&table) = disk.indirect.get(usize::from(count)) {
+            // In the request's own table; one ring slot points at it.
+            let mut len = 0u32;
+            for (i, mut d) in chain.enumerate() {
+                d.next = i as u16 + 1;
+                // SAFETY: `table` is a frame of ours holding INDIRECT_TABLE
+                // descriptors; a chain is at most seg_max + 2 <= that long.
+                unsafe { core::ptr::write_volatile((phys_to_virt(table) as *mut Desc).add(i), d) };
+                len += 1;
+            }
+            let d = Desc {
+                addr: table,
+                len: len * 16,
+                flags: DESC_F_INDIRECT,
                 next: 0,
-            },
-        );
-        next += 1;
+            };
+            disk.dev.set_desc(next, d);
+            next += 1;
+        } else {
+            for mut d in chain {
+                d.next = next + 1;
+                disk.dev.set_desc(next, d);
+                next += 1;
+            }
+        }
         disk.dev.push_avail(head);
         count += 1;
     }

@@ -41,6 +41,8 @@ pub const F_VERSION_1: u64 = 1 << 32;
 
 pub const DESC_F_NEXT: u16 = 1;
 pub const DESC_F_WRITE: u16 = 2;
+pub const DESC_F_INDIRECT: u16 = 4;
+pub const F_INDIRECT_DESC: u64 = 1 << 28;
 
 /// Queue entries we use (at most what the device allows).
 const QUEUE_SIZE: u16 = 128;

@@ -7,7 +7,7 @@
 //! on the last close of an open file (fput -> task work -> release ->
 //! `writeback`), on fsync (plus a FLUSH) and on exit, never before.
 
-use alloc::collections::{BTreeMap, btree_map};
+use alloc::collections::{BTreeMap, BTreeSet, btree_map};
 use alloc::vec::Vec;
 
 use lstar_abi::stats::{
@@ -26,12 +26,14 @@ struct Page {
 
 struct PageCache {
     pages: BTreeMap<u64, Page>,
-    dirty: u64,
+    /// Indexes of the dirty pages, so that writeback visits only them (a
+    /// walk over every cached page cost ~15 µs a page under kvm-pvm).
+    dirty: BTreeSet<u64>,
 }
 
 static CACHE: Mutex<PageCache> = Mutex::new(PageCache {
     pages: BTreeMap::new(),
-    dirty: 0,
+    dirty: BTreeSet::new(),
 });
 
 fn blk_error(e: BlkError) -> Errno {
@@ -102,7 +104,11 @@ impl PageCache {
     fn writeback(&mut self, capacity: u64) -> Result<u64, BlkError> {
         let seg_max = virtio_blk::seg_max() as u64;
         let mut runs: Vec<(u64, Vec<u64>)> = Vec::new();
-        for (&index, page) in self.pages.iter().filter(|(_, p)| p.dirty) {
+        for (index, page) in self
+            .dirty
+            .iter()
+            .filter_map(|i| Some((*i, self.pages.get(i)?)))
+        {
             match runs.last_mut() {
                 Some((start, frames))
                     if *start + frames.len() as u64 == index && (frames.len() as u64) < seg_max =>
@@ -125,11 +131,12 @@ impl PageCache {
             return Ok(0);
         }
         virtio_blk::transfer(&transfers)?;
-        let written = self.dirty;
-        for page in self.pages.values_mut() {
-            page.dirty = false;
+        let written = self.dirty.len() as u64;
+        for index in core::mem::take(&mut self.dirty) {
+            if let Some(page) = self.pages.get_mut(&index) {
+                page.dirty = false;
+            }
         }
-        self.dirty = 0;
         crate::stats::set(WORD_DIRTY_PAGES, 0);
         crate::stats::add(WORD_PAGES_WRITTEN_BACK, written);
         crate::stats::add(WORD_BLK_WRITE_REQUESTS, transfers.len() as u64);
@@ -218,11 +225,11 @@ pub fn write(pos: u64, buf: &[u8]) -> Result<usize, Errno> {
             page.dirty = true;
         }
         if newly_dirty {
-            cache.dirty += 1;
+            cache.dirty.insert(index);
         }
         done += chunk;
     }
-    crate::stats::set(WORD_DIRTY_PAGES, cache.dirty);
+    crate::stats::set(WORD_DIRTY_PAGES, cache.dirty.len() as u64);
     Ok(n as usize)
 }
 

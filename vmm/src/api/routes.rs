@@ -211,23 +211,28 @@ fn pairs_json(pairs: &[(&str, u64)]) -> String {
 
 /// `GET /vm/blk`: the virtio-blk counters by name, `{}` without a disk.
 /// The device's counters, and the guest page cache's from the stats area
-/// (`page_cache`: dirty pages now, pages written back, write requests and
-/// flushes the guest sent).
+/// as `guest_*` (dirty pages now, pages written back, write requests and
+/// flushes the guest sent): one flat object of numbers.
 fn blk_json(ctx: &Context) -> String {
     let Some(blk) = ctx.blk.as_ref() else {
         return "{}".to_string();
     };
-    let device = pairs_json(&blk.pairs());
-    let cache = Stats::read(&ctx.memory, ctx.stats_addr).map_or_else(
-        |_| "null".to_string(),
-        |s| pairs_json(&s.page_cache.pairs()),
-    );
-    // `device` is an object; add the page cache as one more member.
-    match device.strip_suffix('}') {
-        Some(head) if head.trim_end().ends_with('{') => format!("{{\"page_cache\": {cache}}}"),
-        Some(head) => format!("{head}, \"page_cache\": {cache}}}"),
-        None => device,
+    let mut pairs: Vec<(String, u64)> = blk
+        .pairs()
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    if let Ok(stats) = Stats::read(&ctx.memory, ctx.stats_addr) {
+        pairs.extend(
+            stats
+                .page_cache
+                .pairs()
+                .iter()
+                .map(|(k, v)| (format!("guest_{k}"), *v)),
+        );
     }
+    let pairs: Vec<(&str, u64)> = pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    pairs_json(&pairs)
 }
 
 fn kvm_stats(ctx: &Context) -> Option<Vec<(String, u64)>> {
