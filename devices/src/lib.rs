@@ -4,6 +4,7 @@
 
 pub mod console_status;
 pub mod console_write;
+pub mod copy_engine;
 pub mod exit_port;
 pub mod pio_bus;
 pub mod serial;
@@ -11,6 +12,7 @@ pub mod virtio;
 
 pub use console_status::{ConsoleStatus, StdinSource};
 pub use console_write::{ConsoleStreams, ConsoleWrite};
+pub use copy_engine::CopyEngine;
 pub use exit_port::ExitPort;
 pub use pio_bus::{BusError, DeviceError, PioBus, PioDevice, WriteOutcome};
 pub use serial::{EventFdTrigger, SharedUart, Uart};

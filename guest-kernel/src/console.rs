@@ -13,7 +13,7 @@ use core::ptr::addr_of_mut;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::arch::port::{inb, inl, outb, outl, outsb};
-use crate::mm::{KERNEL_VMA, PAGE_SIZE, PHYS_OFFSET, kernel_virt_to_phys, paging};
+use crate::mm::{PAGE_SIZE, kernel_virt_to_phys};
 use lstar_abi::ports::{
     COM1, COM1_GSI, COM2, COM2_GSI, CONSOLE_STATUS_MAGIC, CONSOLE_STATUS_MAGIC_MASK,
     CONSOLE_STATUS_PORT, CONSOLE_STDIN_EOF, CONSOLE_WRITE_MAX_SEGMENTS, CONSOLE_WRITE_PORT,
@@ -53,6 +53,12 @@ pub fn init() {
     WRITE_PORT.store(lstar, Ordering::Relaxed);
 }
 
+/// Whether this runs under lstar (its console status port answered), so
+/// that lstar's paravirtual ports exist.
+pub fn under_lstar() -> bool {
+    WRITE_PORT.load(Ordering::Relaxed)
+}
+
 /// stdout; returns the bytes written.
 pub fn write_stdout(buf: &[u8]) -> usize {
     write(STREAM_STDOUT, COM1, buf)
@@ -85,20 +91,6 @@ static mut REQUEST: ConsoleWriteRequest = ConsoleWriteRequest {
     segments: [ConsoleSegment { addr: 0, len: 0 }; CONSOLE_WRITE_MAX_SEGMENTS],
 };
 
-/// Guest-physical address of `va` in the kernel image, the direct map or
-/// the current task's (already faulted-in) user memory.
-fn virt_to_phys(va: u64) -> Option<u64> {
-    if va >= KERNEL_VMA {
-        Some(kernel_virt_to_phys(va))
-    } else if va >= PHYS_OFFSET {
-        Some(va - PHYS_OFFSET)
-    } else {
-        let page = va & !(PAGE_SIZE - 1);
-        let pte = paging::lookup(crate::task::current().mm.pml4, page)?;
-        Some(paging::entry_frame(pte) + (va - page))
-    }
-}
-
 fn write_through_port(stream: u32, buf: &[u8]) -> usize {
     // SAFETY: one CPU, and the kernel is not reentrant (interrupt handlers
     // never print): nothing else uses the request block during this call.
@@ -111,7 +103,9 @@ fn write_through_port(stream: u32, buf: &[u8]) -> usize {
         let mut n = 0;
         let mut asked = 0;
         while va < end && n < CONSOLE_WRITE_MAX_SEGMENTS {
-            let Some(pa) = virt_to_phys(va) else { break };
+            let Some(pa) = crate::mm::virt_to_phys(va) else {
+                break;
+            };
             let chunk = (end - va).min(PAGE_SIZE - va % PAGE_SIZE);
             if n > 0 && req.segments[n - 1].addr + req.segments[n - 1].len == pa {
                 req.segments[n - 1].len += chunk;

@@ -196,6 +196,12 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     bus.insert(COM1, UART_PORT_COUNT, "COM1", Box::new(com1.clone()))?;
     bus.insert(COM2, UART_PORT_COUNT, "COM2", Box::new(com2.clone()))?;
     bus.insert(
+        lstar_abi::ports::COPY_PORT,
+        lstar_devices::copy_engine::COPY_PORT_LEN,
+        "copy",
+        Box::new(lstar_devices::CopyEngine::new(vm.memory.clone())),
+    )?;
+    bus.insert(
         CONSOLE_WRITE_PORT,
         CONSOLE_WRITE_LEN,
         "console-write",

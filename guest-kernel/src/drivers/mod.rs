@@ -1,5 +1,6 @@
 //! Device drivers, and the interrupt dispatch by GSI.
 
+pub mod copy_engine;
 pub mod virtio_blk;
 pub mod virtio_mmio;
 

@@ -31,3 +31,17 @@ pub fn page_align_down(x: u64) -> u64 {
 pub fn page_align_up(x: u64) -> Option<u64> {
     Some(x.checked_add(PAGE_SIZE - 1)? & !(PAGE_SIZE - 1))
 }
+
+/// Guest-physical address of `va` in the kernel image, the direct map or
+/// the current task's (already faulted-in) user memory.
+pub fn virt_to_phys(va: u64) -> Option<u64> {
+    if va >= KERNEL_VMA {
+        Some(kernel_virt_to_phys(va))
+    } else if va >= PHYS_OFFSET {
+        Some(va - PHYS_OFFSET)
+    } else {
+        let page = page_align_down(va);
+        let pte = paging::lookup(crate::task::current().mm.pml4, page)?;
+        Some(paging::entry_frame(pte) + (va - page))
+    }
+}
