@@ -32,21 +32,11 @@ die() {
 }
 
 # --- platform ---------------------------------------------------------------
-if [[ -d /sys/module/kvm_pvm ]]; then
-    platform="kvm-pvm"
-elif grep -qw vmx /proc/cpuinfo; then
-    platform="VMX"
-elif grep -qw svm /proc/cpuinfo; then
-    platform="SVM"
-else
-    platform="unknown"
-fi
-[[ -r /dev/kvm && -w /dev/kvm ]] || die "/dev/kvm is not usable"
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh"
+bench_platform
 command -v python3 >/dev/null || die "python3 not found"
 command -v musl-gcc >/dev/null || die "musl-gcc not found (scripts/setup.sh installs it)"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-ncpu=$(nproc)
-date=$(date -u +%Y-%m-%d)
 n=${API_BENCH_N:-1000}
 phase=${API_BENCH_PHASE:-1.5}
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "API_BENCH_N must be a positive number"

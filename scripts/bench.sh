@@ -19,17 +19,9 @@ runs=${BENCH_RUNS:-20}
 ((runs >= 10)) || { echo "bench: BENCH_RUNS must be at least 10" >&2; exit 1; }
 
 # --- platform ---------------------------------------------------------------
-if [[ -d /sys/module/kvm_pvm ]]; then
-    platform="kvm-pvm (software, see PLATFORM.md)"
-elif grep -qw vmx /proc/cpuinfo; then
-    platform="VMX (Intel hardware KVM)"
-elif grep -qw svm /proc/cpuinfo; then
-    platform="SVM (AMD hardware KVM)"
-else
-    platform="unknown (no kvm_pvm module, no vmx/svm flag)"
-fi
-[[ -r /dev/kvm && -w /dev/kvm ]] || { echo "bench: /dev/kvm is not usable" >&2; exit 1; }
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh"
+bench_platform
 
 # --- builds -----------------------------------------------------------------
 bash scripts/setup.sh
@@ -85,7 +77,7 @@ musl-gcc -static -O2 -o "$work/measure" "$work/measure.c"
 # also builds the guest kernel).
 bash scripts/qemu-run.sh --kvm --print-argv "$work/hello" >"$work/qemu-argv"
 
-python3 - "$work/measure" "$lstar" "$work/hello" "$work/qemu-argv" "$runs" "$platform" "$cpu" <<'PY'
+python3 - "$work/measure" "$lstar" "$work/hello" "$work/qemu-argv" "$runs" "$platform_long" "$cpu" <<'PY'
 import datetime, os, shutil, statistics, sys, tempfile
 
 measure, lstar, hello, argv_file, runs, platform, cpu = sys.argv[1:8]

@@ -48,22 +48,12 @@ done
 mem=$((size + 64))
 
 # --- platform ---------------------------------------------------------------
-if [[ -d /sys/module/kvm_pvm ]]; then
-    platform="kvm-pvm"
-elif grep -qw vmx /proc/cpuinfo; then
-    platform="VMX"
-elif grep -qw svm /proc/cpuinfo; then
-    platform="SVM"
-else
-    platform="unknown"
-fi
-[[ -r /dev/kvm && -w /dev/kvm ]] || die "/dev/kvm is not usable"
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh"
+bench_platform
 command -v python3 >/dev/null || die "python3 not found"
 command -v musl-gcc >/dev/null || die "musl-gcc not found (scripts/setup.sh installs it)"
 command -v dd >/dev/null || die "dd not found"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-ncpu=$(nproc)
-date=$(date -u +%Y-%m-%d)
 
 # --- builds -----------------------------------------------------------------
 work=$(mktemp -d)

@@ -30,18 +30,9 @@ die() {
 }
 
 # --- platform ---------------------------------------------------------------
-if [[ -d /sys/module/kvm_pvm ]]; then
-    platform="kvm-pvm"
-elif grep -qw vmx /proc/cpuinfo; then
-    platform="VMX"
-elif grep -qw svm /proc/cpuinfo; then
-    platform="SVM"
-else
-    platform="unknown"
-fi
-[[ -r /dev/kvm && -w /dev/kvm ]] || die "/dev/kvm is not usable"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-date=$(date -u +%Y-%m-%d)
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh"
+bench_platform
 if [[ $platform == kvm-pvm ]]; then
     n=${BENCH_N:-20000}
 else

@@ -14,7 +14,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    Cmd, LSTAR, Outcome, Table, parse_tables, prog, repo_root, scratch_dir, which,
+    Cmd, LSTAR, Outcome, Table, http, http_raw, parse_tables, prog, repo_root, scratch_dir, which,
 };
 
 #[path = "../vmm/src/api/json.rs"]
@@ -25,38 +25,6 @@ use json::Value;
 
 /// lstar's status after `PUT /vm/actions {"action": "shutdown"}`.
 const SHUT_DOWN: i32 = 124;
-
-/// One request on a fresh connection; (status, head, body).
-fn raw(socket: &Path, request: &[u8]) -> (u16, String, String) {
-    let mut s = UnixStream::connect(socket)
-        .unwrap_or_else(|e| panic!("connecting to {}: {e}", socket.display()));
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    // The server may answer (and close) before reading all of an
-    // oversized request: a failed write is fine, the answer is what counts.
-    let _ = s.write_all(request);
-    let mut answer = Vec::new();
-    let _ = s.read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line: {head:?}"));
-    (status, head.to_string(), body.to_string())
-}
-
-fn http(socket: &Path, method: &str, path: &str, body: &str) -> (u16, String) {
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let (status, _, body) = raw(socket, req.as_bytes());
-    (status, body)
-}
 
 fn get_json(socket: &Path, path: &str) -> Value {
     let (status, body) = http(socket, "GET", path, "");
@@ -395,7 +363,7 @@ fn bad_requests_get_json_errors_and_many_clients_are_served() {
         assert_eq!(status, 404, "{path}: {body}");
         error_of(&body);
     }
-    let (status, head, body) = raw(
+    let (status, head, body) = http_raw(
         s,
         b"DELETE /vm HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
     );
@@ -426,9 +394,9 @@ fn bad_requests_get_json_errors_and_many_clients_are_served() {
     let mut head = b"GET /vm HTTP/1.1\r\nX-Big: ".to_vec();
     head.extend(std::iter::repeat_n(b'a', 64 * 1024));
     head.extend_from_slice(b"\r\n\r\n");
-    let (status, _, answer) = raw(s, &head);
+    let (status, _, answer) = http_raw(s, &head);
     assert_eq!(status, 431, "{answer}");
-    let (status, _, _) = raw(s, b"garbage\r\n\r\n");
+    let (status, _, _) = http_raw(s, b"garbage\r\n\r\n");
     assert_eq!(status, 400);
     // A client that connects and says half a request, then nothing, does
     // not hold up the others.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use lstar_abi::syscall_nr::NR_SYSCALLS_64;
 
-use crate::common::{Cmd, LSTAR, Outcome, prog, scratch_dir};
+use crate::common::{Cmd, LSTAR, Outcome, http, prog, scratch_dir};
 
 // Other test modules (tests/api.rs...) have their own private copies.
 #[path = "../vmm/src/api/json.rs"]
@@ -32,31 +32,8 @@ const SYS_WRITE: &str = "lstar_kernel::fs::read_write::sys_write";
 const KERNEL_IMAGE: u64 = 0xffff_ffff_8000_0000;
 const DIRECT_MAP: u64 = 0xffff_8880_0000_0000;
 
-fn http(socket: &Path, method: &str, path: &str) -> (u16, String) {
-    let mut s = UnixStream::connect(socket)
-        .unwrap_or_else(|e| panic!("connecting to {}: {e}", socket.display()));
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Length: 0\r\n\r\n"
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let mut answer = Vec::new();
-    let _ = s.read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line: {head:?}"));
-    (status, body.to_string())
-}
-
 fn get_json(socket: &Path, path: &str) -> Value {
-    let (status, body) = http(socket, "GET", path);
+    let (status, body) = http(socket, "GET", path, "");
     assert_eq!(status, 200, "GET {path}: {body}");
     json::parse(&body).unwrap_or_else(|| panic!("GET {path}: not JSON: {body}"))
 }
@@ -117,7 +94,7 @@ impl LiveVm {
         loop {
             if vm.socket.exists() && UnixStream::connect(&vm.socket).is_ok() {
                 // 503 until the guest kernel has published its counters.
-                let (status, body) = http(&vm.socket, "GET", "/vm/syscalls");
+                let (status, body) = http(&vm.socket, "GET", "/vm/syscalls", "");
                 let writes = json::parse(&body)
                     .filter(|_| status == 200)
                     .as_ref()
@@ -304,7 +281,7 @@ fn unmapped_addresses_and_bad_queries() {
     require_kvm!();
     let vm = LiveVm::start("errors");
     let s = &vm.socket;
-    let get = |path: &str| http(s, "GET", path);
+    let get = |path: &str| http(s, "GET", path, "");
 
     let (status, body) = get("/vm/memory?gva=0x1000&len=8");
     assert_eq!(status, 404, "{body}");
@@ -340,9 +317,9 @@ fn unmapped_addresses_and_bad_queries() {
     let (gva, bytes) = memory(s, &format!("gva={:#x}&len=65536", DIRECT_MAP + 0x10_0000));
     assert_eq!((gva, bytes.len()), (DIRECT_MAP + 0x10_0000, 65536));
     // Other methods: 405.
-    let (status, _) = http(s, "PUT", "/vm/memory?gva=0x401000&len=8");
+    let (status, _) = http(s, "PUT", "/vm/memory?gva=0x401000&len=8", "");
     assert_eq!(status, 405);
-    let (status, _) = http(s, "PUT", "/vm/syscall-table");
+    let (status, _) = http(s, "PUT", "/vm/syscall-table", "");
     assert_eq!(status, 405);
     vm.shutdown();
 }

@@ -4,13 +4,12 @@
 //! before; reads see the image; the same program leaves the same image
 //! under QEMU's own virtio-blk device.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Cmd, LSTAR, prog, scratch_dir};
+use crate::common::{Cmd, LSTAR, http, prog, scratch_dir};
 use crate::qemu::qemu_missing;
 
 /// An image of `len` bytes of a deterministic pseudo-random pattern.
@@ -51,18 +50,9 @@ fn read(path: &Path) -> Vec<u8> {
 }
 
 fn get(socket: &Path, path: &str) -> String {
-    let mut s = UnixStream::connect(socket).expect("connect to the control socket");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
+    let (status, body) = http(socket, "GET", path, "");
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body
 }
 
 /// `"key": N` in a flat JSON text.

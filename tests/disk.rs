@@ -6,7 +6,6 @@
 //! the guest kernel's driver.
 
 use std::fs;
-use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -14,7 +13,7 @@ use std::sync::OnceLock;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::common::{Cmd, Outcome, prog, scratch_dir};
+use crate::common::{Cmd, Outcome, http, prog, scratch_dir};
 
 /// lstar's status when lstar itself failed, and after a socket shutdown.
 const LSTAR_FAILED: i32 = 125;
@@ -46,26 +45,12 @@ fn get(socket: &Path, path: &str) -> String {
     try_get(socket, path).unwrap_or_else(|answer| panic!("GET {path}: {answer}"))
 }
 
-/// The body of a 200 answer, or the whole answer. (No JSON parser here:
-/// tests/api.rs already includes the server's, and one copy is allowed.)
+/// The body of a 200 answer, or the status and body.
 fn try_get(socket: &Path, path: &str) -> Result<String, String> {
-    let mut s = UnixStream::connect(socket)
-        .unwrap_or_else(|e| panic!("connecting to {}: {e}", socket.display()));
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    let (head, body) = answer
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"));
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(answer);
+    match http(socket, "GET", path, "") {
+        (200, body) => Ok(body),
+        (status, body) => Err(format!("{status} {body}")),
     }
-    Ok(body.to_string())
 }
 
 /// The members of a flat JSON object of integers (what /vm/blk serves).
@@ -92,17 +77,8 @@ fn int_members(body: &str) -> Vec<(String, u64)> {
 }
 
 fn shutdown(socket: &Path) {
-    let mut s = UnixStream::connect(socket).unwrap();
-    let body = r#"{"action": "shutdown"}"#;
-    write!(
-        s,
-        "PUT /vm/actions HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (status, body) = http(socket, "PUT", "/vm/actions", r#"{"action": "shutdown"}"#);
+    assert_eq!(status, 200, "{body}");
 }
 
 /// `lstar run --socket S --disk IMG -- getpid-block` with stdin left open,

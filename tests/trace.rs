@@ -2,12 +2,11 @@
 //! program as strace does, and `lstar trace SOCK` follows a running VM's
 //! calls over the control socket (`GET /vm/trace`).
 
-use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::common::{Cmd, LSTAR, prog, scratch_dir};
+use crate::common::{Cmd, LSTAR, http, prog, scratch_dir};
 
 /// Checks that `lines` contains lines matching each of `want` (substring
 /// patterns, all of which must be in one line), in this order.
@@ -55,19 +54,6 @@ fn trace_prints_each_call_with_arguments_and_results_in_order() {
     );
 }
 
-fn put(socket: &std::path::Path, path: &str, body: &str) -> String {
-    let mut s = UnixStream::connect(socket).expect("connect to the control socket");
-    write!(
-        s,
-        "PUT {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    answer
-}
-
 #[test]
 fn lstar_trace_follows_a_running_vm_over_the_socket() {
     require_kvm!();
@@ -96,8 +82,8 @@ fn lstar_trace_follows_a_running_vm_over_the_socket() {
     let sock = socket.clone();
     let tracer = thread::spawn(move || Cmd::new(LSTAR).arg("trace").arg(&sock).run());
     thread::sleep(Duration::from_millis(700));
-    let answer = put(&socket, "/vm/actions", r#"{"action": "shutdown"}"#);
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let (status, body) = http(&socket, "PUT", "/vm/actions", r#"{"action": "shutdown"}"#);
+    assert_eq!(status, 200, "{body}");
     let run = vm.join().expect("lstar thread");
     run.assert_status(124);
     let traced = tracer.join().expect("tracer thread");

@@ -14,7 +14,7 @@ use lstar_abi::ports::{
 };
 use vm_memory::{Bytes, GuestAddress, GuestMemory};
 
-use crate::pio_bus::{DeviceError, PioDevice, WriteOutcome};
+use crate::pio_bus::{DeviceError, PioDevice, WriteOutcome, request_address};
 
 /// Ports the device decodes (one 32-bit register).
 pub const CONSOLE_WRITE_LEN: u16 = 4;
@@ -130,14 +130,10 @@ impl<M: GuestMemory + Send, S: ConsoleStreams> PioDevice for ConsoleWrite<M, S> 
     }
 
     fn write(&mut self, offset: u16, data: &[u8]) -> Result<WriteOutcome, DeviceError> {
-        // Only a full 32-bit write of the register starts a request.
-        let Ok(word) = <[u8; 4]>::try_from(data) else {
-            return Ok(WriteOutcome::Continue);
-        };
-        if offset != 0 {
-            return Ok(WriteOutcome::Continue);
-        }
-        Ok(self.handle(u64::from(u32::from_le_bytes(word))))
+        Ok(match request_address(offset, data) {
+            Some(gpa) => self.handle(gpa),
+            None => WriteOutcome::Continue,
+        })
     }
 }
 

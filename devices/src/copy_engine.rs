@@ -12,7 +12,7 @@
 use lstar_abi::ports::{COPY_COPIED_OFFSET, COPY_MAX_SEGMENTS, COPY_SEGMENTS_OFFSET};
 use vm_memory::{Bytes, GuestAddress, GuestMemory};
 
-use crate::pio_bus::{DeviceError, PioDevice, WriteOutcome};
+use crate::pio_bus::{DeviceError, PioDevice, WriteOutcome, request_address};
 
 /// Ports the device decodes (one 32-bit register).
 pub const COPY_PORT_LEN: u16 = 4;
@@ -94,13 +94,9 @@ impl<M: GuestMemory + Send> PioDevice for CopyEngine<M> {
     }
 
     fn write(&mut self, offset: u16, data: &[u8]) -> Result<WriteOutcome, DeviceError> {
-        let Ok(word) = <[u8; 4]>::try_from(data) else {
+        let Some(gpa) = request_address(offset, data) else {
             return Ok(WriteOutcome::Continue);
         };
-        if offset != 0 {
-            return Ok(WriteOutcome::Continue);
-        }
-        let gpa = u64::from(u32::from_le_bytes(word));
         let (copied, error) = self.copy(gpa);
         if let Some(e) = error {
             self.errors += 1;

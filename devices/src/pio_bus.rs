@@ -31,6 +31,14 @@ pub enum BusError {
     BadRange { base: u16, len: u16 },
 }
 
+/// For the paravirtual ports that take the guest-physical address of a
+/// request block: a full 32-bit write at offset 0 is a request; any other
+/// access (narrow, offset) is ignored, as on a real register.
+pub fn request_address(offset: u16, data: &[u8]) -> Option<u64> {
+    let word = <[u8; 4]>::try_from(data).ok()?;
+    (offset == 0).then(|| u64::from(u32::from_le_bytes(word)))
+}
+
 /// A device that decodes a range of I/O ports.
 pub trait PioDevice: Send {
     /// An `in` of `data.len()` bytes at `offset` from the device's first port.

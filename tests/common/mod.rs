@@ -652,3 +652,38 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .map(|dir| dir.join(program))
         .find(|p| p.is_file())
 }
+
+/// One HTTP/1.1 request on a fresh connection to a control socket;
+/// (status, head, body). Panics (failing the test) if there is no answer.
+pub fn http_raw(socket: &Path, request: &[u8]) -> (u16, String, String) {
+    let mut s = std::os::unix::net::UnixStream::connect(socket)
+        .unwrap_or_else(|e| panic!("connecting to {}: {e}", socket.display()));
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("read timeout");
+    // The server may answer (and close) before reading all of an
+    // oversized request: a failed write is fine, the answer is what counts.
+    let _ = s.write_all(request);
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line: {head:?}"));
+    (status, head.to_string(), body.to_string())
+}
+
+/// `METHOD PATH` with `body` on a control socket; (status, body).
+pub fn http(socket: &Path, method: &str, path: &str, body: &str) -> (u16, String) {
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, _, body) = http_raw(socket, req.as_bytes());
+    (status, body)
+}

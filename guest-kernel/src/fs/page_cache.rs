@@ -132,38 +132,51 @@ fn page_len(index: u64, capacity: u64) -> u64 {
     capacity.saturating_sub(index * PAGE_SIZE).min(PAGE_SIZE)
 }
 
+/// Groups `(index, frame)` pairs, in index order, into runs of contiguous
+/// pages of at most `seg_max` pages: one device request each.
+fn runs(pages: impl Iterator<Item = (u64, u64)>, seg_max: u64) -> Vec<(u64, Vec<u64>)> {
+    let mut runs: Vec<(u64, Vec<u64>)> = Vec::new();
+    for (index, frame) in pages {
+        match runs.last_mut() {
+            Some((start, frames))
+                if *start + frames.len() as u64 == index && (frames.len() as u64) < seg_max =>
+            {
+                frames.push(frame)
+            }
+            _ => runs.push((index, alloc::vec![frame])),
+        }
+    }
+    runs
+}
+
+/// The device requests for `runs` on a disk of `capacity` bytes.
+fn transfers(runs: &[(u64, Vec<u64>)], write: bool, capacity: u64) -> Vec<Transfer<'_>> {
+    runs.iter()
+        .map(|(start, frames)| Transfer {
+            write,
+            sector: start * PAGE_SIZE / SECTOR,
+            pages: frames,
+            last_len: page_len(start + frames.len() as u64 - 1, capacity) as u32,
+        })
+        .collect()
+}
+
 impl PageCache {
     /// Makes pages `first..=last` present, reading the missing ones in runs.
     fn fill(&mut self, first: u64, last: u64, capacity: u64) -> Result<(), Errno> {
-        let seg_max = virtio_blk::seg_max() as u64;
-        let mut runs: Vec<(u64, Vec<u64>)> = Vec::new();
+        let mut missing = Vec::new();
         for index in first..=last {
-            if self.pages.get(index).is_some() {
-                continue;
-            }
-            let frame = frame::alloc_zeroed().ok_or(ENOMEM)?;
-            self.pages.insert(index, frame);
-            match runs.last_mut() {
-                Some((start, frames))
-                    if *start + frames.len() as u64 == index && (frames.len() as u64) < seg_max =>
-                {
-                    frames.push(frame)
-                }
-                _ => runs.push((index, alloc::vec![frame])),
+            if self.pages.get(index).is_none() {
+                let frame = frame::alloc_zeroed().ok_or(ENOMEM)?;
+                self.pages.insert(index, frame);
+                missing.push((index, frame));
             }
         }
-        if runs.is_empty() {
+        if missing.is_empty() {
             return Ok(());
         }
-        let transfers: Vec<Transfer> = runs
-            .iter()
-            .map(|(start, frames)| Transfer {
-                write: false,
-                sector: start * PAGE_SIZE / SECTOR,
-                pages: frames,
-                last_len: page_len(start + frames.len() as u64 - 1, capacity) as u32,
-            })
-            .collect();
+        let runs = runs(missing.into_iter(), virtio_blk::seg_max() as u64);
+        let transfers = transfers(&runs, false, capacity);
         if let Err(e) = virtio_blk::transfer(&transfers) {
             // Don't keep pages whose contents never arrived.
             for (start, frames) in &runs {
@@ -180,27 +193,8 @@ impl PageCache {
 
     /// Writes every dirty page back, contiguous pages in one request.
     fn writeback(&mut self, capacity: u64) -> Result<u64, BlkError> {
-        let seg_max = virtio_blk::seg_max() as u64;
-        let mut runs: Vec<(u64, Vec<u64>)> = Vec::new();
-        for (index, frame) in self.pages.dirty_pages() {
-            match runs.last_mut() {
-                Some((start, frames))
-                    if *start + frames.len() as u64 == index && (frames.len() as u64) < seg_max =>
-                {
-                    frames.push(frame)
-                }
-                _ => runs.push((index, alloc::vec![frame])),
-            }
-        }
-        let transfers: Vec<Transfer> = runs
-            .iter()
-            .map(|(start, frames)| Transfer {
-                write: true,
-                sector: start * PAGE_SIZE / SECTOR,
-                pages: frames,
-                last_len: page_len(start + frames.len() as u64 - 1, capacity) as u32,
-            })
-            .collect();
+        let runs = runs(self.pages.dirty_pages(), virtio_blk::seg_max() as u64);
+        let transfers = transfers(&runs, true, capacity);
         if transfers.is_empty() {
             return Ok(0);
         }

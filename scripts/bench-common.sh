@@ -1,0 +1,30 @@
+# Sourced by the benchmark scripts (bench.sh, syscall-bench.sh,
+# api-bench.sh, blk-bench.sh): which KVM this is, and the machine.
+# Every benchmark names its platform: timings differ by orders of magnitude
+# between hardware KVM and kvm-pvm (../shared/PLATFORM.md).
+#
+# bench_platform sets: platform (kvm-pvm | VMX | SVM | unknown),
+# platform_long (the same, explained), cpu, ncpu, date; and stops the
+# script when /dev/kvm is not usable.
+bench_platform() {
+    if [[ -d /sys/module/kvm_pvm ]]; then
+        platform="kvm-pvm"
+        platform_long="kvm-pvm (software, see PLATFORM.md)"
+    elif grep -qw vmx /proc/cpuinfo; then
+        platform="VMX"
+        platform_long="VMX (Intel hardware KVM)"
+    elif grep -qw svm /proc/cpuinfo; then
+        platform="SVM"
+        platform_long="SVM (AMD hardware KVM)"
+    else
+        platform="unknown"
+        platform_long="unknown (no kvm_pvm module, no vmx/svm flag)"
+    fi
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+    ncpu=$(nproc)
+    date=$(date -u +%Y-%m-%d)
+    if [[ ! -r /dev/kvm || ! -w /dev/kvm ]]; then
+        echo "${me:-bench}: /dev/kvm is not usable" >&2
+        exit 1
+    fi
+}
