@@ -55,16 +55,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "$me: building lstar (release) and tests/progs/syscall-rate.c" >&2
-cargo build --quiet --release -p lstar
-target=${CARGO_TARGET_DIR:-$root/target}
-lstar=
-for candidate in "$target/x86_64-unknown-linux-gnu/release/lstar" "$target/release/lstar"; do
-    if [[ -x $candidate ]]; then
-        lstar=$candidate
-        break
-    fi
-done
-[[ -n $lstar ]] || die "lstar not found under $target after the build"
+bench_build_lstar
 prog=$work/syscall-rate
 musl-gcc -static -O2 -o "$prog" tests/progs/syscall-rate.c
 

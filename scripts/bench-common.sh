@@ -28,3 +28,15 @@ bench_platform() {
         exit 1
     fi
 }
+
+# bench_build_lstar builds lstar (release) and sets `lstar` to the binary
+# (under target/x86_64-unknown-linux-gnu: .cargo/config.toml names the
+# target so that lstar links statically).
+bench_build_lstar() {
+    cargo build --quiet --release -p lstar
+    lstar=${CARGO_TARGET_DIR:-$root/target}/x86_64-unknown-linux-gnu/release/lstar
+    if [[ ! -x $lstar ]]; then
+        echo "${me:-bench}: $lstar not built" >&2
+        exit 1
+    fi
+}

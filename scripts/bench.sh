@@ -29,9 +29,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "bench: building lstar (release), the guest kernel and hello" >&2
-cargo build --quiet --release -p lstar
-lstar=${CARGO_TARGET_DIR:-$root/target}/x86_64-unknown-linux-gnu/release/lstar
-[[ -x $lstar ]] || { echo "bench: $lstar not built" >&2; exit 1; }
+bench_build_lstar
 musl-gcc -static -O2 -o "$work/hello" tests/progs/hello.c
 
 # The peak RSS the kernel reports for a child (wait4's ru_maxrss) is the

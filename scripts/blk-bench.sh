@@ -60,10 +60,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "$me: building lstar (release) and tests/progs/blk-bench.c" >&2
-cargo build --quiet --release -p lstar
-target=${CARGO_TARGET_DIR:-$root/target}
-lstar=$target/x86_64-unknown-linux-gnu/release/lstar
-[[ -x $lstar ]] || die "$lstar not built"
+bench_build_lstar
 prog=$work/blk-bench
 musl-gcc -static -O2 -o "$prog" tests/progs/blk-bench.c
 

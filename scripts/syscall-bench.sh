@@ -46,16 +46,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "$me: building lstar (release) and the benchmark" >&2
-cargo build --quiet --release -p lstar
-target=${CARGO_TARGET_DIR:-$root/target}
-lstar=
-for candidate in "$target/x86_64-unknown-linux-gnu/release/lstar" "$target/release/lstar"; do
-    if [[ -x $candidate ]]; then
-        lstar=$candidate
-        break
-    fi
-done
-[[ -n $lstar ]] || die "lstar not found under $target after the build"
+bench_build_lstar
 bench=$work/getppid-bench
 musl-gcc -static -O2 -o "$bench" tests/progs/getppid-bench.c
 

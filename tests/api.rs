@@ -14,29 +14,14 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    Cmd, LSTAR, Outcome, Table, http, http_raw, parse_tables, prog, repo_root, scratch_dir, which,
+    Cmd, LSTAR, Outcome, Table, error_of, get_json, http, http_raw, parse_tables, prog, repo_root,
+    scratch_dir, which,
 };
 
-#[path = "../vmm/src/api/json.rs"]
-#[allow(dead_code)]
-mod json;
-
-use json::Value;
+use crate::common::json::{self, Value};
 
 /// lstar's status after `PUT /vm/actions {"action": "shutdown"}`.
 const SHUT_DOWN: i32 = 124;
-
-fn get_json(socket: &Path, path: &str) -> Value {
-    let (status, body) = http(socket, "GET", path, "");
-    assert_eq!(status, 200, "GET {path}: {body}");
-    json::parse(&body).unwrap_or_else(|| panic!("GET {path}: not JSON: {body}"))
-}
-
-fn error_of(body: &str) -> String {
-    json::parse(body)
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(String::from))
-        .unwrap_or_else(|| panic!("not an error body: {body}"))
-}
 
 /// Calls of `name` through `entry` ("syscall" or "int80").
 fn calls(socket: &Path, entry: &str, name: &str) -> u64 {

@@ -12,14 +12,11 @@ use std::time::{Duration, Instant};
 
 use lstar_abi::syscall_nr::NR_SYSCALLS_64;
 
-use crate::common::{Cmd, LSTAR, Outcome, http, prog, scratch_dir};
+use crate::common::{Cmd, LSTAR, Outcome, error_of, get_json, http, prog, scratch_dir};
 
 // Other test modules (tests/api.rs...) have their own private copies.
-#[path = "../vmm/src/api/json.rs"]
-#[allow(dead_code, clippy::duplicate_mod)]
-mod json;
 
-use json::Value;
+use crate::common::json::{self, Value};
 
 /// lstar's status after `PUT /vm/actions {"action": "shutdown"}`.
 const SHUT_DOWN: i32 = 124;
@@ -31,18 +28,6 @@ const SYS_WRITE: &str = "lstar_kernel::fs::read_write::sys_write";
 /// physical address, which the second maps at its own base.
 const KERNEL_IMAGE: u64 = 0xffff_ffff_8000_0000;
 const DIRECT_MAP: u64 = 0xffff_8880_0000_0000;
-
-fn get_json(socket: &Path, path: &str) -> Value {
-    let (status, body) = http(socket, "GET", path, "");
-    assert_eq!(status, 200, "GET {path}: {body}");
-    json::parse(&body).unwrap_or_else(|| panic!("GET {path}: not JSON: {body}"))
-}
-
-fn error_of(body: &str) -> String {
-    json::parse(body)
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(String::from))
-        .unwrap_or_else(|| panic!("not an error body: {body}"))
-}
 
 fn unhex(s: &str) -> Vec<u8> {
     assert!(s.len().is_multiple_of(2), "odd hex {s:?}");

@@ -3,6 +3,12 @@
 //! command with a timeout, and skipping the KVM tests where /dev/kvm cannot
 //! be opened.
 
+/// The control socket's own JSON module, to read its answers with the
+/// parser it answers with.
+#[path = "../../vmm/src/api/json.rs"]
+#[allow(dead_code)]
+pub mod json;
+
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
@@ -686,4 +692,22 @@ pub fn http(socket: &Path, method: &str, path: &str, body: &str) -> (u16, String
     );
     let (status, _, body) = http_raw(socket, req.as_bytes());
     (status, body)
+}
+
+/// `GET path`, which must answer 200 with JSON.
+pub fn get_json(socket: &Path, path: &str) -> json::Value {
+    let (status, body) = http(socket, "GET", path, "");
+    assert_eq!(status, 200, "GET {path}: {body}");
+    json::parse(&body).unwrap_or_else(|| panic!("GET {path}: not JSON: {body}"))
+}
+
+/// The `error` member of an error answer.
+pub fn error_of(body: &str) -> String {
+    json::parse(body)
+        .and_then(|v| {
+            v.get("error")
+                .and_then(json::Value::as_str)
+                .map(String::from)
+        })
+        .unwrap_or_else(|| panic!("not an error body: {body}"))
 }
