@@ -1,11 +1,11 @@
 //! Loading a static x86-64 ELF executable (Linux's binfmt_elf, without an
 //! interpreter) and building its initial stack.
 //!
-//! The program's file sits in guest memory as PVH module 0, a copy private
-//! to this run. Segments are mapped straight from the module's frames, the
-//! writable ones too (only the bss tail of their last file page is zeroed
-//! in place); a segment is copied into fresh frames only when that would
-//! disturb another segment. bss beyond the last file page is demand-zero.
+//! The program's file sits in guest memory as PVH module 0, whose frames
+//! are also the pages of its file in the tmpfs. Read-only segments are
+//! mapped straight from those frames; writable ones (and any that share a
+//! page with another) are copied into fresh frames. bss beyond the last
+//! file page is demand-zero.
 
 use alloc::vec::Vec;
 
@@ -13,6 +13,7 @@ use xmas_elf::ElfFile;
 use xmas_elf::header::{Class, Machine, Type as ElfType};
 use xmas_elf::program::{ProgramHeader, Type as PhType};
 
+use crate::drivers::copy_engine;
 use crate::mm::address_space::{
     AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP, TASK_SIZE,
 };
@@ -184,11 +185,7 @@ fn copy_into_page(
                 let new = frame::alloc_zeroed().ok_or(ExecError::OutOfMemory)?;
                 // SAFETY: both frames are direct-mapped pages.
                 unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        phys_to_virt(old) as *const u8,
-                        phys_to_virt(new) as *mut u8,
-                        PAGE_SIZE as usize,
-                    )
+                    copy_engine::copy_many(&[(phys_to_virt(new), phys_to_virt(old), PAGE_SIZE)])
                 };
                 new
             }
@@ -197,13 +194,13 @@ fn copy_into_page(
     };
     let src = &image.bytes[offset as usize..(offset + len) as usize];
     // SAFETY: `frame` is a page we own; `va - page + len` stays inside it
-    // (callers never cross a page).
+    // (callers never cross a page); the source is the module.
     unsafe {
-        core::ptr::copy_nonoverlapping(
-            src.as_ptr(),
-            (phys_to_virt(frame) + (va - page)) as *mut u8,
-            src.len(),
-        );
+        copy_engine::copy_many(&[(
+            phys_to_virt(frame) + (va - page),
+            src.as_ptr() as u64,
+            src.len() as u64,
+        )]);
     }
     mm.map_frame(page, frame, prot)?;
     Ok(())
@@ -243,7 +240,13 @@ fn load_segment(
     // in place would clobber another segment's bytes, or when the segment
     // shares a virtual page with one loaded before.
     let shares_page = mm.overlaps(start, end);
+    // The module is also the program's file in the tmpfs now, so only
+    // segments that nobody writes are mapped in place; writable ones get
+    // private copies (made by the VMM's copy port: one exit, not a ring-0
+    // copy of each byte).
     let in_place = image.phys.is_multiple_of(PAGE_SIZE)
+        && seg.prot & PROT_WRITE == 0
+        && tail == 0
         && !shares_page
         && !(tail > 0 && file_bytes_used_elsewhere(segs, seg, tail_offset, tail_offset + tail));
     if in_place {

@@ -25,6 +25,16 @@ pub const ERANGE: Errno = Errno(34);
 pub const ENAMETOOLONG: Errno = Errno(36);
 pub const ENOSYS: Errno = Errno(38);
 
+pub const ENXIO: Errno = Errno(6);
+pub const EBUSY: Errno = Errno(16);
+pub const EXDEV: Errno = Errno(18);
+pub const ETXTBSY: Errno = Errno(26);
+pub const EFBIG: Errno = Errno(27);
+pub const ENOTEMPTY: Errno = Errno(39);
+pub const ELOOP: Errno = Errno(40);
+pub const EOVERFLOW: Errno = Errno(75);
+pub const EOPNOTSUPP: Errno = Errno(95);
+
 pub type SysResult = Result<u64, Errno>;
 
 /// The value a system call leaves in RAX.

@@ -6,6 +6,9 @@ use crate::arch::port::outl;
 /// which writes data back), then stop the machine with the status.
 pub fn do_exit(status: u32) -> ! {
     let task = crate::task::current();
+    // Mappings hold files open: they go first, then the descriptors; every
+    // last reference queues its release (writeback) as task work.
+    task.mm.vmas.clear();
     task.files.close_all();
     crate::task_work::task_work_run();
     power_off(status)

@@ -19,7 +19,6 @@ mod entry_common;
 mod errno;
 mod exit;
 mod fault;
-mod file;
 mod fs;
 mod kernel;
 mod ksyms;
@@ -147,30 +146,66 @@ fn start_program(
         warn!("out of memory");
         exit::power_off(EXEC_FAILED);
     };
+    // The file tree, with the program's own file at its path (the path
+    // it was given, resolved against `/`): its frames become the file's.
+    let exe_path = resolve_exe_path(&name);
+    let boot_files = [fs::BootFile {
+        path: &exe_path,
+        paddr: program.paddr,
+        size: program.size,
+        mode: 0o755,
+        mtime: fs::inode::Timespec::default(),
+        read_only: false,
+    }];
+    let root = match fs::init(&[]) {
+        Ok(root) => root,
+        Err(e) => {
+            warn!("cannot build the file system: {e:?}");
+            exit::power_off(EXEC_FAILED);
+        }
+    };
+    let mut exe = None;
+    for f in &boot_files {
+        match fs::install(&root, f) {
+            Ok(d) => exe = exe.or(Some(d)),
+            Err(e) => warn!(
+                "{}: cannot place the file: {e:?}",
+                core::str::from_utf8(f.path).unwrap_or("?")
+            ),
+        }
+    }
     // fds 0 and 1 are COM1, fd 2 is COM2; each is a terminal when the
     // host's is (lstar.tty=), so programs buffer their output as they
     // would on the host.
     let tty = |fd: u32| tty_mask & (1 << fd) != 0;
-    let mut files = file::FdTable::default();
-    files.install_at(
-        0,
-        file::File::console(file::FileKind::Console, file::O_RDWR, tty(0)),
-        false,
-    );
-    files.install_at(
-        1,
-        file::File::console(file::FileKind::Console, file::O_RDWR, tty(1)),
-        false,
-    );
-    files.install_at(
-        2,
-        file::File::console(file::FileKind::ConsoleErr, file::O_RDWR, tty(2)),
-        false,
-    );
+    let mut files = fs::fdtable::FdTable::default();
+    for (fd, node) in [(0u32, &b"ttyS0"[..]), (1, b"ttyS0"), (2, b"ttyS1")] {
+        let dentry = root.lookup(b"dev").and_then(|dev| dev.lookup(node));
+        let ops = dentry
+            .as_ref()
+            .map_err(|e| *e)
+            .and_then(|d| fs::devfs::open_char(d.inode.meta().rdev, tty(fd)));
+        match (dentry, ops) {
+            (Ok(d), Ok(ops)) => files.install_at(
+                fd as usize,
+                fs::file::File::new(d, ops, fs::file::O_RDWR),
+                false,
+            ),
+            _ => warn!("no console for fd {fd}"),
+        }
+    }
+    let mut cmdline = Vec::new();
+    for a in &argv {
+        cmdline.extend_from_slice(a);
+        cmdline.push(0);
+    }
     task::set_current(task::Task {
         pid: 1,
         mm,
         files,
+        fs: fs::fs_struct::FsStruct::new(root),
+        exe,
+        cmdline,
         task_works: Vec::new(),
         comm: name.clone(),
         clear_child_tid: 0,
@@ -225,6 +260,30 @@ fn start_program(
         ..PtRegs::default()
     };
     arch::enter_user_mode(&regs, kernel_stack_top())
+}
+
+/// Where the program's file goes: its path as given, resolved lexically
+/// against `/` (the working directory), so that argv[0] names it.
+fn resolve_exe_path(argv0: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for p in argv0.split(|&b| b == b'/') {
+        match p {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    if parts.is_empty() {
+        return b"/program".to_vec();
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    out
 }
 
 /// Called if `task::current()` runs before a task exists: a kernel bug.

@@ -1,9 +1,13 @@
 //! The task: the one program this kernel runs (no fork yet), with its
-//! address space, open files, pending task work and per-task ABI state.
+//! address space, open files, place in the file system, pending task work
+//! and per-task ABI state.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use crate::file::FdTable;
+use crate::fs::dentry::Dentry;
+use crate::fs::fdtable::FdTable;
+use crate::fs::fs_struct::FsStruct;
 use crate::mm::address_space::AddressSpace;
 use crate::task_work::TaskWork;
 
@@ -23,6 +27,11 @@ pub struct Task {
     pub pid: u32,
     pub mm: AddressSpace,
     pub files: FdTable,
+    pub fs: FsStruct,
+    /// The program's file (/proc/self/exe).
+    pub exe: Option<Arc<Dentry>>,
+    /// argv, NUL-separated (/proc/self/cmdline).
+    pub cmdline: Vec<u8>,
     pub task_works: Vec<TaskWork>,
     /// argv[0], for messages.
     pub comm: Vec<u8>,

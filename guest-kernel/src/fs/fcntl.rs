@@ -1,7 +1,8 @@
 //! close, dup, dup2, dup3, fcntl.
 
 use crate::errno::{EBADF, EINVAL, SysResult};
-use crate::file::{NR_OPEN, O_APPEND, O_CLOEXEC, O_NONBLOCK};
+use crate::fs::fdtable::NR_OPEN;
+use crate::fs::file::{O_APPEND, O_CLOEXEC, O_NOATIME, O_NONBLOCK};
 use crate::syscall::Args;
 use crate::task::current;
 
@@ -49,6 +50,12 @@ const F_GETFD: u64 = 1;
 const F_SETFD: u64 = 2;
 const F_GETFL: u64 = 3;
 const F_SETFL: u64 = 4;
+const F_GETLK: u64 = 5;
+const F_SETLK: u64 = 6;
+const F_SETLKW: u64 = 7;
+const F_OFD_GETLK: u64 = 36;
+const F_OFD_SETLK: u64 = 37;
+const F_OFD_SETLKW: u64 = 38;
 const F_DUPFD_CLOEXEC: u64 = 1030;
 const FD_CLOEXEC: u64 = 1;
 
@@ -68,11 +75,43 @@ pub fn sys_fcntl(a: &Args) -> SysResult {
         F_GETFL => Ok(u64::from(*file.flags.lock())),
         F_SETFL => {
             // Only these status flags can change after open (as on Linux).
-            let settable = O_APPEND | O_NONBLOCK;
+            let settable = O_APPEND | O_NONBLOCK | O_NOATIME;
             let mut flags = file.flags.lock();
             *flags = (*flags & !settable) | (arg as u32 & settable);
             Ok(0)
         }
+        // Record locks: one process holds every lock it asks for (locks
+        // between processes arrive with fork). F_GETLK answers F_UNLCK.
+        F_GETLK | F_OFD_GETLK => {
+            const F_UNLCK: u16 = 2;
+            if file.is_path() {
+                return Err(EBADF);
+            }
+            crate::uaccess::put_user(arg, &F_UNLCK).map(|_| 0)
+        }
+        F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => {
+            if file.is_path() {
+                return Err(EBADF);
+            }
+            let _: u16 = crate::uaccess::get_user(arg)?;
+            Ok(0)
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// flock(2): granted at once (one process), after the descriptor check.
+pub fn sys_flock(a: &Args) -> SysResult {
+    const LOCK_SH: u64 = 1;
+    const LOCK_EX: u64 = 2;
+    const LOCK_NB: u64 = 4;
+    const LOCK_UN: u64 = 8;
+    let file = current().files.get(a[0])?;
+    if file.is_path() {
+        return Err(EBADF);
+    }
+    match a[1] & !LOCK_NB {
+        LOCK_SH | LOCK_EX | LOCK_UN => Ok(0),
         _ => Err(EINVAL),
     }
 }

@@ -31,22 +31,49 @@ fn termios() -> [u8; 36] {
     t
 }
 
+/// Generic descriptor ioctls, answered for every file (Linux's do_vfs_ioctl).
+const FIONCLEX: u64 = 0x5450;
+const FIOCLEX: u64 = 0x5451;
+const FIONBIO: u64 = 0x5421;
+
 pub fn sys_ioctl(a: &Args) -> SysResult {
     let (fd, request, arg) = (a[0], a[1], a[2]);
-    let file = current().files.get(fd)?;
-    if file.kind == crate::file::FileKind::Disk {
-        return match request & 0xffff_ffff {
-            BLKGETSIZE64 => {
-                let size = crate::fs::page_cache::geometry().map_or(0, |(s, _)| s);
-                put_user(arg, &size).map(|_| 0)
+    let files = &mut current().files;
+    let file = files.get(fd)?;
+    if file.is_path() {
+        return Err(crate::errno::EBADF);
+    }
+    match request & 0xffff_ffff {
+        FIOCLEX => files.set_cloexec(fd, true),
+        FIONCLEX => files.set_cloexec(fd, false),
+        FIONBIO => {
+            let on: u32 = crate::uaccess::get_user(arg)?;
+            let mut flags = file.flags.lock();
+            if on != 0 {
+                *flags |= crate::fs::file::O_NONBLOCK;
+            } else {
+                *flags &= !crate::fs::file::O_NONBLOCK;
             }
-            BLKSSZGET => put_user(arg, &512u32).map(|_| 0),
-            _ => Err(ENOTTY),
-        };
+            Ok(0)
+        }
+        _ => file.ops.ioctl(&file, request, arg),
     }
-    if !file.is_tty() {
-        return Err(ENOTTY);
+}
+
+/// Block devices: BLKGETSIZE64 and BLKSSZGET.
+pub fn blkdev_ioctl(request: u64, arg: u64) -> SysResult {
+    match request & 0xffff_ffff {
+        BLKGETSIZE64 => {
+            let size = crate::fs::page_cache::geometry().map_or(0, |(s, _)| s);
+            put_user(arg, &size).map(|_| 0)
+        }
+        BLKSSZGET => put_user(arg, &512u32).map(|_| 0),
+        _ => Err(ENOTTY),
     }
+}
+
+/// A console that is a terminal on the host.
+pub fn tty_ioctl(request: u64, arg: u64) -> SysResult {
     match request & 0xffff_ffff {
         TCGETS => copy_to_user(arg, &termios()).map(|_| 0),
         // Settings are accepted and have no effect on a serial line here.

@@ -28,45 +28,112 @@ const CHUNK: usize = 512;
 /// bitmap beside it. Why not a BTreeMap: each lookup walked nodes key by
 /// key, ~800 emulated instructions per page written under kvm-pvm
 /// (measured); here a lookup is two array indexings.
-struct PageIndex {
+///
+/// Every cached file uses one: the block device here, and each regular
+/// file's inode (`Inode::pages`), whose file system fills and writes pages.
+pub struct PageIndex {
     chunks: Vec<Option<Box<[u64; CHUNK]>>>,
     dirty: Vec<[u64; CHUNK / 64]>,
     ndirty: u64,
+    /// Pages present.
+    count: u64,
 }
 
 impl PageIndex {
-    const fn new() -> PageIndex {
+    pub const fn new() -> PageIndex {
         PageIndex {
             chunks: Vec::new(),
             dirty: Vec::new(),
             ndirty: 0,
+            count: 0,
         }
     }
 
-    fn get(&self, index: u64) -> Option<u64> {
+    /// Pages present.
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub fn get(&self, index: u64) -> Option<u64> {
         let chunk = self.chunks.get((index / CHUNK as u64) as usize)?.as_ref()?;
         let frame = chunk[(index % CHUNK as u64) as usize];
         (frame != 0).then_some(frame)
     }
 
-    fn insert(&mut self, index: u64, frame: u64) {
+    pub fn insert(&mut self, index: u64, frame: u64) {
+        self.replace(index, frame);
+    }
+
+    /// Puts `frame` (0: none) at `index`; returns the frame that was there.
+    pub fn replace(&mut self, index: u64, frame: u64) -> Option<u64> {
         let c = (index / CHUNK as u64) as usize;
         if self.chunks.len() <= c {
+            if frame == 0 {
+                return None;
+            }
             self.chunks.resize_with(c + 1, || None);
             self.dirty.resize(c + 1, [0; CHUNK / 64]);
         }
         let chunk = self.chunks[c].get_or_insert_with(|| Box::new([0; CHUNK]));
-        chunk[(index % CHUNK as u64) as usize] = frame;
+        let slot = &mut chunk[(index % CHUNK as u64) as usize];
+        let old = core::mem::replace(slot, frame);
+        self.count = self.count + u64::from(frame != 0) - u64::from(old != 0);
+        if frame == 0 {
+            self.clear_dirty_bit(index);
+        }
+        (old != 0).then_some(old)
     }
 
-    fn remove(&mut self, index: u64) -> Option<u64> {
-        let frame = self.get(index)?;
-        self.insert(index, 0);
-        Some(frame)
+    pub fn remove(&mut self, index: u64) -> Option<u64> {
+        self.replace(index, 0)
+    }
+
+    fn clear_dirty_bit(&mut self, index: u64) {
+        let (c, i) = (
+            (index / CHUNK as u64) as usize,
+            (index % CHUNK as u64) as usize,
+        );
+        if let Some(words) = self.dirty.get_mut(c) {
+            let bit = 1u64 << (i % 64);
+            if words[i / 64] & bit != 0 {
+                words[i / 64] &= !bit;
+                self.ndirty -= 1;
+            }
+        }
+    }
+
+    /// Removes every page at or after `first`; returns their frames.
+    pub fn remove_from(&mut self, first: u64) -> Vec<u64> {
+        let mut frames = Vec::new();
+        let first_chunk = (first / CHUNK as u64) as usize;
+        for c in first_chunk..self.chunks.len() {
+            let Some(chunk) = self.chunks[c].as_ref() else {
+                continue;
+            };
+            let from = if c == first_chunk {
+                (first % CHUNK as u64) as usize
+            } else {
+                0
+            };
+            let present: Vec<usize> = (from..CHUNK).filter(|&i| chunk[i] != 0).collect();
+            for i in present {
+                if let Some(f) = self.remove((c * CHUNK + i) as u64) {
+                    frames.push(f);
+                }
+            }
+        }
+        frames
+    }
+
+    /// The dirty pages as (index, frame), now marked clean.
+    pub fn take_dirty(&mut self) -> Vec<(u64, u64)> {
+        let dirty: Vec<(u64, u64)> = self.dirty_pages().collect();
+        self.clear_dirty();
+        dirty
     }
 
     /// Marks a present page dirty; true if it was clean.
-    fn mark_dirty(&mut self, index: u64) -> bool {
+    pub fn mark_dirty(&mut self, index: u64) -> bool {
         let (c, i) = (
             (index / CHUNK as u64) as usize,
             (index % CHUNK as u64) as usize,

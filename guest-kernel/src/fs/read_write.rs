@@ -133,8 +133,8 @@ pub fn compat_sys_readv(a: &Args) -> SysResult {
     do_readv(a[0], a[1], a[2], true)
 }
 
-/// Positioned I/O needs a seekable file (the disk, /dev/null); consoles
-/// answer ESPIPE. The file offset does not move.
+/// Positioned I/O needs a seekable file (regular files, the disk,
+/// /dev/null); consoles answer ESPIPE. The file offset does not move.
 pub fn sys_pread64(a: &Args) -> SysResult {
     let (fd, buf, count, pos) = (a[0], a[1], a[2].min(MAX_RW_COUNT), a[3] as i64);
     let file = current().files.get(fd)?;
@@ -159,14 +159,151 @@ pub fn sys_pwrite64(a: &Args) -> SysResult {
     file.write_at(pos as u64, crate::uaccess::user_slice(buf, count)?)
 }
 
-/// fsync and fdatasync: dirty pages to the disk, then a FLUSH (the device
-/// fdatasyncs the image on the host). EINVAL on files that cannot sync.
-pub fn sys_fsync(a: &Args) -> SysResult {
-    current().files.get(a[0])?.sync()
+/// preadv/pwritev: each buffer in turn at an advancing position, until
+/// one comes back short.
+fn do_preadv(fd: u64, iov: u64, iovcnt: u64, pos: i64, write: bool) -> SysResult {
+    let file = current().files.get(fd)?;
+    if !(if write {
+        file.writable()
+    } else {
+        file.readable()
+    }) {
+        return Err(EBADF);
+    }
+    if pos < 0 {
+        return Err(EINVAL);
+    }
+    if !file.seekable() {
+        return Err(ESPIPE);
+    }
+    let iovecs = Iovecs::import(iov, iovcnt, false)?;
+    let mut total = 0u64;
+    for &(base, len) in iovecs.entries.iter().filter(|(_, len)| *len > 0) {
+        let at = pos as u64 + total;
+        let r = if write {
+            crate::uaccess::user_slice(base, len).and_then(|b| file.write_at(at, b))
+        } else {
+            crate::uaccess::user_slice_mut(base, len).and_then(|b| file.read_at(at, b))
+        };
+        match r {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
 }
 
-/// sendfile(out, in, offset, count): copies through a kernel page, from
-/// `*offset` (left updated) or the input's file offset.
+/// preadv(fd, iov, iovcnt, pos_l, pos_h): the offset comes in two halves
+/// (low, high); on x86-64 the low half is already the whole offset.
+pub fn sys_preadv(a: &Args) -> SysResult {
+    do_preadv(a[0], a[1], a[2], a[3] as i64, false)
+}
+
+pub fn sys_pwritev(a: &Args) -> SysResult {
+    do_preadv(a[0], a[1], a[2], a[3] as i64, true)
+}
+
+/// preadv2/pwritev2: offset -1 means the file offset (then like readv).
+pub fn sys_preadv2(a: &Args) -> SysResult {
+    if a[5] != 0 {
+        return Err(crate::errno::EOPNOTSUPP);
+    }
+    if a[3] as i64 == -1 {
+        return do_readv(a[0], a[1], a[2], false);
+    }
+    sys_preadv(a)
+}
+
+pub fn sys_pwritev2(a: &Args) -> SysResult {
+    if a[5] != 0 {
+        return Err(crate::errno::EOPNOTSUPP);
+    }
+    if a[3] as i64 == -1 {
+        return do_writev(a[0], a[1], a[2], false);
+    }
+    sys_pwritev(a)
+}
+
+/// fsync and fdatasync: the file's dirty pages to its backing store (the
+/// disk adds a FLUSH); EINVAL on files that cannot sync (consoles).
+pub fn sys_fsync(a: &Args) -> SysResult {
+    let file = current().files.get(a[0])?;
+    if file.is_path() {
+        return Err(EBADF);
+    }
+    file.ops.fsync(&file)
+}
+
+/// sync: every file system's dirty data.
+pub fn sys_sync(_: &Args) -> SysResult {
+    crate::fs::mount::sync_all();
+    Ok(0)
+}
+
+/// syncfs(fd): the file system of `fd` (every one here writes back alike).
+pub fn sys_syncfs(a: &Args) -> SysResult {
+    let file = current().files.get(a[0])?;
+    let sb = file.inode().sb.clone();
+    sb.ops.sync(&sb).map(|_| 0)
+}
+
+/// Copies up to `count` bytes from `input` to `output` through a kernel
+/// buffer, reading at `*offset` when given (left advanced), else at the
+/// input's file offset; writes go to the output's offset.
+fn copy_between(
+    input: &crate::fs::file::File,
+    output: &crate::fs::file::File,
+    mut offset: Option<&mut u64>,
+    mut out_offset: Option<&mut u64>,
+    count: u64,
+) -> SysResult {
+    let mut buf = alloc::vec![0u8; 16 * 4096];
+    let mut done = 0u64;
+    while done < count {
+        let want = ((count - done) as usize).min(buf.len());
+        let got = match offset.as_deref() {
+            Some(&off) => input.read_at(off, &mut buf[..want]),
+            None => input.read(&mut buf[..want]),
+        };
+        let n = match got {
+            Ok(n) => n as usize,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if n == 0 {
+            break;
+        }
+        let put = match out_offset.as_deref() {
+            Some(&off) => output.write_at(off, &buf[..n]),
+            None => output.write(&buf[..n]),
+        };
+        let written = match put {
+            Ok(w) => w,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += written;
+        if let Some(off) = offset.as_deref_mut() {
+            *off += written;
+        }
+        if let Some(off) = out_offset.as_deref_mut() {
+            *off += written;
+        }
+        if written < n as u64 {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// sendfile(out, in, offset, count): from `*offset` (left updated) or the
+/// input's file offset.
 pub fn sys_sendfile(a: &Args) -> SysResult {
     let (out_fd, in_fd, offset_ptr, count) = (a[0], a[1], a[2], a[3].min(MAX_RW_COUNT));
     let files = &current().files;
@@ -176,10 +313,10 @@ pub fn sys_sendfile(a: &Args) -> SysResult {
     }
     // As on Linux, the input must be a file that can be read at an offset
     // (a tty cannot: EINVAL, and programs such as cat fall back to read).
-    if !matches!(
-        input.kind,
-        crate::file::FileKind::Disk | crate::file::FileKind::Null | crate::file::FileKind::Zero
-    ) {
+    if !input.seekable() || input.inode().is_dir() {
+        return Err(EINVAL);
+    }
+    if output.flags() & crate::fs::file::O_APPEND != 0 {
         return Err(EINVAL);
     }
     let mut offset = match offset_ptr {
@@ -192,35 +329,98 @@ pub fn sys_sendfile(a: &Args) -> SysResult {
             Some(off)
         }
     };
-    if offset.is_some() && !input.seekable() {
-        return Err(ESPIPE);
-    }
-    let mut buf = alloc::vec![0u8; 16 * 4096];
-    let mut done = 0u64;
-    while done < count {
-        let want = ((count - done) as usize).min(buf.len());
-        let n = match offset {
-            Some(off) => input.read_at(off, &mut buf[..want])?,
-            None => input.read(&mut buf[..want])?,
-        } as usize;
-        if n == 0 {
-            break;
-        }
-        let written = output.write(&buf[..n])? as usize;
-        done += written as u64;
-        if let Some(off) = offset.as_mut() {
-            *off += written as u64;
-        }
-        if written < n {
-            break;
-        }
-    }
+    let done = copy_between(&input, &output, offset.as_mut(), None, count)?;
     if let Some(off) = offset {
         crate::uaccess::put_user(offset_ptr, &off)?;
     }
     Ok(done)
 }
 
+/// copy_file_range(in, off_in, out, off_out, len, flags): between two
+/// regular files, at the given offsets (left updated) or the file offsets.
+pub fn sys_copy_file_range(a: &Args) -> SysResult {
+    let (in_fd, off_in_ptr, out_fd, off_out_ptr, len, flags) = (a[0], a[1], a[2], a[3], a[4], a[5]);
+    if flags != 0 {
+        return Err(EINVAL);
+    }
+    let files = &current().files;
+    let (input, output) = (files.get(in_fd)?, files.get(out_fd)?);
+    if !input.readable() || !output.writable() {
+        return Err(EBADF);
+    }
+    if output.flags() & crate::fs::file::O_APPEND != 0 {
+        return Err(EBADF);
+    }
+    use crate::fs::inode::FileType;
+    for f in [&input, &output] {
+        match f.inode().file_type() {
+            FileType::Regular => {}
+            FileType::Directory => return Err(crate::errno::EISDIR),
+            _ => return Err(EINVAL),
+        }
+    }
+    let get_off = |p: u64| -> Result<Option<u64>, crate::errno::Errno> {
+        if p == 0 {
+            return Ok(None);
+        }
+        let off: u64 = crate::uaccess::get_user(p)?;
+        if (off as i64) < 0 {
+            return Err(EINVAL);
+        }
+        Ok(Some(off))
+    };
+    let (mut off_in, mut off_out) = (get_off(off_in_ptr)?, get_off(off_out_ptr)?);
+    // Ranges of one file may not overlap.
+    if alloc::sync::Arc::ptr_eq(input.inode(), output.inode()) {
+        let i = off_in.unwrap_or(*input.pos.lock());
+        let o = off_out.unwrap_or(*output.pos.lock());
+        if i < o.saturating_add(len) && o < i.saturating_add(len) {
+            return Err(EINVAL);
+        }
+    }
+    let len = len.min(MAX_RW_COUNT);
+    let done = match (off_in.as_mut(), off_out.as_mut()) {
+        (i, Some(o)) => copy_between(&input, &output, i, Some(o), len)?,
+        (i, None) => {
+            // The output's own offset: advance it as write() would.
+            let mut pos = *output.pos.lock();
+            let n = copy_between(&input, &output, i, Some(&mut pos), len)?;
+            *output.pos.lock() = pos;
+            n
+        }
+    };
+    if let Some(off) = off_in {
+        crate::uaccess::put_user(off_in_ptr, &off)?;
+    }
+    if let Some(off) = off_out {
+        crate::uaccess::put_user(off_out_ptr, &off)?;
+    }
+    Ok(done)
+}
+
 pub fn sys_lseek(a: &Args) -> SysResult {
-    current().files.get(a[0])?.lseek(a[1] as i64, a[2] as u32)
+    let file = current().files.get(a[0])?;
+    if file.is_path() {
+        return Err(EBADF);
+    }
+    file.lseek(a[1] as i64, a[2] as u32)
+}
+
+/// i386 lseek: a signed 32-bit offset, and EOVERFLOW for a result that
+/// does not fit in one.
+pub fn compat_sys_lseek(a: &Args) -> SysResult {
+    let pos = sys_lseek(&[a[0], a[1] as u32 as i32 as i64 as u64, a[2], 0, 0, 0])?;
+    if pos > i32::MAX as u64 {
+        return Err(crate::errno::EOVERFLOW);
+    }
+    Ok(pos)
+}
+
+/// _llseek(fd, offset_high, offset_low, result, whence): the 64-bit
+/// offset in two halves, the result stored through a pointer.
+pub fn compat_sys_llseek(a: &Args) -> SysResult {
+    let offset = (a[1] << 32) | (a[2] & 0xffff_ffff);
+    let pos = sys_lseek(&[a[0], offset, a[4], 0, 0, 0])?;
+    crate::uaccess::put_user(a[3], &pos)?;
+    Ok(0)
 }

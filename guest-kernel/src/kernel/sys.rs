@@ -55,11 +55,6 @@ pub fn sys_sched_yield(_: &Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_umask(a: &Args) -> SysResult {
-    static UMASK: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0o022);
-    Ok(UMASK.swap(a[0] & 0o777, core::sync::atomic::Ordering::Relaxed))
-}
-
 /// Process group and session: the program leads both.
 pub fn sys_getpgid(a: &Args) -> SysResult {
     if a[0] != 0 && a[0] != u64::from(current().pid) {
@@ -93,7 +88,10 @@ const RLIM_NLIMITS: u64 = 16;
 fn rlimit(resource: u64) -> (u64, u64) {
     match resource {
         RLIMIT_STACK => (crate::mm::address_space::STACK_SIZE, RLIM_INFINITY),
-        RLIMIT_NOFILE => (crate::file::NR_OPEN as u64, crate::file::NR_OPEN as u64),
+        RLIMIT_NOFILE => (
+            crate::fs::fdtable::NR_OPEN as u64,
+            crate::fs::fdtable::NR_OPEN as u64,
+        ),
         _ => (RLIM_INFINITY, RLIM_INFINITY),
     }
 }

@@ -43,6 +43,11 @@ pub fn init(tsc_khz: Option<u64>, epoch_ns: Option<u64>) {
     EPOCH_NS.store(epoch_ns.unwrap_or(0), Ordering::Relaxed);
 }
 
+/// The TSC frequency the clock uses, in kHz.
+pub fn tsc_khz() -> u64 {
+    TSC_KHZ.load(Ordering::Relaxed)
+}
+
 /// Nanoseconds since the TSC was 0 (VM start).
 pub fn monotonic_ns() -> u64 {
     let khz = TSC_KHZ.load(Ordering::Relaxed);
@@ -120,7 +125,7 @@ pub fn sys_time(a: &Args) -> SysResult {
 }
 
 /// Reads a `struct timespec` (64-bit fields) and checks it as Linux does.
-fn read_timespec(addr: u64) -> Result<u64, Errno> {
+pub fn read_timespec(addr: u64) -> Result<u64, Errno> {
     let mut b = [0u8; 16];
     copy_from_user(&mut b, addr)?;
     let sec = i64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
@@ -135,7 +140,7 @@ fn read_timespec(addr: u64) -> Result<u64, Errno> {
 
 /// Sleeps until the monotonic clock reaches `deadline`, halting between
 /// LAPIC timer interrupts rather than spinning.
-fn sleep_until(deadline: u64) {
+pub fn sleep_until(deadline: u64) {
     loop {
         let now = monotonic_ns();
         if now >= deadline {

@@ -2,7 +2,10 @@
 //! list of mapped areas (`vm_area_struct`). Anonymous areas are filled on
 //! demand, one zeroed frame per touched page.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+
+use crate::fs::file::File;
 
 use super::paging::{self, OutOfMemory, PTE_NX, PTE_USER, PTE_WRITABLE};
 use super::{PAGE_SIZE, frame, page_align_down, phys_to_virt};
@@ -24,15 +27,84 @@ const PF_PRESENT: u64 = 1 << 0;
 const PF_WRITE: u64 = 1 << 1;
 const PF_INSTRUCTION: u64 = 1 << 4;
 
-#[derive(Clone, Copy, Debug)]
+/// The file behind a file mapping (Linux's `vm_file` and `vm_pgoff`).
+pub struct VmaFile {
+    file: Option<Arc<File>>,
+    /// The file page at the area's start.
+    pub pgoff: u64,
+    /// MAP_SHARED: the file's cache pages are mapped themselves.
+    pub shared: bool,
+}
+
+impl VmaFile {
+    pub fn new(file: Arc<File>, pgoff: u64, shared: bool) -> VmaFile {
+        VmaFile {
+            file: Some(file),
+            pgoff,
+            shared,
+        }
+    }
+
+    pub fn file(&self) -> &Arc<File> {
+        // Present from `new` until drop.
+        self.file.as_ref().unwrap_or_else(|| unreachable!())
+    }
+
+    fn at(&self, pages: u64) -> VmaFile {
+        VmaFile::new(self.file().clone(), self.pgoff + pages, self.shared)
+    }
+}
+
+impl core::ops::Deref for VmaFile {
+    type Target = File;
+    fn deref(&self) -> &File {
+        self.file()
+    }
+}
+
+impl Drop for VmaFile {
+    /// A mapping holds its file open; the last one goes as a close does.
+    fn drop(&mut self) {
+        if let Some(f) = self.file.take() {
+            crate::fs::file::fput(f);
+        }
+    }
+}
+
 pub struct Vma {
     pub start: u64,
     pub end: u64,
     pub prot: u32,
     /// Whether the frames mapped here belong to this area (anonymous and
-    /// copied pages) and are freed with it; frames of the program's file
-    /// mapped in place belong to the module.
+    /// copied pages) and are freed with it; frames of a file's cache
+    /// (MAP_SHARED, the program's text mapped in place) belong to the file.
     pub owns_frames: bool,
+    pub file: Option<VmaFile>,
+}
+
+impl Vma {
+    /// The part `[start, end)` of this area (inside it).
+    pub fn slice(&self, start: u64, end: u64) -> Vma {
+        Vma {
+            start,
+            end,
+            prot: self.prot,
+            owns_frames: self.owns_frames,
+            file: self
+                .file
+                .as_ref()
+                .map(|f| f.at((start - self.start) / PAGE_SIZE)),
+        }
+    }
+
+    /// The file page that backs `addr`.
+    fn file_page(&self, addr: u64) -> Option<(&VmaFile, u64)> {
+        let f = self.file.as_ref()?;
+        Some((
+            f,
+            f.pgoff + (page_align_down(addr) - self.start) / PAGE_SIZE,
+        ))
+    }
 }
 
 pub struct AddressSpace {
@@ -87,16 +159,18 @@ impl AddressSpace {
     }
 
     pub fn add_vma(&mut self, start: u64, end: u64, prot: u32, owns_frames: bool) {
-        let at = self.vmas.partition_point(|v| v.start < start);
-        self.vmas.insert(
-            at,
-            Vma {
-                start,
-                end,
-                prot,
-                owns_frames,
-            },
-        );
+        self.insert_vma(Vma {
+            start,
+            end,
+            prot,
+            owns_frames,
+            file: None,
+        });
+    }
+
+    pub fn insert_vma(&mut self, vma: Vma) {
+        let at = self.vmas.partition_point(|v| v.start < vma.start);
+        self.vmas.insert(at, vma);
     }
 
     /// Removes `[start, end)` from the area list, splitting areas that
@@ -110,16 +184,12 @@ impl AddressSpace {
                 continue;
             }
             if v.start < start {
-                kept.push(Vma { end: start, ..v });
+                kept.push(v.slice(v.start, start));
             }
             if v.end > end {
-                kept.push(Vma { start: end, ..v });
+                kept.push(v.slice(end, v.end));
             }
-            removed.push(Vma {
-                start: v.start.max(start),
-                end: v.end.min(end),
-                ..v
-            });
+            removed.push(v.slice(v.start.max(start), v.end.min(end)));
         }
         kept.sort_unstable_by_key(|v| v.start);
         self.vmas = kept;
@@ -230,7 +300,7 @@ impl AddressSpace {
     /// Resolves a user page fault by demand-zero paging. Returns false when
     /// the access is not allowed (the caller raises SIGSEGV).
     pub fn handle_page_fault(&mut self, addr: u64, error_code: u64) -> bool {
-        let Some(vma) = self.find_vma(addr).copied() else {
+        let Some(vma) = self.find_vma(addr) else {
             return false;
         };
         if error_code & PF_PRESENT != 0
@@ -241,11 +311,50 @@ impl AddressSpace {
             return false;
         }
         crate::stats::count_page_fault();
-        let Some(frame) = frame::alloc_zeroed() else {
-            crate::warn!("out of memory at a page fault on {addr:#x}");
-            return false;
+        let flags = pte_flags(vma.prot);
+        let frame = match vma.file_page(addr) {
+            Some((f, index)) if f.shared => {
+                // The cache page itself; written pages go back at writeback.
+                let Ok(frame) = f.ops.mmap_page(f, index) else {
+                    return false;
+                };
+                if vma.prot & PROT_WRITE != 0 {
+                    f.inode().pages.lock().mark_dirty(index);
+                }
+                if paging::map(self.pml4, page_align_down(addr), frame, flags).is_err() {
+                    return false;
+                }
+                return true;
+            }
+            Some((f, index)) => {
+                // A private copy of the file page (bytes past the end read
+                // as zero).
+                let Some(frame) = frame::alloc_zeroed() else {
+                    crate::warn!("out of memory at a page fault on {addr:#x}");
+                    return false;
+                };
+                // SAFETY: a fresh frame of ours, direct-mapped.
+                let page = unsafe {
+                    core::slice::from_raw_parts_mut(
+                        phys_to_virt(frame) as *mut u8,
+                        PAGE_SIZE as usize,
+                    )
+                };
+                if f.read_at(index * PAGE_SIZE, page).is_err() {
+                    frame::free(frame);
+                    return false;
+                }
+                frame
+            }
+            None => {
+                let Some(frame) = frame::alloc_zeroed() else {
+                    crate::warn!("out of memory at a page fault on {addr:#x}");
+                    return false;
+                };
+                frame
+            }
         };
-        if paging::map(self.pml4, page_align_down(addr), frame, pte_flags(vma.prot)).is_err() {
+        if paging::map(self.pml4, page_align_down(addr), frame, flags).is_err() {
             frame::free(frame);
             return false;
         }

@@ -131,3 +131,29 @@ pub fn free(frame: u64) {
     f.allocated -= 1;
     f.free.push(frame);
 }
+
+/// (usable RAM frames, frames in use), for /proc/meminfo and the tmpfs
+/// size limit.
+pub fn usage() -> (u64, u64) {
+    let f = FRAMES.lock();
+    let ram: u64 = f.ram[..f.ram_count]
+        .iter()
+        .map(|r| (r.end - r.start) / PAGE_SIZE)
+        .sum();
+    let reserved: u64 = f.reserved[..f.reserved_count]
+        .iter()
+        .map(|r| {
+            f.ram[..f.ram_count]
+                .iter()
+                .map(|m| r.end.min(m.end).saturating_sub(r.start.max(m.start)) / PAGE_SIZE)
+                .sum::<u64>()
+        })
+        .sum();
+    (ram.saturating_sub(reserved), f.allocated)
+}
+
+/// Counts a frame that came from elsewhere (a boot module's page that
+/// became a file's page) as allocated, so that freeing it balances.
+pub fn adopt(_frame: u64) {
+    FRAMES.lock().allocated += 1;
+}

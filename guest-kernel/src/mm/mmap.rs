@@ -2,8 +2,9 @@
 //! (there are no mappable files yet).
 
 use super::address_space::{PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE};
+use super::address_space::{Vma, VmaFile};
 use super::{PAGE_SIZE, page_align_up};
-use crate::errno::{EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, SysResult};
+use crate::errno::{EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, SysResult};
 use crate::syscall::Args;
 use crate::task::current;
 
@@ -52,15 +53,15 @@ pub fn sys_mmap(a: &Args) -> SysResult {
     ) {
         return Err(EINVAL);
     }
-    if flags & MAP_ANONYMOUS == 0 {
-        // A file mapping: the descriptor must exist, and no file here can
-        // be mapped yet.
-        current().files.get(fd).map_err(|_| EBADF)?;
-        return Err(ENODEV);
-    }
     if !page_aligned(offset) {
         return Err(EINVAL);
     }
+    let shared = flags & MAP_TYPE != MAP_PRIVATE;
+    let file = if flags & MAP_ANONYMOUS == 0 {
+        Some(mappable_file(fd, prot as u32, shared)?)
+    } else {
+        None
+    };
     let len = page_align_up(len).ok_or(ENOMEM)?;
     if len > TASK_SIZE {
         return Err(ENOMEM);
@@ -90,8 +91,77 @@ pub fn sys_mmap(a: &Args) -> SysResult {
             _ => mm.find_free(len).ok_or(ENOMEM)?,
         }
     };
-    mm.add_vma(start, start + len, prot as u32, true);
+    let file = file.flatten();
+    mm.insert_vma(Vma {
+        start,
+        end: start + len,
+        prot: prot as u32,
+        // Shared file pages belong to the file's cache.
+        owns_frames: !(shared && file.is_some()),
+        file: file.map(|f| VmaFile::new(f, offset / PAGE_SIZE, shared)),
+    });
     Ok(start)
+}
+
+/// The open file behind a file mapping, with Linux's checks; None for
+/// /dev/zero, which maps as anonymous memory.
+fn mappable_file(
+    fd: u64,
+    prot: u32,
+    shared: bool,
+) -> Result<Option<alloc::sync::Arc<crate::fs::file::File>>, crate::errno::Errno> {
+    use crate::fs::inode::FileType;
+    let file = current().files.get(fd).map_err(|_| EBADF)?;
+    if file.is_path() {
+        return Err(EBADF);
+    }
+    if !file.readable() || (shared && prot & PROT_WRITE != 0 && !file.writable()) {
+        return Err(EACCES);
+    }
+    let inode = file.inode();
+    match inode.file_type() {
+        FileType::Regular => {}
+        FileType::CharDevice if inode.meta().rdev == crate::fs::devfs::DEV_ZERO => return Ok(None),
+        _ => return Err(ENODEV),
+    }
+    if shared && prot & PROT_WRITE != 0 {
+        inode.check_writable().map_err(|_| EACCES)?;
+    }
+    Ok(Some(file))
+}
+
+/// msync: the shared file pages in the range reach their file's backing
+/// store (they are the cache pages, so read() already sees them).
+pub fn sys_msync(a: &Args) -> SysResult {
+    const MS_ASYNC: u64 = 1;
+    const MS_INVALIDATE: u64 = 2;
+    const MS_SYNC: u64 = 4;
+    let flags = a[2];
+    if flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || flags & MS_ASYNC != 0 && flags & MS_SYNC != 0
+    {
+        return Err(EINVAL);
+    }
+    let (start, end) = checked_range(a[0], a[1])?;
+    let mm = &current().mm;
+    if !mm.fully_mapped(start, end) {
+        return Err(ENOMEM);
+    }
+    let files: alloc::vec::Vec<_> = mm
+        .vmas
+        .iter()
+        .filter(|v| v.start < end && start < v.end)
+        .filter_map(|v| {
+            v.file
+                .as_ref()
+                .filter(|f| f.shared)
+                .map(|f| f.file().clone())
+        })
+        .collect();
+    for f in files {
+        f.inode().writeback()?;
+    }
+    Ok(0)
 }
 
 fn checked_range(addr: u64, len: u64) -> Result<(u64, u64), crate::errno::Errno> {
@@ -129,7 +199,10 @@ pub fn sys_mprotect(a: &Args) -> SysResult {
         return Err(ENOMEM);
     }
     for piece in mm.carve(start, end) {
-        mm.add_vma(piece.start, piece.end, prot as u32, piece.owns_frames);
+        mm.insert_vma(Vma {
+            prot: prot as u32,
+            ..piece
+        });
     }
     mm.protect_pages(start, end, prot as u32);
     Ok(0)
@@ -144,16 +217,24 @@ pub fn sys_madvise(a: &Args) -> SysResult {
     if a[2] == MADV_DONTNEED {
         let mm = &mut current().mm;
         let pieces = mm.carve(start, end);
-        for piece in &pieces {
-            mm.add_vma(piece.start, piece.end, piece.prot, piece.owns_frames);
+        let owned: alloc::vec::Vec<(u64, u64, bool)> = pieces
+            .iter()
+            .map(|p| (p.start, p.end, p.owns_frames))
+            .collect();
+        for piece in pieces {
+            mm.insert_vma(piece);
         }
-        for piece in pieces.iter().filter(|p| p.owns_frames) {
+        // Owned pages go (they read back as zero, or as the file); pages
+        // of a file's cache are only unmapped.
+        for (pstart, pend, owns) in owned {
             let pml4 = mm.pml4;
-            super::paging::for_each_present(pml4, piece.start, piece.end, &mut |va, pte| {
+            super::paging::for_each_present(pml4, pstart, pend, &mut |va, pte| {
                 // SAFETY: `pte` points at a present entry of this tree.
                 let old = unsafe { core::ptr::replace(pte, 0) };
                 super::paging::invlpg(va);
-                super::frame::free(super::paging::entry_frame(old));
+                if owns {
+                    super::frame::free(super::paging::entry_frame(old));
+                }
             });
         }
     }

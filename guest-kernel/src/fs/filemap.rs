@@ -1,0 +1,168 @@
+//! Reading and writing regular files through their inode's page cache
+//! (Linux's mm/filemap.c), for every file system: a missing page is filled
+//! by the file system's `readpage` (a hole of a memory file system reads
+//! as zeros without being allocated); writes dirty pages, which reach the
+//! backing store at writeback (the file's last close, fsync).
+//!
+//! The bytes move through `copy_engine` (one VMM exit per 64 pieces under
+//! lstar): a ring-0 memcpy is emulated, byte by byte, under kvm-pvm.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use super::file::{File, FileOps};
+use super::inode::{Inode, Timespec};
+use crate::drivers::copy_engine;
+use crate::errno::{EFBIG, EINVAL, Errno, SysResult};
+use crate::mm::{PAGE_SIZE, phys_to_virt};
+
+/// Largest file size (Linux's MAX_LFS_FILESIZE on 64-bit).
+pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
+
+/// A page of zeros, the source of reads from holes.
+#[repr(C, align(4096))]
+struct ZeroPage([u8; PAGE_SIZE as usize]);
+static ZERO_PAGE: ZeroPage = ZeroPage([0; PAGE_SIZE as usize]);
+
+/// The (page index, offset in page, length) pieces of `[pos, pos + n)`.
+pub fn pieces(pos: u64, n: u64) -> impl Iterator<Item = (u64, u64, u64)> {
+    let mut done = 0;
+    core::iter::from_fn(move || {
+        if done >= n {
+            return None;
+        }
+        let at = pos + done;
+        let (index, offset) = (at / PAGE_SIZE, at % PAGE_SIZE);
+        let chunk = (PAGE_SIZE - offset).min(n - done);
+        done += chunk;
+        Some((index, offset, chunk))
+    })
+}
+
+/// Reads at `pos` into `buf`; 0 at or past the end of the file.
+pub fn read_at(inode: &Inode, pos: u64, buf: &mut [u8]) -> SysResult {
+    let size = inode.size();
+    if pos >= size || buf.is_empty() {
+        return Ok(0);
+    }
+    let n = (buf.len() as u64).min(size - pos);
+    let base = buf.as_mut_ptr() as u64;
+    let mut copies = Vec::with_capacity((n / PAGE_SIZE + 2) as usize);
+    let mut done = 0;
+    for (index, offset, chunk) in pieces(pos, n) {
+        let src = match inode.find_page(index) {
+            Some(frame) => phys_to_virt(frame),
+            None if inode.sb.memory_backed => core::ptr::addr_of!(ZERO_PAGE) as u64,
+            None => match inode.get_page(index) {
+                Ok(frame) => phys_to_virt(frame),
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            },
+        };
+        copies.push((base + done, src + offset, chunk));
+        done += chunk;
+    }
+    // SAFETY: each source lies in a cache frame of this inode or the zero
+    // page (offset + chunk within the page); the destinations cover `buf`.
+    unsafe { copy_engine::copy_many(&copies) };
+    touch_atime(inode);
+    Ok(done)
+}
+
+/// relatime: the access time moves when it is older than the last change.
+fn touch_atime(inode: &Inode) {
+    let mut m = inode.meta.lock();
+    if m.atime <= m.mtime || m.atime <= m.ctime {
+        m.atime = Timespec::now();
+    }
+}
+
+impl PartialOrd for Timespec {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timespec {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        (self.sec, self.nsec).cmp(&(other.sec, other.nsec))
+    }
+}
+
+/// Writes `buf` at `pos` into the cache, growing the file. A short count
+/// when space runs out part-way (ENOSPC when nothing fit).
+pub fn write_at(inode: &Inode, pos: u64, buf: &[u8]) -> SysResult {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let end = pos.checked_add(buf.len() as u64).ok_or(EINVAL)?;
+    if pos >= MAX_FILE_SIZE {
+        return Err(EFBIG);
+    }
+    let n = end.min(MAX_FILE_SIZE) - pos;
+    let base = buf.as_ptr() as u64;
+    let mut copies = Vec::with_capacity((n / PAGE_SIZE + 2) as usize);
+    let mut done = 0;
+    let mut failed: Option<Errno> = None;
+    for (index, offset, chunk) in pieces(pos, n) {
+        let frame = match inode.get_page(index) {
+            Ok(frame) => frame,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        };
+        inode.pages.lock().mark_dirty(index);
+        copies.push((phys_to_virt(frame) + offset, base + done, chunk));
+        done += chunk;
+    }
+    if done == 0 {
+        return Err(failed.unwrap_or(EINVAL));
+    }
+    // SAFETY: each destination lies in a cache frame of this inode; the
+    // sources cover the first `done` bytes of `buf`.
+    unsafe { copy_engine::copy_many(&copies) };
+    let now = Timespec::now();
+    let mut m = inode.meta.lock();
+    m.size = m.size.max(pos + done);
+    m.mtime = now;
+    m.ctime = now;
+    drop(m);
+    inode.ops.write_inode(inode)?;
+    Ok(done)
+}
+
+/// The operations of an open regular file.
+pub struct RegularFile;
+
+impl RegularFile {
+    pub fn ops() -> Arc<dyn FileOps> {
+        Arc::new(RegularFile)
+    }
+}
+
+impl FileOps for RegularFile {
+    fn seekable(&self) -> bool {
+        true
+    }
+    fn read_at(&self, file: &File, pos: u64, buf: &mut [u8]) -> SysResult {
+        read_at(file.inode(), pos, buf)
+    }
+    fn write_at(&self, file: &File, pos: u64, buf: &[u8]) -> SysResult {
+        write_at(file.inode(), pos, buf)
+    }
+    fn size(&self, file: &File) -> u64 {
+        file.inode().size()
+    }
+    fn fsync(&self, file: &File) -> SysResult {
+        file.inode().writeback().map(|_| 0)
+    }
+    fn mmap_page(&self, file: &File, index: u64) -> Result<u64, Errno> {
+        file.inode().get_page(index)
+    }
+    fn release(&self, file: &File) {
+        if let Err(e) = file.inode().writeback() {
+            crate::warn!("writeback of {:?} failed: {e:?}", file.dentry.name());
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! memfd_create: an anonymous regular file in memory (Linux's mm/memfd.c),
+//! on a tmpfs instance of its own that no path reaches.
+
+use spin::Mutex;
+
+use super::dentry::Dentry;
+use super::file::{File, O_LARGEFILE, O_RDWR};
+use super::filemap::RegularFile;
+use super::inode::{InodeRef, S_IFREG};
+use crate::errno::{EINVAL, SysResult};
+use crate::syscall::Args;
+use crate::task::current;
+
+const MFD_CLOEXEC: u64 = 1;
+const MFD_ALLOW_SEALING: u64 = 2;
+const MFD_HUGETLB: u64 = 4;
+const MFD_NOEXEC_SEAL: u64 = 8;
+const MFD_EXEC: u64 = 0x10;
+/// The longest name (NAME_MAX less the "memfd:" prefix).
+const MFD_NAME_MAX: usize = 249;
+
+static MEMFD_ROOT: Mutex<Option<InodeRef>> = Mutex::new(None);
+
+pub fn sys_memfd_create(a: &Args) -> SysResult {
+    let (name, flags) = (a[0], a[1]);
+    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC) != 0
+        || flags & MFD_HUGETLB != 0
+    {
+        return Err(EINVAL);
+    }
+    let name = crate::uaccess::strncpy_from_user(name, MFD_NAME_MAX)?.ok_or(EINVAL)?;
+    let root = MEMFD_ROOT
+        .lock()
+        .get_or_insert_with(|| {
+            let (usable, _) = crate::mm::frame::usage();
+            super::tmpfs::new("tmpfs", usable / 2, 0o755)
+        })
+        .clone();
+    let mut label = b"memfd:".to_vec();
+    label.extend_from_slice(&name);
+    // A name of its own in the hidden root, removed at once: the file
+    // lives as long as descriptors and mappings hold it.
+    let tmp = alloc::format!("{}", root.sb.alloc_ino());
+    let inode = root.ops.create(&root, tmp.as_bytes(), S_IFREG | 0o777, 0)?;
+    root.ops.unlink(&root, tmp.as_bytes())?;
+    // Linux's memfd inodes keep one link (on its internal mount).
+    inode.meta.lock().nlink = 1;
+    let file = File::new(
+        Dentry::anonymous(inode, &label),
+        RegularFile::ops(),
+        O_RDWR | O_LARGEFILE,
+    );
+    current().files.install(file, 0, flags & MFD_CLOEXEC != 0)
+}

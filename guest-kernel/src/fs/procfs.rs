@@ -1,0 +1,542 @@
+//! procfs: the kernel's view of itself as files, made when they are
+//! opened (Linux's seq_file: the text is produced at open, then read like
+//! a file). `/proc/self` links to the task's directory; under it, `exe`,
+//! `cwd` and `fd/N` are links whose readlink is a path and which, when a
+//! walk goes through them, lead to the object itself (so an unlinked file
+//! still opens through `/proc/self/fd/N`, as on Linux).
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+use core::fmt::Write;
+
+use super::dentry::Dentry;
+use super::file::{File, FileOps};
+use super::inode::{
+    DirEntry, FileType, Filldir, Inode, InodeOps, InodeRef, Meta, S_IFDIR, S_IFLNK, S_IFREG,
+};
+use super::mount::{StatFs, SuperBlock, SuperOps};
+use crate::errno::{ENOENT, Errno, SysResult};
+use crate::task::current;
+
+pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+
+/// What a procfs inode stands for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Node {
+    Root,
+    SelfLink,
+    PidDir(u32),
+    Exe(u32),
+    Cwd(u32),
+    FdDir(u32),
+    Fd(u32, u32),
+    Text(Text),
+}
+
+/// The generated files.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Text {
+    Meminfo,
+    Cpuinfo,
+    Mounts,
+    Uptime,
+    Version,
+    Filesystems,
+    Maps(u32),
+    Cmdline(u32),
+    Comm(u32),
+    Status(u32),
+    PidMounts(u32),
+}
+
+const ROOT_FILES: [(&[u8], Text); 6] = [
+    (b"cpuinfo", Text::Cpuinfo),
+    (b"filesystems", Text::Filesystems),
+    (b"meminfo", Text::Meminfo),
+    (b"mounts", Text::Mounts),
+    (b"uptime", Text::Uptime),
+    (b"version", Text::Version),
+];
+
+fn pid_entries(pid: u32) -> [(&'static [u8], Node); 8] {
+    [
+        (b"cmdline", Node::Text(Text::Cmdline(pid))),
+        (b"comm", Node::Text(Text::Comm(pid))),
+        (b"cwd", Node::Cwd(pid)),
+        (b"exe", Node::Exe(pid)),
+        (b"fd", Node::FdDir(pid)),
+        (b"maps", Node::Text(Text::Maps(pid))),
+        (b"mounts", Node::Text(Text::PidMounts(pid))),
+        (b"status", Node::Text(Text::Status(pid))),
+    ]
+}
+
+struct ProcSuper;
+
+impl SuperOps for ProcSuper {
+    fn statfs(&self, _sb: &SuperBlock) -> StatFs {
+        StatFs {
+            magic: PROC_SUPER_MAGIC,
+            bsize: 4096,
+            namelen: 255,
+            ..StatFs::default()
+        }
+    }
+}
+
+struct ProcInode {
+    node: Node,
+}
+
+/// A stable inode number per node, as Linux's procfs gives.
+fn ino_of(node: Node) -> u64 {
+    let text = |t: Text| -> u64 {
+        match t {
+            Text::Meminfo => 10,
+            Text::Cpuinfo => 11,
+            Text::Mounts => 12,
+            Text::Uptime => 13,
+            Text::Version => 14,
+            Text::Filesystems => 15,
+            Text::Maps(p) => u64::from(p) << 16 | 20,
+            Text::Cmdline(p) => u64::from(p) << 16 | 21,
+            Text::Comm(p) => u64::from(p) << 16 | 22,
+            Text::Status(p) => u64::from(p) << 16 | 23,
+            Text::PidMounts(p) => u64::from(p) << 16 | 24,
+        }
+    };
+    match node {
+        Node::Root => 1,
+        Node::SelfLink => 2,
+        Node::PidDir(p) => u64::from(p) << 16 | 1,
+        Node::Exe(p) => u64::from(p) << 16 | 2,
+        Node::Cwd(p) => u64::from(p) << 16 | 3,
+        Node::FdDir(p) => u64::from(p) << 16 | 4,
+        Node::Fd(p, fd) => (u64::from(p) << 16 | 0x8000 | u64::from(fd)) << 8,
+        Node::Text(t) => text(t),
+    }
+}
+
+fn mode_of(node: Node) -> u32 {
+    match node {
+        Node::Root | Node::PidDir(_) => S_IFDIR | 0o555,
+        Node::FdDir(_) => S_IFDIR | 0o500,
+        Node::SelfLink | Node::Exe(_) | Node::Cwd(_) => S_IFLNK | 0o777,
+        Node::Fd(..) => S_IFLNK | 0o700,
+        Node::Text(_) => S_IFREG | 0o444,
+    }
+}
+
+fn make(sb: &Arc<SuperBlock>, node: Node) -> InodeRef {
+    let nlink = if mode_of(node) & S_IFDIR != 0 { 2 } else { 1 };
+    Inode::new(
+        sb,
+        ino_of(node),
+        Meta::new(mode_of(node), nlink),
+        Box::new(ProcInode { node }),
+    )
+}
+
+/// A new procfs; returns its root inode.
+pub fn new() -> InodeRef {
+    let sb = SuperBlock::new("proc", false, true, Box::new(ProcSuper));
+    make(&sb, Node::Root)
+}
+
+fn pid_exists(pid: u32) -> bool {
+    pid == current().pid
+}
+
+fn fd_file(fd: u32) -> Option<Arc<File>> {
+    current().files.get(u64::from(fd)).ok()
+}
+
+/// The path a link shows: a file's path, " (deleted)" when it lost its
+/// name, or the name of a nameless file (memfd:x, anon_inode:...).
+pub fn d_path(d: &Dentry) -> Vec<u8> {
+    if d.parent().is_none() && !d.name().is_empty() {
+        let mut p = d.name();
+        p.extend_from_slice(b" (deleted)");
+        return p;
+    }
+    let mut p = d.path();
+    if d.is_deleted() {
+        p.extend_from_slice(b" (deleted)");
+    }
+    p
+}
+
+impl ProcInode {
+    fn children(&self) -> Vec<(Vec<u8>, Node)> {
+        match self.node {
+            Node::Root => {
+                let mut v: Vec<(Vec<u8>, Node)> = ROOT_FILES
+                    .iter()
+                    .map(|(n, t)| (n.to_vec(), Node::Text(*t)))
+                    .collect();
+                let pid = current().pid;
+                v.push((format!("{pid}").into_bytes(), Node::PidDir(pid)));
+                v.push((b"self".to_vec(), Node::SelfLink));
+                v
+            }
+            Node::PidDir(pid) => pid_entries(pid)
+                .iter()
+                .map(|(n, node)| (n.to_vec(), *node))
+                .collect(),
+            Node::FdDir(pid) => current()
+                .files
+                .fds()
+                .map(|(fd, _)| (format!("{fd}").into_bytes(), Node::Fd(pid, fd as u32)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn parse_u32(name: &[u8]) -> Option<u32> {
+    if name.is_empty() || name.len() > 9 || (name[0] == b'0' && name.len() > 1) {
+        return None;
+    }
+    name.iter().try_fold(0u32, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
+}
+
+impl InodeOps for ProcInode {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn lookup(&self, dir: &Inode, name: &[u8]) -> Result<InodeRef, Errno> {
+        let node = match self.node {
+            Node::Root => match name {
+                b"self" => Node::SelfLink,
+                _ => match parse_u32(name) {
+                    Some(pid) if pid_exists(pid) => Node::PidDir(pid),
+                    _ => ROOT_FILES
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, t)| Node::Text(*t))
+                        .ok_or(ENOENT)?,
+                },
+            },
+            Node::PidDir(pid) => pid_entries(pid)
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, node)| *node)
+                .ok_or(ENOENT)?,
+            Node::FdDir(pid) => match parse_u32(name) {
+                Some(fd) if fd_file(fd).is_some() => Node::Fd(pid, fd),
+                _ => return Err(ENOENT),
+            },
+            _ => return Err(crate::errno::ENOTDIR),
+        };
+        Ok(make(&dir.sb, node))
+    }
+
+    fn readdir(&self, _dir: &Inode, pos: u64, emit: &mut Filldir) -> Result<(), Errno> {
+        for (i, (name, node)) in self.children().iter().enumerate().skip(pos as usize) {
+            let kind = FileType::from_mode(mode_of(*node)).unwrap_or(FileType::Regular);
+            let e = DirEntry {
+                name,
+                ino: ino_of(*node),
+                kind,
+            };
+            if !emit(&e, i as u64 + 1) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn is_empty_dir(&self, _dir: &Inode) -> bool {
+        false
+    }
+
+    fn readlink(&self, _inode: &Inode) -> Result<Vec<u8>, Errno> {
+        let task = current();
+        match self.node {
+            Node::SelfLink => Ok(format!("{}", task.pid).into_bytes()),
+            Node::Exe(_) => task.exe.as_ref().map(|d| d_path(d)).ok_or(ENOENT),
+            Node::Cwd(_) => Ok(d_path(&task.fs.cwd)),
+            Node::Fd(_, fd) => fd_file(fd).map(|f| d_path(&f.dentry)).ok_or(ENOENT),
+            _ => Err(crate::errno::EINVAL),
+        }
+    }
+
+    fn open(&self, _inode: &InodeRef, _flags: u32) -> Option<Result<Arc<dyn FileOps>, Errno>> {
+        match self.node {
+            Node::Text(t) => Some(Ok(Arc::new(Generated {
+                text: generate(t).into_bytes(),
+            }))),
+            _ => None,
+        }
+    }
+}
+
+/// Where a procfs link leads, when it names an object rather than a path
+/// (exe, cwd, fd/N); None for links to follow by their text.
+pub fn follow(inode: &Inode) -> Option<Result<Arc<Dentry>, Errno>> {
+    let p = inode.ops.as_any().downcast_ref::<ProcInode>()?;
+    let task = current();
+    Some(match p.node {
+        Node::Exe(_) => task.exe.clone().ok_or(ENOENT),
+        Node::Cwd(_) => Ok(task.fs.cwd.clone()),
+        Node::Fd(_, fd) => fd_file(fd).map(|f| f.dentry.clone()).ok_or(ENOENT),
+        _ => return None,
+    })
+}
+
+/// A generated file: its text, made at open.
+struct Generated {
+    text: Vec<u8>,
+}
+
+impl FileOps for Generated {
+    fn seekable(&self) -> bool {
+        true
+    }
+    fn read_at(&self, _file: &File, pos: u64, buf: &mut [u8]) -> SysResult {
+        let start = (pos as usize).min(self.text.len());
+        let n = buf.len().min(self.text.len() - start);
+        buf[..n].copy_from_slice(&self.text[start..start + n]);
+        Ok(n as u64)
+    }
+    fn size(&self, _file: &File) -> u64 {
+        self.text.len() as u64
+    }
+}
+
+fn generate(t: Text) -> String {
+    let mut s = String::new();
+    let _ = match t {
+        Text::Meminfo => meminfo(&mut s),
+        Text::Cpuinfo => cpuinfo(&mut s),
+        Text::Mounts | Text::PidMounts(_) => mounts(&mut s),
+        Text::Uptime => {
+            let ns = crate::kernel::time::monotonic_ns();
+            writeln!(
+                s,
+                "{}.{:02} {}.{:02}",
+                ns / 1_000_000_000,
+                ns / 10_000_000 % 100,
+                ns / 1_000_000_000,
+                ns / 10_000_000 % 100
+            )
+        }
+        Text::Version => writeln!(s, "Linux version 6.1.0-lstar (lstar) #1 SMP lstar"),
+        Text::Filesystems => writeln!(s, "nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc"),
+        Text::Maps(_) => maps(&mut s),
+        Text::Cmdline(_) => {
+            s.push_str(&String::from_utf8_lossy(&current().cmdline));
+            Ok(())
+        }
+        Text::Comm(_) => writeln!(s, "{}", comm()),
+        Text::Status(pid) => status(&mut s, pid),
+    };
+    s
+}
+
+/// The name Linux keeps for the task: the program file's name, 15 bytes.
+fn comm() -> String {
+    let c = &current().comm;
+    let base = c.rsplit(|&b| b == b'/').next().unwrap_or(c);
+    String::from_utf8_lossy(&base[..base.len().min(15)]).into_owned()
+}
+
+fn meminfo(s: &mut String) -> core::fmt::Result {
+    let (total, used) = crate::mm::frame::usage();
+    let kb = |pages: u64| pages * 4;
+    let free = total.saturating_sub(used);
+    let cached = super::tmpfs::total_pages();
+    writeln!(s, "MemTotal:       {:8} kB", kb(total))?;
+    writeln!(s, "MemFree:        {:8} kB", kb(free))?;
+    writeln!(s, "MemAvailable:   {:8} kB", kb(free))?;
+    writeln!(s, "Buffers:        {:8} kB", 0)?;
+    writeln!(s, "Cached:         {:8} kB", kb(cached))?;
+    writeln!(s, "SwapCached:     {:8} kB", 0)?;
+    writeln!(s, "Shmem:          {:8} kB", kb(cached))?;
+    writeln!(s, "SwapTotal:      {:8} kB", 0)?;
+    writeln!(s, "SwapFree:       {:8} kB", 0)
+}
+
+fn cpuid(leaf: u32) -> core::arch::x86_64::CpuidResult {
+    // cpuid is available on every x86-64 CPU.
+    core::arch::x86_64::__cpuid(leaf)
+}
+
+fn cpuinfo(s: &mut String) -> core::fmt::Result {
+    let v = cpuid(0);
+    let mut vendor = Vec::with_capacity(12);
+    for r in [v.ebx, v.edx, v.ecx] {
+        vendor.extend_from_slice(&r.to_le_bytes());
+    }
+    let f = cpuid(1);
+    let family = (f.eax >> 8) & 0xf;
+    let ext_family = (f.eax >> 20) & 0xff;
+    let model = ((f.eax >> 4) & 0xf) | (((f.eax >> 16) & 0xf) << 4);
+    let family = if family == 0xf {
+        family + ext_family
+    } else {
+        family
+    };
+    let mut brand = Vec::with_capacity(48);
+    if cpuid(0x8000_0000).eax >= 0x8000_0004 {
+        for leaf in 0x8000_0002..=0x8000_0004u32 {
+            let r = cpuid(leaf);
+            for x in [r.eax, r.ebx, r.ecx, r.edx] {
+                brand.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+    }
+    let brand = String::from_utf8_lossy(&brand);
+    let khz = crate::kernel::time::tsc_khz();
+    const EDX_FLAGS: [(u32, &str); 14] = [
+        (0, "fpu"),
+        (4, "tsc"),
+        (5, "msr"),
+        (6, "pae"),
+        (8, "cx8"),
+        (9, "apic"),
+        (11, "sep"),
+        (13, "pge"),
+        (15, "cmov"),
+        (16, "pat"),
+        (19, "clflush"),
+        (23, "mmx"),
+        (25, "sse"),
+        (26, "sse2"),
+    ];
+    const ECX_FLAGS: [(u32, &str); 10] = [
+        (0, "pni"),
+        (1, "pclmulqdq"),
+        (9, "ssse3"),
+        (12, "fma"),
+        (13, "cx16"),
+        (19, "sse4_1"),
+        (20, "sse4_2"),
+        (23, "popcnt"),
+        (25, "aes"),
+        (28, "avx"),
+    ];
+    let mut flags = String::new();
+    for (bit, name) in EDX_FLAGS {
+        if f.edx & (1 << bit) != 0 {
+            flags.push_str(name);
+            flags.push(' ');
+        }
+    }
+    for (bit, name) in ECX_FLAGS {
+        if f.ecx & (1 << bit) != 0 {
+            flags.push_str(name);
+            flags.push(' ');
+        }
+    }
+    writeln!(s, "processor\t: 0")?;
+    writeln!(s, "vendor_id\t: {}", String::from_utf8_lossy(&vendor))?;
+    writeln!(s, "cpu family\t: {family}")?;
+    writeln!(s, "model\t\t: {model}")?;
+    writeln!(s, "model name\t: {}", brand.trim_end_matches('\0').trim())?;
+    writeln!(s, "stepping\t: {}", f.eax & 0xf)?;
+    writeln!(s, "cpu MHz\t\t: {}.{:03}", khz / 1000, khz % 1000)?;
+    writeln!(
+        s,
+        "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1"
+    )?;
+    writeln!(s, "fpu\t\t: yes\nfpu_exception\t: yes\nwp\t\t: yes")?;
+    writeln!(s, "flags\t\t: {}", flags.trim_end())?;
+    writeln!(s, "bogomips\t: {}.{:02}", khz / 500, (khz / 5) % 100)?;
+    writeln!(
+        s,
+        "clflush size\t: 64\naddress sizes\t: 40 bits physical, 48 bits virtual"
+    )?;
+    writeln!(s)
+}
+
+fn mounts(s: &mut String) -> core::fmt::Result {
+    let mut r = Ok(());
+    super::mount::for_each_mount(|m| {
+        let ro = if m.sb.read_only { "ro" } else { "rw" };
+        r = r.and(writeln!(
+            s,
+            "{} {} {} {},relatime 0 0",
+            m.source,
+            String::from_utf8_lossy(&m.mount_point),
+            m.sb.fs_type,
+            ro
+        ));
+    });
+    r
+}
+
+fn maps(s: &mut String) -> core::fmt::Result {
+    let mm = &current().mm;
+    for v in mm.vmas.iter() {
+        let perm = |bit, c| if v.prot & bit != 0 { c } else { '-' };
+        let shared = if v.file.as_ref().is_some_and(|f| f.shared) {
+            's'
+        } else {
+            'p'
+        };
+        let (offset, dev, ino, name) = match &v.file {
+            Some(f) => {
+                let (maj, min) = super::inode::decode_dev(f.dentry.inode.sb.dev);
+                (
+                    f.pgoff * crate::mm::PAGE_SIZE,
+                    format!("{maj:02x}:{min:02x}"),
+                    f.dentry.inode.ino,
+                    String::from_utf8_lossy(&d_path(&f.dentry)).into_owned(),
+                )
+            }
+            None => {
+                let name = if v.start >= mm.brk_start
+                    && v.end <= mm.brk.max(mm.brk_start) + 4095
+                    && mm.brk_start != 0
+                {
+                    "[heap]"
+                } else if v.end == crate::mm::address_space::STACK_TOP {
+                    "[stack]"
+                } else {
+                    ""
+                };
+                (0, String::from("00:00"), 0, String::from(name))
+            }
+        };
+        let head = format!(
+            "{:08x}-{:08x} {}{}{}{} {:08x} {} {}",
+            v.start,
+            v.end,
+            perm(crate::mm::address_space::PROT_READ, 'r'),
+            perm(crate::mm::address_space::PROT_WRITE, 'w'),
+            perm(crate::mm::address_space::PROT_EXEC, 'x'),
+            shared,
+            offset,
+            dev,
+            ino
+        );
+        if name.is_empty() {
+            writeln!(s, "{head}")?;
+        } else {
+            writeln!(s, "{head:<72} {name}")?;
+        }
+    }
+    Ok(())
+}
+
+fn status(s: &mut String, pid: u32) -> core::fmt::Result {
+    writeln!(s, "Name:\t{}", comm())?;
+    writeln!(s, "Umask:\t{:04o}", current().fs.umask)?;
+    writeln!(s, "State:\tR (running)")?;
+    writeln!(
+        s,
+        "Tgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t0\nTracerPid:\t0"
+    )?;
+    writeln!(s, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0")?;
+    writeln!(s, "FDSize:\t{}", crate::fs::fdtable::NR_OPEN)?;
+    writeln!(s, "Threads:\t1")?;
+    writeln!(s, "Cpus_allowed_list:\t0")
+}
