@@ -24,7 +24,7 @@ fn check_new(p: &Parent) -> Result<(), Errno> {
     }
     match p.dir.lookup(&p.name) {
         Ok(_) => Err(EEXIST),
-        Err(ENOENT) => p.dir.inode.check_writable(),
+        Err(ENOENT) => p.dir.inode.check_can_create(),
         Err(e) => Err(e),
     }
 }
@@ -34,6 +34,7 @@ fn do_mkdirat(dirfd: u64, path: u64, mode: u64) -> SysResult {
     check_new(&p)?;
     let mode = mode as u32 & S_IALLUGO & !current().fs.umask;
     let inode = p.dir.inode.ops.mkdir(&p.dir.inode, &p.name, mode)?;
+    inode.init_owner(&p.dir.inode);
     p.dir.add_child(&p.name, inode);
     Ok(0)
 }
@@ -70,6 +71,7 @@ fn do_mknodat(dirfd: u64, path: u64, mode: u64, dev: u64) -> SysResult {
     let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00));
     let rdev = super::inode::encode_dev(major, minor);
     let inode = p.dir.inode.ops.create(&p.dir.inode, &p.name, mode, rdev)?;
+    inode.init_owner(&p.dir.inode);
     p.dir.add_child(&p.name, inode);
     Ok(0)
 }
@@ -271,15 +273,19 @@ fn do_linkat(olddir: u64, oldpath: u64, newdir: u64, newpath: u64, flags: u64) -
     if source.inode.meta.lock().immutable() {
         return Err(EPERM);
     }
-    // An unlinked file (O_TMPFILE) may get a name again; a file whose last
-    // name is gone by unlink may not (Linux: ENOENT).
-    if source.inode.meta.lock().nlink == 0 && source.parent().is_some() {
-        return Err(ENOENT);
+    // An O_TMPFILE file may get a name; a file whose last name is gone by
+    // unlink may not (Linux: ENOENT).
+    {
+        let m = source.inode.meta();
+        if m.nlink == 0 && m.flags & super::inode::FLAG_LINKABLE == 0 {
+            return Err(ENOENT);
+        }
     }
     new.dir
         .inode
         .ops
         .link(&new.dir.inode, &new.name, &source.inode)?;
+    source.inode.meta.lock().flags &= !super::inode::FLAG_LINKABLE;
     new.dir.add_child(&new.name, source.inode.clone());
     Ok(0)
 }
@@ -304,6 +310,7 @@ fn do_symlinkat(target: u64, newdir: u64, newpath: u64) -> SysResult {
         .inode
         .ops
         .symlink(&new.dir.inode, &new.name, &target)?;
+    inode.init_owner(&new.dir.inode);
     new.dir.add_child(&new.name, inode);
     Ok(0)
 }

@@ -36,6 +36,11 @@ pub const S_IALLUGO: u32 = 0o7777;
 /// `FS_IMMUTABLE_FL`: no writes, truncation, links or removal, even for
 /// root (what `--file HOST:GUEST:ro` gives).
 pub const FLAG_IMMUTABLE: u32 = 0x10;
+/// Kernel-internal: an O_TMPFILE inode, which linkat may name (I_LINKABLE).
+pub const FLAG_LINKABLE: u32 = 1 << 31;
+/// S_ISGID: on a directory, new entries take its group (and new
+/// directories the bit).
+pub const S_ISGID: u32 = 0o2000;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timespec {
@@ -318,6 +323,69 @@ impl Inode {
             m.ctime = Timespec::now();
         }
         self.ops.write_inode(self)
+    }
+
+    /// The owner of an inode just created in `dir` (Linux's
+    /// inode_init_owner): root's, with the group of a setgid directory.
+    pub fn init_owner(&self, dir: &Inode) {
+        let d = dir.meta();
+        if d.mode & S_ISGID != 0 {
+            let mut m = self.meta.lock();
+            m.gid = d.gid;
+            if m.is_dir() {
+                m.mode |= S_ISGID;
+            }
+        }
+    }
+
+    /// Whether a name may be added to this directory: not once it is
+    /// removed (ENOENT, as Linux's IS_DEADDIR), nor when immutable or on
+    /// a read-only file system.
+    pub fn check_can_create(&self) -> Result<(), Errno> {
+        if self.meta.lock().nlink == 0 {
+            return Err(crate::errno::ENOENT);
+        }
+        self.check_writable()
+    }
+
+    /// Drops the pages wholly inside `[start, end)` and zeroes the parts
+    /// of the pages at its edges (FALLOC_FL_PUNCH_HOLE).
+    pub fn punch_hole(&self, start: u64, end: u64) {
+        use crate::mm::PAGE_SIZE;
+        if start >= end {
+            return;
+        }
+        let first_full = start.div_ceil(PAGE_SIZE);
+        let last_full = end / PAGE_SIZE;
+        for index in first_full..last_full {
+            if let Some(frame) = self.pages.lock().remove(index) {
+                crate::mm::frame::free(frame);
+                self.ops.uncharge_page(self);
+            }
+        }
+        for (at, len) in [
+            (start, (first_full * PAGE_SIZE).min(end) - start),
+            (
+                end.max(last_full * PAGE_SIZE).max(start),
+                end - end.max(last_full * PAGE_SIZE).max(start),
+            ),
+        ] {
+            if len == 0 {
+                continue;
+            }
+            if let Some(frame) = self.find_page(at / PAGE_SIZE) {
+                // SAFETY: a cache frame of this inode, direct-mapped; the
+                // range stays inside its page.
+                unsafe {
+                    core::ptr::write_bytes(
+                        (crate::mm::phys_to_virt(frame) + at % PAGE_SIZE) as *mut u8,
+                        0,
+                        len as usize,
+                    )
+                };
+            }
+        }
+        self.update_blocks();
     }
 
     /// EPERM when the inode may not change (immutable), EROFS when its

@@ -16,6 +16,7 @@ use crate::errno::{
     EBADF, EEXIST, EFBIG, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM, ERANGE, Errno,
     SysResult,
 };
+use crate::mm::PAGE_SIZE;
 use crate::syscall::Args;
 use crate::task::current;
 use crate::uaccess::{copy_to_user, get_user};
@@ -83,9 +84,10 @@ fn check_not_running(inode: &InodeRef) -> Result<(), Errno> {
 
 /// Creates a regular file `name` in `dir` with `mode` less the umask.
 fn create_file(dir: &Arc<Dentry>, name: &[u8], mode: u32) -> Result<Arc<Dentry>, Errno> {
-    dir.inode.check_writable()?;
+    dir.inode.check_can_create()?;
     let mode = S_IFREG | (mode & S_IALLUGO & !current().fs.umask);
     let inode = dir.inode.ops.create(&dir.inode, name, mode, 0)?;
+    inode.init_owner(&dir.inode);
     Ok(dir.add_child(name, inode))
 }
 
@@ -105,6 +107,11 @@ fn open_tmpfile(dir: Arc<Dentry>, flags: u32, mode: u32) -> Result<Arc<File>, Er
     let d = create_file(&dir, name.as_bytes(), mode)?;
     dir.inode.ops.unlink(&dir.inode, name.as_bytes())?;
     dir.forget_child(name.as_bytes());
+    // linkat(fd, "", ..., AT_EMPTY_PATH) may give it a name later, unless
+    // it was opened O_EXCL.
+    if flags & O_EXCL == 0 {
+        d.inode.meta.lock().flags |= super::inode::FLAG_LINKABLE;
+    }
     open_dentry(d, flags & !O_TMPFILE, true)
 }
 
@@ -130,9 +137,9 @@ fn open_path(
     }
     let parent = walk.walk_parent(start, path)?;
     if matches!(parent.name.as_slice(), b"" | b"." | b"..") || parent.trailing_slash {
-        // "/", "dir/", "." with O_CREAT: a directory, or nothing to create.
-        let d = walk.walk(parent.dir, &parent.name, true)?;
-        return Err(if d.inode.is_dir() { EISDIR } else { ENOTDIR });
+        // "/", "dir/", "." with O_CREAT name a directory, never a file to
+        // create: EISDIR, as Linux answers before looking further.
+        return Err(EISDIR);
     }
     match parent.dir.lookup(&parent.name) {
         Ok(d) => {
@@ -248,15 +255,22 @@ pub fn compat_sys_ftruncate(a: &Args) -> SysResult {
     sys_ftruncate(&[a[0], a[1] as u32 as i32 as i64 as u64, 0, 0, 0, 0])
 }
 
-/// fallocate(fd, mode, offset, len): mode 0 only (allocate, extend the
-/// size); the page cache allocates as it writes, so only the size grows.
+/// fallocate(fd, mode, offset, len): mode 0 allocates the range and
+/// extends the size; FALLOC_FL_KEEP_SIZE allocates only; with
+/// FALLOC_FL_PUNCH_HOLE the range's pages go and it reads as zeros. On a
+/// memory file system allocating means taking the pages now (ENOSPC when
+/// they do not fit, as tmpfs); elsewhere the size is what changes.
 pub fn sys_fallocate(a: &Args) -> SysResult {
+    const FALLOC_FL_KEEP_SIZE: u32 = 1;
+    const FALLOC_FL_PUNCH_HOLE: u32 = 2;
     let (fd, mode, offset, len) = (a[0], a[1] as u32, a[2] as i64, a[3] as i64);
     let file = current().files.get(fd)?;
     if offset < 0 || len <= 0 {
         return Err(EINVAL);
     }
-    if mode != 0 {
+    if mode & !(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE) != 0
+        || mode & FALLOC_FL_PUNCH_HOLE != 0 && mode & FALLOC_FL_KEEP_SIZE == 0
+    {
         return Err(EOPNOTSUPP);
     }
     if !file.writable() {
@@ -273,7 +287,18 @@ pub fn sys_fallocate(a: &Args) -> SysResult {
         return Err(EFBIG);
     }
     inode.check_writable()?;
-    if end > inode.size() {
+    check_not_running(inode)?;
+    let offset = offset as u64;
+    if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+        inode.punch_hole(offset, end.min(inode.size()));
+        return Ok(0);
+    }
+    if inode.sb.memory_backed {
+        for index in offset / PAGE_SIZE..end.div_ceil(PAGE_SIZE) {
+            inode.get_page(index)?;
+        }
+    }
+    if mode & FALLOC_FL_KEEP_SIZE == 0 && end > inode.size() {
         inode.update(|m| m.size = end)?;
     }
     Ok(0)

@@ -108,13 +108,32 @@ fn do_writev(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
 }
 
 fn do_readv(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
-    current().files.get(fd)?;
+    let file = current().files.get(fd)?;
     let iovecs = Iovecs::import(iov, iovcnt, compat)?;
-    // One read of the console fills the first non-empty buffer, as a tty does.
-    match iovecs.entries.iter().find(|(_, len)| *len > 0) {
-        Some(&(base, len)) => do_read(fd, base, len),
-        None => Ok(0),
+    let mut buffers = iovecs.entries.iter().filter(|(_, len)| *len > 0);
+    if !file.seekable() {
+        // One read of a stream (the console) fills the first non-empty
+        // buffer, as a tty does.
+        return match buffers.next() {
+            Some(&(base, len)) => do_read(fd, base, len),
+            None => Ok(0),
+        };
     }
+    // A file fills each buffer in turn until one comes back short.
+    let mut total = 0u64;
+    for &(base, len) in buffers {
+        match do_read(fd, base, len) {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
 }
 
 pub fn sys_writev(a: &Args) -> SysResult {

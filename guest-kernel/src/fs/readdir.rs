@@ -32,6 +32,10 @@ impl FileOps for DirFile {
     fn getdents(&self, file: &File, emit: &mut Filldir) -> Result<(), Errno> {
         let pos = *file.pos.lock();
         let d = &file.dentry;
+        // A removed directory lists nothing, not even `.` (IS_DEADDIR).
+        if d.inode.meta.lock().nlink == 0 {
+            return Err(crate::errno::ENOENT);
+        }
         if pos == 0 {
             let dot = DirEntry {
                 name: b".",
