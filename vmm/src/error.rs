@@ -10,6 +10,7 @@ use crate::boot::BootError;
 use crate::cli::CliError;
 use crate::cmdline::CmdlineError;
 use crate::exit_status::LSTAR_FAILED;
+use crate::host_file::OpenError;
 use crate::program::ProgramError;
 use crate::vcpu::VcpuError;
 use crate::vm::VmError;
@@ -20,6 +21,8 @@ pub enum Error {
     Cli(#[from] CliError),
     #[error("{}: {source}", path.display())]
     Program { path: PathBuf, source: ProgramError },
+    #[error("{}: cannot read the kernel: {source}", path.display())]
+    KernelOpen { path: PathBuf, source: OpenError },
     #[error("{}: cannot read the kernel: {source}", path.display())]
     KernelRead { path: PathBuf, source: io::Error },
     #[error("cannot get random bytes for the guest's seed: {0}")]

@@ -10,6 +10,7 @@ mod cpuid;
 mod disk;
 mod error;
 mod exit_status;
+mod host_file;
 mod inspect;
 mod ksyms;
 mod kvm_stats;
@@ -24,7 +25,7 @@ mod vcpu_control;
 mod vm;
 
 use std::ffi::OsStr;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -100,6 +101,22 @@ fn describe_rip(rip: Option<u64>, ksyms: Option<&[u8]>) -> String {
     }
 }
 
+/// Reads a `--kernel` file (a regular file only: a FIFO must not hang us).
+fn read_kernel(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    let host_file::HostFile { mut file, size, .. } =
+        host_file::open_regular(path).map_err(|source| Error::KernelOpen {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.read_to_end(&mut bytes)
+        .map_err(|source| Error::KernelRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(bytes)
+}
+
 /// Runs the guest; returns lstar's exit status and the VM, still open.
 fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     let verbose = opts.verbosity == Verbosity::Verbose;
@@ -107,8 +124,8 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     // The program first: a typo should fail fast, before KVM is touched.
     let (program, argv0, args): (ProgramImage<'_>, &[u8], Vec<&[u8]>) = match &opts.program {
         Some(p) => {
-            let (file, size) =
-                program::open(&p.path, opts.mem_mib).map_err(|source| Error::Program {
+            let host_file::HostFile { file, size, .. } = program::open(&p.path, opts.mem_mib)
+                .map_err(|source| Error::Program {
                     path: p.path.clone(),
                     source,
                 })?;
@@ -127,10 +144,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     let (kernel, ksyms): (&[u8], Option<&[u8]>) = match &opts.kernel {
         None => (KERNEL, Some(KSYMS)),
         Some(path) => {
-            loaded_kernel = std::fs::read(path).map_err(|source| Error::KernelRead {
-                path: path.clone(),
-                source,
-            })?;
+            loaded_kernel = read_kernel(path)?;
             // Without symbols the kernel still runs; its reports show bare addresses.
             loaded_ksyms = match ksyms::build(&loaded_kernel) {
                 Ok(blob) => Some(blob),
