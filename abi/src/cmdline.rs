@@ -16,7 +16,7 @@
 //! - `lstar.tty=MASK`: which of the program's fds 0, 1, 2 (bits 0, 1, 2) are
 //!   terminals, mirroring the host's (default 7: all, as on a serial console).
 //! - `lstar.winsize=ROWSxCOLS`: the terminal size TIOCGWINSZ reports.
-//! - `lstar.selftest=task-work|kernel-fault`: run a kernel self-test at boot
+//! - `lstar.selftest=task-work|kernel-fault|boot-files`: run a kernel self-test at boot
 //!   (for the test suite: `lstar run --cmdline lstar.selftest=...`).
 //! - `lstar.file=MODULE,FLAGS,MODE,MTIME_SEC,MTIME_NSEC,PATH` (repeatable):
 //!   a host file (`lstar run --file`) as PVH module MODULE (decimal), to
@@ -280,11 +280,27 @@ pub enum GuestPathError {
     TooLong,
 }
 
+/// Finds the first `needle` in `haystack`: how the parsers below scan.
+/// The guest kernel passes `repne scasb` (one emulated instruction per
+/// scan on kvm-pvm, where a byte loop costs several per byte); the host,
+/// [`find_byte`].
+pub type FindByte = fn(haystack: &[u8], needle: u8) -> Option<usize>;
+
+/// A plain [`FindByte`].
+pub fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
 /// Checks that `path` is absolute, lexically normal (no empty, `.` or `..`
 /// component, no trailing `/`), not `/` itself, without NUL, and within
 /// Linux's [`NAME_MAX`] and [`PATH_MAX`].
 pub fn check_guest_path(path: &[u8]) -> Result<(), GuestPathError> {
-    let Some(rest) = path.strip_prefix(b"/") else {
+    check_guest_path_with(path, find_byte)
+}
+
+/// [`check_guest_path`], scanning with `find`: one scan per component.
+pub fn check_guest_path_with(path: &[u8], find: FindByte) -> Result<(), GuestPathError> {
+    let Some(mut rest) = path.strip_prefix(b"/") else {
         return Err(GuestPathError::NotAbsolute);
     };
     if rest.is_empty() {
@@ -293,15 +309,22 @@ pub fn check_guest_path(path: &[u8]) -> Result<(), GuestPathError> {
     if path.len() >= PATH_MAX {
         return Err(GuestPathError::TooLong);
     }
-    for name in rest.split(|&b| b == b'/') {
+    if find(path, 0).is_some() {
+        return Err(GuestPathError::Nul);
+    }
+    loop {
+        let end = find(rest, b'/');
+        let name = &rest[..end.unwrap_or(rest.len())];
         match name {
             b"" | b"." | b".." => return Err(GuestPathError::NotNormal),
             n if n.len() > NAME_MAX => return Err(GuestPathError::NameTooLong),
-            n if n.contains(&0) => return Err(GuestPathError::Nul),
             _ => {}
         }
+        match end {
+            Some(end) => rest = &rest[end + 1..],
+            None => return Ok(()),
+        }
     }
-    Ok(())
 }
 
 /// The kernel directory of [`KERNEL_DIRS`] that `path` is or lies under.
@@ -381,21 +404,31 @@ impl fmt::Display for ExeToken<'_> {
 
 /// Splits `N` comma-terminated fields off the front of `value`; the rest
 /// (which may contain commas) is the last field.
-fn split_fields<const N: usize>(value: &mut [u8]) -> Option<([&[u8]; N], &mut [u8])> {
-    let mut end = 0;
-    for _ in 0..N {
-        end += value.get(end..)?.iter().position(|&b| b == b',')? + 1;
+fn split_fields<const N: usize>(
+    value: &mut [u8],
+    find: FindByte,
+) -> Option<([&[u8]; N], &mut [u8])> {
+    let mut ends = [0; N];
+    let mut at = 0;
+    for end in &mut ends {
+        *end = at + find(value.get(at..)?, b',')?;
+        at = *end + 1;
     }
-    let (head, tail) = value.split_at_mut(end);
+    let (head, tail) = value.split_at_mut(at);
     let head: &[u8] = head;
-    let mut parts = head[..end.saturating_sub(1)].split(|&b| b == b',');
-    let fields = core::array::from_fn(|_| parts.next().unwrap_or_default());
+    let mut start = 0;
+    let fields = ends.map(|end| {
+        let field = &head[start..end];
+        start = end + 1;
+        field
+    });
     Some((fields, tail))
 }
 
-/// Digits of `radix` (at most 10), at least one, nothing else.
+/// At least one digit of `radix` (at most 10), at most 19 (so that the
+/// value fits in a u64 without a check per digit), nothing else.
 fn parse_digits(s: &[u8], radix: u8) -> Option<u64> {
-    if s.is_empty() {
+    if s.is_empty() || s.len() > 19 {
         return None;
     }
     let mut v: u64 = 0;
@@ -404,7 +437,7 @@ fn parse_digits(s: &[u8], radix: u8) -> Option<u64> {
         if x >= radix {
             return None;
         }
-        v = v.checked_mul(u64::from(radix))?.checked_add(u64::from(x))?;
+        v = v * u64::from(radix) + u64::from(x);
     }
     Some(v)
 }
@@ -430,12 +463,15 @@ fn parse_meta([mode, sec, nsec]: [&[u8]; 3]) -> Option<FileMeta> {
     })
 }
 
-/// Decodes the path field in place; it must be a guest path
-/// ([`check_guest_path`]).
-fn parse_path(field: &mut [u8]) -> Option<&[u8]> {
-    let n = decode_in_place(field).ok()?;
+/// Decodes the path field in place (only if it has a `%`); it must be a
+/// guest path ([`check_guest_path`]).
+fn parse_path(field: &mut [u8], find: FindByte) -> Option<&[u8]> {
+    let n = match find(field, b'%') {
+        Some(_) => decode_in_place(field).ok()?,
+        None => field.len(),
+    };
     let path = &field[..n];
-    check_guest_path(path).ok()?;
+    check_guest_path_with(path, find).ok()?;
     Some(path)
 }
 
@@ -444,14 +480,19 @@ fn parse_path(field: &mut [u8]) -> Option<&[u8]> {
 /// the path is not a guest path or lies in a [`KERNEL_DIRS`] directory.
 /// Whether the module exists is for the caller to check.
 pub fn parse_file(value: &mut [u8]) -> Option<FileToken<'_>> {
-    let ([module, flags, mode, sec, nsec], path) = split_fields::<5>(value)?;
+    parse_file_with(value, find_byte)
+}
+
+/// [`parse_file`], scanning with `find`.
+pub fn parse_file_with(value: &mut [u8], find: FindByte) -> Option<FileToken<'_>> {
+    let ([module, flags, mode, sec, nsec], path) = split_fields::<5>(value, find)?;
     let module = u32::try_from(parse_digits(module, 10)?).ok()?;
     let flags = parse_digits(flags, 10)?;
     if flags & !u64::from(FILE_FLAGS) != 0 {
         return None;
     }
     let meta = parse_meta([mode, sec, nsec])?;
-    let path = parse_path(path)?;
+    let path = parse_path(path, find)?;
     if kernel_dir(path).is_some() {
         return None;
     }
@@ -466,11 +507,16 @@ pub fn parse_file(value: &mut [u8]) -> Option<FileToken<'_>> {
 /// Parses the value of `lstar.exe=` (after the `=`), decoding its path in
 /// place. None when a field is malformed or the path is not a guest path.
 pub fn parse_exe(value: &mut [u8]) -> Option<ExeToken<'_>> {
-    let ([mode, sec, nsec], path) = split_fields::<3>(value)?;
+    parse_exe_with(value, find_byte)
+}
+
+/// [`parse_exe`], scanning with `find`.
+pub fn parse_exe_with(value: &mut [u8], find: FindByte) -> Option<ExeToken<'_>> {
+    let ([mode, sec, nsec], path) = split_fields::<3>(value, find)?;
     let meta = parse_meta([mode, sec, nsec])?;
     Some(ExeToken {
         meta,
-        path: parse_path(path)?,
+        path: parse_path(path, find)?,
     })
 }
 
