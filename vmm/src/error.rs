@@ -1,6 +1,7 @@
 //! Everything that makes `lstar run` fail before or instead of the guest
 //! program's own status, and the status each failure exits with.
 
+use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
 
@@ -25,6 +26,12 @@ pub enum Error {
     KernelOpen { path: PathBuf, source: OpenError },
     #[error("{}: cannot read the kernel: {source}", path.display())]
     KernelRead { path: PathBuf, source: io::Error },
+    #[error("--file {arg:?}: {}: {source}", host.display())]
+    File {
+        arg: OsString,
+        host: PathBuf,
+        source: OpenError,
+    },
     #[error("cannot get random bytes for the guest's seed: {0}")]
     Random(io::Error),
     #[error(transparent)]
@@ -75,5 +82,15 @@ mod tests {
         };
         assert_eq!(dynamic.exit_code(), 126);
         assert_eq!(Error::Cli(CliError::NoCommand).exit_code(), 125);
+        let fifo = Error::File {
+            arg: "f:/x".into(),
+            host: "f".into(),
+            source: OpenError::NotRegular("a FIFO"),
+        };
+        assert_eq!(fifo.exit_code(), 125);
+        assert_eq!(
+            fifo.to_string(),
+            "--file \"f:/x\": f: not a regular file (a FIFO)"
+        );
     }
 }

@@ -11,9 +11,10 @@
 use std::fs::{File, Metadata, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
+use lstar_abi::cmdline::FileMeta;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -30,11 +31,12 @@ pub enum OpenError {
     Stat(io::Error),
 }
 
-/// An open regular file and its size.
+/// An open regular file, its size and the metadata the guest is shown.
 #[derive(Debug)]
 pub struct HostFile {
     pub file: File,
     pub size: u64,
+    pub meta: FileMeta,
 }
 
 /// What a file that is not a regular file is, for messages.
@@ -94,6 +96,12 @@ pub fn open_regular(path: &Path) -> Result<HostFile, OpenError> {
     Ok(HostFile {
         file,
         size: meta.len(),
+        meta: FileMeta {
+            mode: meta.mode() & 0o7777,
+            mtime_sec: meta.mtime(),
+            // st_mtim.tv_nsec is always in 0..10^9.
+            mtime_nsec: u32::try_from(meta.mtime_nsec()).unwrap_or(0),
+        },
     })
 }
 
@@ -113,11 +121,17 @@ mod tests {
     }
 
     #[test]
-    fn regular_files() {
+    fn regular_files_with_their_metadata() {
         let path = scratch("plain");
         std::fs::write(&path, b"hello").unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o4640))
+            .unwrap();
         let f = open_regular(&path).unwrap();
+        let m = std::fs::metadata(&path).unwrap();
         assert_eq!(f.size, 5);
+        assert_eq!(f.meta.mode, 0o4640);
+        assert_eq!(f.meta.mtime_sec, m.mtime());
+        assert_eq!(i64::from(f.meta.mtime_nsec), m.mtime_nsec());
         // SAFETY: F_GETFL on a descriptor the test owns.
         let flags = unsafe { libc::fcntl(f.file.as_raw_fd(), libc::F_GETFL) };
         assert_eq!(flags & libc::O_NONBLOCK, 0);
