@@ -16,8 +16,19 @@
 //! - `lstar.tty=MASK`: which of the program's fds 0, 1, 2 (bits 0, 1, 2) are
 //!   terminals, mirroring the host's (default 7: all, as on a serial console).
 //! - `lstar.winsize=ROWSxCOLS`: the terminal size TIOCGWINSZ reports.
-//! - `lstar.selftest=task-work|kernel-fault`: run a kernel self-test at boot
+//! - `lstar.selftest=task-work|kernel-fault|boot-files`: run a kernel self-test at boot
 //!   (for the test suite: `lstar run --cmdline lstar.selftest=...`).
+//! - `lstar.file=MODULE,FLAGS,MODE,MTIME_SEC,MTIME_NSEC,PATH` (repeatable):
+//!   a host file (`lstar run --file`) as PVH module MODULE (decimal), to
+//!   appear at the absolute guest path PATH (percent-encoded, the last field,
+//!   so it may contain commas). FLAGS (decimal): bit 0 [`FILE_READ_ONLY`];
+//!   other bits are reserved and make the token invalid. MODE: the host's
+//!   permission bits (`st_mode & 0o7777`) in octal, no prefix. MTIME_SEC
+//!   (decimal, may be negative) and MTIME_NSEC (decimal, < 10^9): the host's
+//!   st_mtime. See [`FileToken`].
+//! - `lstar.exe=MODE,MTIME_SEC,MTIME_NSEC,PATH`: the program (module 0): its
+//!   host mode and mtime as above, and the absolute guest path it is known
+//!   by (percent-encoded). See [`ExeToken`].
 //!
 //! Anything else (`console=ttyS0`, `virtio_mmio.device=...`) is left to the
 //! subsystem that wants it.
@@ -33,6 +44,8 @@ pub const PARAM_EPOCH_NS: &str = "lstar.epoch_ns=";
 pub const PARAM_SELFTEST: &str = "lstar.selftest=";
 pub const PARAM_TTY: &str = "lstar.tty=";
 pub const PARAM_WINSIZE: &str = "lstar.winsize=";
+pub const PARAM_FILE: &str = "lstar.file=";
+pub const PARAM_EXE: &str = "lstar.exe=";
 
 /// Parses `ROWSxCOLS`.
 pub fn parse_winsize(s: &[u8]) -> Option<(u16, u16)> {
@@ -235,6 +248,278 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+// ---------------------------------------------------------------------------
+// Host files in the guest: `lstar.file=` and `lstar.exe=`
+
+/// FLAGS bit 0 of `lstar.file=`: the file is read-only in the guest.
+pub const FILE_READ_ONLY: u32 = 1;
+/// Every FLAGS bit defined so far; a token with any other bit is invalid.
+const FILE_FLAGS: u32 = FILE_READ_ONLY;
+
+/// Linux's PATH_MAX: a path has fewer bytes than this (the NUL fills it).
+pub const PATH_MAX: usize = 4096;
+/// Linux's NAME_MAX: the longest path component, in bytes.
+pub const NAME_MAX: usize = 255;
+/// Directories that belong to the guest kernel: no host file goes there.
+pub const KERNEL_DIRS: [&str; 2] = ["/dev", "/proc"];
+
+/// Why bytes are not a guest path as `lstar.file=` and `lstar.exe=` carry it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestPathError {
+    /// It does not start with `/`.
+    NotAbsolute,
+    /// It is `/` itself.
+    Root,
+    /// An empty, `.` or `..` component (`//`, `/./`, `/../`, a trailing `/`).
+    NotNormal,
+    /// A NUL byte.
+    Nul,
+    /// A component longer than [`NAME_MAX`].
+    NameTooLong,
+    /// [`PATH_MAX`] bytes or more.
+    TooLong,
+}
+
+/// Finds the first `needle` in `haystack`: how the parsers below scan.
+/// The guest kernel passes `repne scasb` (one emulated instruction per
+/// scan on kvm-pvm, where a byte loop costs several per byte); the host,
+/// [`find_byte`].
+pub type FindByte = fn(haystack: &[u8], needle: u8) -> Option<usize>;
+
+/// A plain [`FindByte`].
+pub fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// Checks that `path` is absolute, lexically normal (no empty, `.` or `..`
+/// component, no trailing `/`), not `/` itself, without NUL, and within
+/// Linux's [`NAME_MAX`] and [`PATH_MAX`].
+pub fn check_guest_path(path: &[u8]) -> Result<(), GuestPathError> {
+    check_guest_path_with(path, find_byte)
+}
+
+/// [`check_guest_path`], scanning with `find`: one scan per component.
+pub fn check_guest_path_with(path: &[u8], find: FindByte) -> Result<(), GuestPathError> {
+    let Some(mut rest) = path.strip_prefix(b"/") else {
+        return Err(GuestPathError::NotAbsolute);
+    };
+    if rest.is_empty() {
+        return Err(GuestPathError::Root);
+    }
+    if path.len() >= PATH_MAX {
+        return Err(GuestPathError::TooLong);
+    }
+    if find(path, 0).is_some() {
+        return Err(GuestPathError::Nul);
+    }
+    loop {
+        let end = find(rest, b'/');
+        let name = &rest[..end.unwrap_or(rest.len())];
+        match name {
+            b"" | b"." | b".." => return Err(GuestPathError::NotNormal),
+            n if n.len() > NAME_MAX => return Err(GuestPathError::NameTooLong),
+            _ => {}
+        }
+        match end {
+            Some(end) => rest = &rest[end + 1..],
+            None => return Ok(()),
+        }
+    }
+}
+
+/// The kernel directory of [`KERNEL_DIRS`] that `path` is or lies under.
+pub fn kernel_dir(path: &[u8]) -> Option<&'static str> {
+    KERNEL_DIRS
+        .into_iter()
+        .find(|dir| is_same_or_below(path, dir.as_bytes()))
+}
+
+/// `path` is `dir` or lies below it (`/a/b` is below `/a`, `/ab` is not).
+fn is_same_or_below(path: &[u8], dir: &[u8]) -> bool {
+    path.strip_prefix(dir)
+        .is_some_and(|rest| rest.is_empty() || rest[0] == b'/')
+}
+
+/// Two normal guest paths clash when they are the same or one is a
+/// directory the other lies in (`/a` and `/a/b`): both cannot be files.
+pub fn paths_clash(a: &[u8], b: &[u8]) -> bool {
+    is_same_or_below(a, b) || is_same_or_below(b, a)
+}
+
+/// A host file's metadata, as the guest presents it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileMeta {
+    /// Permission bits: `st_mode & 0o7777`.
+    pub mode: u32,
+    /// st_mtime: seconds since 1970 (negative before).
+    pub mtime_sec: i64,
+    /// st_mtime's nanoseconds, below 1_000_000_000.
+    pub mtime_nsec: u32,
+}
+
+/// The value of a `lstar.file=` token. Displays as that value (the path
+/// percent-encoded); [`parse_file`] reads it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileToken<'a> {
+    /// The PVH module that holds the file's bytes.
+    pub module: u32,
+    pub read_only: bool,
+    pub meta: FileMeta,
+    /// The absolute guest path (raw bytes, not encoded).
+    pub path: &'a [u8],
+}
+
+/// The value of a `lstar.exe=` token: the program (PVH module 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExeToken<'a> {
+    pub meta: FileMeta,
+    /// The absolute guest path (raw bytes, not encoded).
+    pub path: &'a [u8],
+}
+
+impl fmt::Display for FileMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:o},{},{}", self.mode, self.mtime_sec, self.mtime_nsec)
+    }
+}
+
+impl fmt::Display for FileToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flags = if self.read_only { FILE_READ_ONLY } else { 0 };
+        write!(
+            f,
+            "{},{flags},{},{}",
+            self.module,
+            self.meta,
+            Encoded(self.path)
+        )
+    }
+}
+
+impl fmt::Display for ExeToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{},{}", self.meta, Encoded(self.path))
+    }
+}
+
+/// Splits `N` comma-terminated fields off the front of `value`; the rest
+/// (which may contain commas) is the last field.
+fn split_fields<const N: usize>(
+    value: &mut [u8],
+    find: FindByte,
+) -> Option<([&[u8]; N], &mut [u8])> {
+    let mut ends = [0; N];
+    let mut at = 0;
+    for end in &mut ends {
+        *end = at + find(value.get(at..)?, b',')?;
+        at = *end + 1;
+    }
+    let (head, tail) = value.split_at_mut(at);
+    let head: &[u8] = head;
+    let mut start = 0;
+    let fields = ends.map(|end| {
+        let field = &head[start..end];
+        start = end + 1;
+        field
+    });
+    Some((fields, tail))
+}
+
+/// At least one digit of `radix` (at most 10), at most 19 (so that the
+/// value fits in a u64 without a check per digit), nothing else.
+fn parse_digits(s: &[u8], radix: u8) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in s {
+        let x = d.wrapping_sub(b'0');
+        if x >= radix {
+            return None;
+        }
+        v = v * u64::from(radix) + u64::from(x);
+    }
+    Some(v)
+}
+
+fn parse_i64(s: &[u8]) -> Option<i64> {
+    match s {
+        [b'-', digits @ ..] => 0i64.checked_sub_unsigned(parse_digits(digits, 10)?),
+        _ => i64::try_from(parse_digits(s, 10)?).ok(),
+    }
+}
+
+fn parse_meta([mode, sec, nsec]: [&[u8]; 3]) -> Option<FileMeta> {
+    let mode = u32::try_from(parse_digits(mode, 8)?)
+        .ok()
+        .filter(|&m| m <= 0o7777)?;
+    let mtime_nsec = u32::try_from(parse_digits(nsec, 10)?)
+        .ok()
+        .filter(|&n| n < 1_000_000_000)?;
+    Some(FileMeta {
+        mode,
+        mtime_sec: parse_i64(sec)?,
+        mtime_nsec,
+    })
+}
+
+/// Decodes the path field in place (only if it has a `%`); it must be a
+/// guest path ([`check_guest_path`]).
+fn parse_path(field: &mut [u8], find: FindByte) -> Option<&[u8]> {
+    let n = match find(field, b'%') {
+        Some(_) => decode_in_place(field).ok()?,
+        None => field.len(),
+    };
+    let path = &field[..n];
+    check_guest_path_with(path, find).ok()?;
+    Some(path)
+}
+
+/// Parses the value of `lstar.file=` (after the `=`), decoding its path in
+/// place. None when any field is malformed, FLAGS has an unknown bit, or
+/// the path is not a guest path or lies in a [`KERNEL_DIRS`] directory.
+/// Whether the module exists is for the caller to check.
+pub fn parse_file(value: &mut [u8]) -> Option<FileToken<'_>> {
+    parse_file_with(value, find_byte)
+}
+
+/// [`parse_file`], scanning with `find`.
+pub fn parse_file_with(value: &mut [u8], find: FindByte) -> Option<FileToken<'_>> {
+    let ([module, flags, mode, sec, nsec], path) = split_fields::<5>(value, find)?;
+    let module = u32::try_from(parse_digits(module, 10)?).ok()?;
+    let flags = parse_digits(flags, 10)?;
+    if flags & !u64::from(FILE_FLAGS) != 0 {
+        return None;
+    }
+    let meta = parse_meta([mode, sec, nsec])?;
+    let path = parse_path(path, find)?;
+    if kernel_dir(path).is_some() {
+        return None;
+    }
+    Some(FileToken {
+        module,
+        read_only: flags & u64::from(FILE_READ_ONLY) != 0,
+        meta,
+        path,
+    })
+}
+
+/// Parses the value of `lstar.exe=` (after the `=`), decoding its path in
+/// place. None when a field is malformed or the path is not a guest path.
+pub fn parse_exe(value: &mut [u8]) -> Option<ExeToken<'_>> {
+    parse_exe_with(value, find_byte)
+}
+
+/// [`parse_exe`], scanning with `find`.
+pub fn parse_exe_with(value: &mut [u8], find: FindByte) -> Option<ExeToken<'_>> {
+    let ([mode, sec, nsec], path) = split_fields::<3>(value, find)?;
+    let meta = parse_meta([mode, sec, nsec])?;
+    Some(ExeToken {
+        meta,
+        path: parse_path(path, find)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -329,5 +614,158 @@ mod tests {
             }
         }
         assert_eq!(parse_seed(b"00"), None);
+    }
+    fn file_value(t: &FileToken<'_>) -> Vec<u8> {
+        format!("{t}").into_bytes()
+    }
+
+    #[test]
+    fn file_tokens_roundtrip() {
+        let tokens = [
+            FileToken {
+                module: 2,
+                read_only: true,
+                meta: FileMeta {
+                    mode: 0o644,
+                    mtime_sec: 1_700_000_000,
+                    mtime_nsec: 123_456_789,
+                },
+                path: b"/etc/hosts",
+            },
+            FileToken {
+                module: 63,
+                read_only: false,
+                meta: FileMeta {
+                    mode: 0o4755,
+                    mtime_sec: -1,
+                    mtime_nsec: 999_999_999,
+                },
+                path: b"/a b/c,d/%=\x01\xff",
+            },
+            FileToken {
+                module: 2,
+                read_only: false,
+                meta: FileMeta {
+                    mode: 0,
+                    mtime_sec: i64::MIN,
+                    mtime_nsec: 0,
+                },
+                path: b"/x",
+            },
+        ];
+        for t in tokens {
+            let mut v = file_value(&t);
+            assert!(!v.contains(&b' '));
+            assert_eq!(parse_file(&mut v), Some(t));
+        }
+        assert_eq!(
+            format!("{}", tokens[0]),
+            "2,1,644,1700000000,123456789,/etc/hosts"
+        );
+        assert_eq!(
+            format!("{}", tokens[1]),
+            "63,0,4755,-1,999999999,/a%20b/c,d/%25%3D%01%FF"
+        );
+    }
+
+    #[test]
+    fn exe_tokens_roundtrip() {
+        let t = ExeToken {
+            meta: FileMeta {
+                mode: 0o755,
+                mtime_sec: 1_700_000_000,
+                mtime_nsec: 5,
+            },
+            path: b"/bin/busybox",
+        };
+        assert_eq!(format!("{t}"), "755,1700000000,5,/bin/busybox");
+        let mut v = format!("{t}").into_bytes();
+        assert_eq!(parse_exe(&mut v), Some(t));
+        // An exe may live anywhere, /dev included (a file may not).
+        let mut v = b"755,0,0,/dev/shm/prog".to_vec();
+        assert_eq!(
+            parse_exe(&mut v).map(|t| t.path),
+            Some(&b"/dev/shm/prog"[..])
+        );
+    }
+
+    #[test]
+    fn bad_file_tokens_are_refused() {
+        for bad in [
+            &b""[..],
+            b"2,0,644,0,0",
+            b"2,0,644,0,0,",
+            b"2,0,644,0,0,%",
+            b"2,0,644,0,0,relative",
+            b"2,0,644,0,0,/",
+            b"2,0,644,0,0,/a//b",
+            b"2,0,644,0,0,/a/./b",
+            b"2,0,644,0,0,/a/../b",
+            b"2,0,644,0,0,/a/",
+            b"2,0,644,0,0,/a%00b",
+            b"2,0,644,0,0,/a%zz",
+            b"2,0,644,0,0,/dev",
+            b"2,0,644,0,0,/dev/x",
+            b"2,0,644,0,0,/proc/self",
+            b"x,0,644,0,0,/a",
+            b",0,644,0,0,/a",
+            b"-2,0,644,0,0,/a",
+            b"4294967296,0,644,0,0,/a",
+            b"2,2,644,0,0,/a",
+            b"2,0x1,644,0,0,/a",
+            b"2,0,648,0,0,/a",
+            b"2,0,17777,0,0,/a",
+            b"2,0,,0,0,/a",
+            b"2,0,644,,0,/a",
+            b"2,0,644,1e9,0,/a",
+            b"2,0,644,9223372036854775808,0,/a",
+            b"2,0,644,-9223372036854775809,0,/a",
+            b"2,0,644,0,1000000000,/a",
+            b"2,0,644,0,-1,/a",
+            b"2 0,644,0,0,/a",
+        ] {
+            let mut v = bad.to_vec();
+            assert_eq!(parse_file(&mut v), None, "{:?}", std::str::from_utf8(bad));
+        }
+        let mut v = b"2,0,644,0,0,/devices".to_vec();
+        assert!(parse_file(&mut v).is_some());
+        for bad in [&b"755,0,0"[..], b"755,0,/a", b"755,0,0,a", b"8,0,0,/a"] {
+            assert_eq!(parse_exe(&mut bad.to_vec()), None);
+        }
+    }
+
+    #[test]
+    fn guest_paths() {
+        assert_eq!(check_guest_path(b"/a/b"), Ok(()));
+        assert_eq!(check_guest_path(b"/..."), Ok(()));
+        assert_eq!(check_guest_path(b"a"), Err(GuestPathError::NotAbsolute));
+        assert_eq!(check_guest_path(b""), Err(GuestPathError::NotAbsolute));
+        assert_eq!(check_guest_path(b"/"), Err(GuestPathError::Root));
+        assert_eq!(check_guest_path(b"//"), Err(GuestPathError::NotNormal));
+        assert_eq!(check_guest_path(b"/a/.."), Err(GuestPathError::NotNormal));
+        assert_eq!(check_guest_path(b"/a\0"), Err(GuestPathError::Nul));
+        let name = [b'n'; NAME_MAX];
+        let mut p = b"/".to_vec();
+        p.extend_from_slice(&name);
+        assert_eq!(check_guest_path(&p), Ok(()));
+        p.push(b'n');
+        assert_eq!(check_guest_path(&p), Err(GuestPathError::NameTooLong));
+        let mut long = Vec::new();
+        while long.len() < PATH_MAX - 1 {
+            long.extend_from_slice(b"/xx");
+        }
+        long.truncate(PATH_MAX - 1);
+        assert_eq!(check_guest_path(&long), Ok(()));
+        long.extend_from_slice(b"x");
+        assert_eq!(check_guest_path(&long), Err(GuestPathError::TooLong));
+        assert_eq!(kernel_dir(b"/dev"), Some("/dev"));
+        assert_eq!(kernel_dir(b"/proc/1"), Some("/proc"));
+        assert_eq!(kernel_dir(b"/devx"), None);
+        assert_eq!(kernel_dir(b"/a/dev"), None);
+        assert!(paths_clash(b"/a", b"/a"));
+        assert!(paths_clash(b"/a", b"/a/b"));
+        assert!(paths_clash(b"/a/b/c", b"/a"));
+        assert!(!paths_clash(b"/a", b"/ab"));
+        assert!(!paths_clash(b"/a/b", b"/a/c"));
     }
 }

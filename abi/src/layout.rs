@@ -30,3 +30,10 @@ pub const VIRTIO_MMIO_BASE: u64 = 0xd000_0000;
 pub const VIRTIO_MMIO_SIZE: u64 = 0x1000;
 /// IOAPIC pin (GSI) of the virtio-blk device's interrupt.
 pub const VIRTIO_BLK_GSI: u32 = 5;
+/// PVH modules: 0 is the program, 1 the kernel symbol table (empty when
+/// there is none), then one per `--file` from [`FIRST_FILE_MODULE`] on. The
+/// kernel reads at most [`MAX_MODULES`] of them.
+pub const MAX_MODULES: usize = 64;
+pub const FIRST_FILE_MODULE: u32 = 2;
+/// The most `--file` options lstar accepts.
+pub const MAX_FILES: usize = MAX_MODULES - FIRST_FILE_MODULE as usize;

@@ -16,6 +16,22 @@ pub struct Module {
     pub size: u64,
 }
 
+/// A host file handed over as a PVH module, and where it belongs in the
+/// guest's file system (`lstar.file=`, `lstar.exe=`, `lstar_abi::cmdline`).
+/// The module's frames are reserved; it starts on a page boundary and the
+/// rest of its last page is zero.
+pub struct BootFile {
+    pub paddr: u64,
+    pub size: u64,
+    /// Absolute and normal (`lstar_abi::cmdline::check_guest_path`).
+    pub path: Vec<u8>,
+    pub read_only: bool,
+    /// Permission bits (`st_mode & 0o7777` on the host).
+    pub mode: u32,
+    /// st_mtime: (seconds, nanoseconds).
+    pub mtime: (i64, u32),
+}
+
 /// Everything the kernel keeps from boot.
 pub struct BootParams {
     pub modules: Vec<Module>,
@@ -32,6 +48,10 @@ pub struct BootParams {
     pub winsize: Option<(u16, u16)>,
     /// `virtio_mmio.device=SIZE@ADDR:IRQ`: (address, GSI).
     pub virtio_mmio: Option<(u64, u32)>,
+    /// `lstar.file=`: the host files, in command-line order.
+    pub files: Vec<BootFile>,
+    /// `lstar.exe=`: the program (module 0) as a file.
+    pub exe: Option<BootFile>,
     /// Tokens that were not understood (reported once logging is set up).
     pub bad_tokens: usize,
 }
@@ -65,7 +85,8 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
         return None;
     }
     let mut modules = Vec::with_capacity(4);
-    for i in 0..u64::from(info.nr_modules.min(8)) {
+    let nr_modules = (info.nr_modules as usize).min(lstar_abi::layout::MAX_MODULES);
+    for i in 0..nr_modules as u64 {
         // SAFETY: nr_modules entries follow modlist_paddr (PVH spec).
         let m: HvmModlistEntry = unsafe { read(info.modlist_paddr + i * 32) };
         crate::mm::frame::reserve(m.paddr, m.paddr + m.size);
@@ -111,6 +132,8 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
         tty_mask: 0b111,
         winsize: None,
         virtio_mmio: None,
+        files: Vec::new(),
+        exe: None,
     };
     parse_cmdline(cmdline, &mut params);
     Some(params)
@@ -124,6 +147,36 @@ fn decode(token: &[u8]) -> Option<Vec<u8>> {
         buf.truncate(n);
     }
     Some(buf)
+}
+
+/// A `lstar.file=` value, its module looked up.
+fn boot_file(value: &[u8], modules: &[Module]) -> Option<BootFile> {
+    let mut buf = value.to_vec();
+    let t = cmdline::parse_file_with(&mut buf, find_byte)?;
+    let m = modules.get(usize::try_from(t.module).ok()?)?;
+    Some(BootFile {
+        paddr: m.paddr,
+        size: m.size,
+        path: t.path.to_vec(),
+        read_only: t.read_only,
+        mode: t.meta.mode,
+        mtime: (t.meta.mtime_sec, t.meta.mtime_nsec),
+    })
+}
+
+/// A `lstar.exe=` value: the program, module 0.
+fn boot_exe(value: &[u8], modules: &[Module]) -> Option<BootFile> {
+    let mut buf = value.to_vec();
+    let t = cmdline::parse_exe_with(&mut buf, find_byte)?;
+    let m = modules.first()?;
+    Some(BootFile {
+        paddr: m.paddr,
+        size: m.size,
+        path: t.path.to_vec(),
+        read_only: false,
+        mode: t.meta.mode,
+        mtime: (t.meta.mtime_sec, t.meta.mtime_nsec),
+    })
 }
 
 /// Splits off the first space-separated token (the VMM percent-encodes
@@ -155,6 +208,8 @@ mod keys {
     pub const SELFTEST: &[u8] = c::PARAM_SELFTEST.as_bytes();
     pub const TTY: &[u8] = c::PARAM_TTY.as_bytes();
     pub const WINSIZE: &[u8] = c::PARAM_WINSIZE.as_bytes();
+    pub const FILE: &[u8] = c::PARAM_FILE.as_bytes();
+    pub const EXE: &[u8] = c::PARAM_EXE.as_bytes();
     pub const VIRTIO_MMIO: &[u8] = b"virtio_mmio.device=";
 }
 
@@ -188,6 +243,14 @@ fn parse_cmdline(mut line: &'static [u8], p: &mut BootParams) {
                 None => p.bad_tokens += 1,
             },
             keys::WINSIZE => p.winsize = cmdline::parse_winsize(value),
+            keys::FILE => match boot_file(value, &p.modules) {
+                Some(file) => p.files.push(file),
+                None => p.bad_tokens += 1,
+            },
+            keys::EXE => match boot_exe(value, &p.modules) {
+                Some(exe) => p.exe = Some(exe),
+                None => p.bad_tokens += 1,
+            },
             keys::VIRTIO_MMIO => {
                 p.virtio_mmio = crate::drivers::virtio_mmio::parse_device_param(value);
             }

@@ -101,7 +101,8 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
     if let Some(addr) = params.stats_addr {
         stats::init(addr);
     }
-    if let Some(m) = params.modules.get(1) {
+    // Module 1 is empty when lstar has no symbol table but files follow.
+    if let Some(m) = params.modules.get(1).filter(|m| m.size > 0) {
         ksyms::init(m.paddr, m.size);
     }
     if params.bad_tokens > 0 {
@@ -111,12 +112,16 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
         );
     }
     info!(
-        "booted; {} modules, {} args, {} env",
+        "booted; {} modules, {} args, {} env, {} files",
         params.modules.len(),
         params.argv.len(),
-        params.envp.len()
+        params.envp.len(),
+        params.files.len()
     );
 
+    if params.selftest == Some(b"boot-files") {
+        selftest::boot_files(&params.files, params.exe.as_ref());
+    }
     let Some(program) = params.modules.first() else {
         warn!("no program given (PVH module 0 is missing)");
         exit::power_off(EXEC_FAILED);

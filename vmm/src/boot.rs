@@ -1,11 +1,13 @@
 //! PVH boot: the kernel ELF loaded at its physical addresses (linux-loader),
 //! the command line, the modules (0: the program's ELF at the top of RAM,
-//! 1: the kernel symbol table below it) and `hvm_start_info` with its
-//! module list and memory map. Layout: `lstar_abi::layout`.
+//! 1: the kernel symbol table below it, 2...: the `--file` files below
+//! that) and `hvm_start_info` with its module list and memory map. Layout:
+//! `lstar_abi::layout`.
 
 use std::fs::File;
 use std::io::Cursor;
 use std::mem::size_of;
+use std::path::PathBuf;
 
 use linux_loader::loader::KernelLoader;
 use linux_loader::loader::elf::{Elf, PvhBootCapability};
@@ -37,6 +39,43 @@ pub enum BootError {
     },
     #[error("cannot read the program into guest memory: {0}")]
     ReadProgram(vm_memory::GuestMemoryError),
+    #[error(
+        "--file: the files need {need} of guest memory, but {room} are left of the guest's \
+         {mem_mib} MiB after the kernel, the program and {free} kept free for the kernel's \
+         own use: try a larger --mem",
+        need = Size(*.need), room = Size(*.room), free = Size(KERNEL_FREE_MIN)
+    )]
+    FilesDoNotFit { need: u64, room: u64, mem_mib: u64 },
+    #[error("{}: cannot read the file into guest memory: {source}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        source: vm_memory::GuestMemoryError,
+    },
+}
+
+/// A size for messages: whole MiB when it is, else KiB (rounded up).
+struct Size(u64);
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            b if b.is_multiple_of(1 << 20) => write!(f, "{} MiB", b >> 20),
+            b => write!(f, "{} KiB", b.div_ceil(1 << 10)),
+        }
+    }
+}
+
+/// With `--file`, at least this much RAM stays between the kernel image
+/// and the lowest module, for the frames the kernel hands out (page
+/// tables, the program's data, stack and heap).
+pub const KERNEL_FREE_MIN: u64 = 4 << 20;
+
+/// A `--file` file, read straight into guest memory as a module.
+pub struct FileModule {
+    pub file: File,
+    pub size: u64,
+    /// For messages.
+    pub host: PathBuf,
 }
 
 /// Where the program's bytes come from.
@@ -71,24 +110,73 @@ fn align_down(x: u64) -> u64 {
     x & !(PAGE_SIZE - 1)
 }
 
-/// Where each module goes: the program page-aligned at the top of RAM, the
-/// symbol table page-aligned below it. Returns `(program, ksyms)` addresses.
+/// Saturates for sizes no guest can hold (refused by the caller).
+fn align_up(x: u64) -> u64 {
+    x.div_ceil(PAGE_SIZE).saturating_mul(PAGE_SIZE)
+}
+
+/// Where the modules go ([`module_addresses`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct ModuleAddresses {
+    pub program: u64,
+    pub ksyms: Option<u64>,
+    /// One per `--file`, in order.
+    pub files: Vec<u64>,
+}
+
+/// Where each module goes, from the top of RAM down, each page-aligned and
+/// below the one before: the program, the symbol table, then the files in
+/// order. Nothing else shares a module's pages, so the rest of a file's
+/// last page stays zero (guest RAM starts zeroed). With files, at least
+/// [`KERNEL_FREE_MIN`] must stay free above the kernel.
 pub fn module_addresses(
     mem_bytes: u64,
     program_size: u64,
     ksyms_size: Option<u64>,
+    file_sizes: &[u64],
     kernel_end: u64,
-) -> Result<(u64, Option<u64>), BootError> {
+) -> Result<ModuleAddresses, BootError> {
     let program = align_down(mem_bytes.saturating_sub(program_size));
     let ksyms = ksyms_size.map(|size| align_down(program.saturating_sub(size)));
-    let lowest = ksyms.unwrap_or(program);
-    if lowest < kernel_end.max(LOW_MEMORY_END) || program_size > mem_bytes {
+    let above_files = ksyms.unwrap_or(program);
+    let floor = kernel_end.max(LOW_MEMORY_END);
+    if above_files < floor || program_size > mem_bytes {
         return Err(BootError::NoRoom {
             kernel_end,
-            modules: lowest,
+            modules: above_files,
         });
     }
-    Ok((program, ksyms))
+    if file_sizes.is_empty() {
+        return Ok(ModuleAddresses {
+            program,
+            ksyms,
+            files: Vec::new(),
+        });
+    }
+    let need = file_sizes
+        .iter()
+        .fold(0u64, |sum, &size| sum.saturating_add(align_up(size)));
+    let room = above_files.saturating_sub(align_up(floor).saturating_add(KERNEL_FREE_MIN));
+    if need > room {
+        return Err(BootError::FilesDoNotFit {
+            need,
+            room,
+            mem_mib: mem_bytes >> 20,
+        });
+    }
+    let mut next = above_files;
+    let files = file_sizes
+        .iter()
+        .map(|&size| {
+            next -= align_up(size);
+            next
+        })
+        .collect();
+    Ok(ModuleAddresses {
+        program,
+        ksyms,
+        files,
+    })
 }
 
 /// `hvm_start_info` followed by the module list and the memory map, laid
@@ -153,6 +241,7 @@ pub struct BootLayout {
     pub kernel_end: u64,
     pub program_addr: u64,
     pub ksyms_addr: Option<u64>,
+    pub file_addrs: Vec<u64>,
 }
 
 /// Writes the modules, the command line and the start info, around the
@@ -164,14 +253,18 @@ pub fn setup(
     cmdline: &[u8],
     program: ProgramImage<'_>,
     ksyms: Option<&[u8]>,
+    files: Vec<FileModule>,
 ) -> Result<BootLayout, BootError> {
     let program_size = program.size();
-    let (program_addr, ksyms_addr) = module_addresses(
+    let file_sizes: Vec<u64> = files.iter().map(|f| f.size).collect();
+    let addrs = module_addresses(
         mem_bytes,
         program_size,
         ksyms.map(|k| k.len() as u64),
+        &file_sizes,
         kernel_end,
     )?;
+    let (program_addr, ksyms_addr) = (addrs.program, addrs.ksyms);
     let write = |what, bytes: &[u8], addr| {
         memory
             .write_slice(bytes, GuestAddress(addr))
@@ -185,9 +278,24 @@ pub fn setup(
             .map_err(BootError::ReadProgram)?,
     }
     let mut modules = vec![(program_addr, program_size)];
-    if let (Some(blob), Some(addr)) = (ksyms, ksyms_addr) {
-        write("the kernel symbol table", blob, addr)?;
-        modules.push((addr, blob.len() as u64));
+    match (ksyms, ksyms_addr) {
+        (Some(blob), Some(addr)) => {
+            write("the kernel symbol table", blob, addr)?;
+            modules.push((addr, blob.len() as u64));
+        }
+        // Files are modules 2...: module 1 is there, empty, without symbols.
+        _ if !files.is_empty() => modules.push((0, 0)),
+        _ => {}
+    }
+    for (mut f, &addr) in files.into_iter().zip(&addrs.files) {
+        // Straight from the file into guest memory, as the program.
+        memory
+            .read_exact_volatile_from(GuestAddress(addr), &mut f.file, f.size as usize)
+            .map_err(|source| BootError::ReadFile {
+                path: f.host,
+                source,
+            })?;
+        modules.push((addr, f.size));
     }
     if cmdline.len() + 1 > CMDLINE_MAX {
         return Err(BootError::CmdlineTooLong);
@@ -208,6 +316,7 @@ pub fn setup(
         kernel_end,
         program_addr,
         ksyms_addr,
+        file_addrs: addrs.files,
     })
 }
 
@@ -241,23 +350,84 @@ mod tests {
         assert_eq!(u32_at(&b, mm + 16), MEMMAP_TYPE_RAM);
     }
 
+    fn addrs(
+        mem: u64,
+        program: u64,
+        ksyms: Option<u64>,
+        kernel_end: u64,
+    ) -> Result<(u64, Option<u64>), BootError> {
+        module_addresses(mem, program, ksyms, &[], kernel_end).map(|a| (a.program, a.ksyms))
+    }
+
     #[test]
     fn modules_sit_page_aligned_at_the_top() {
         let mem = 64 << 20;
-        let (p, k) = module_addresses(mem, 5000, Some(300), 0x20_0000).unwrap();
+        let (p, k) = addrs(mem, 5000, Some(300), 0x20_0000).unwrap();
         assert_eq!(p, mem - 8192);
         assert!(p + 5000 <= mem);
         assert_eq!(k, Some(mem - 12288));
-        let (p, k) = module_addresses(mem, 4096, None, 0x20_0000).unwrap();
+        let (p, k) = addrs(mem, 4096, None, 0x20_0000).unwrap();
         assert_eq!((p, k), (mem - 4096, None));
     }
 
     #[test]
     fn modules_never_overlap_the_kernel() {
         let mem = 16 << 20;
-        assert!(module_addresses(mem, 15 << 20, None, 0x20_0000).is_err());
-        assert!(module_addresses(mem, mem + 1, None, 0).is_err());
-        assert!(module_addresses(mem, 1 << 20, Some(1 << 20), (14 << 20) + 1).is_err());
-        assert!(module_addresses(mem, 1 << 20, Some(1 << 20), 14 << 20).is_ok());
+        assert!(addrs(mem, 15 << 20, None, 0x20_0000).is_err());
+        assert!(addrs(mem, mem + 1, None, 0).is_err());
+        assert!(addrs(mem, 1 << 20, Some(1 << 20), (14 << 20) + 1).is_err());
+        assert!(addrs(mem, 1 << 20, Some(1 << 20), 14 << 20).is_ok());
+    }
+
+    #[test]
+    fn files_go_below_in_order_each_on_pages_of_its_own() {
+        let mem = 64 << 20;
+        let sizes = [1, 4096, 0, 4097, 10];
+        let a = module_addresses(mem, 5000, Some(300), &sizes, 0x20_0000).unwrap();
+        assert_eq!(a.ksyms, Some(mem - 12288));
+        let mut above = mem - 12288;
+        for (&addr, &size) in a.files.iter().zip(&sizes) {
+            assert_eq!(addr % PAGE_SIZE, 0);
+            assert!(addr + size <= above, "{addr:#x}+{size} overlaps {above:#x}");
+            // The rest of its last page belongs to no other module.
+            assert!(above - addr < size + PAGE_SIZE);
+            above = addr;
+        }
+        assert_eq!(
+            a.files,
+            [
+                mem - 16384,
+                mem - 20480,
+                mem - 20480,
+                mem - 28672,
+                mem - 32768
+            ]
+        );
+        // Without a symbol table, right below the program.
+        let a = module_addresses(mem, 4096, None, &[100], 0x20_0000).unwrap();
+        assert_eq!(a.files, [mem - 8192]);
+    }
+
+    #[test]
+    fn files_that_do_not_fit_are_refused() {
+        let mem = 16 << 20;
+        let kernel_end = 6 << 20;
+        // 16 MiB - 8 KiB of modules above - 6 MiB kernel - 4 MiB free.
+        let room = mem - 8192 - kernel_end - KERNEL_FREE_MIN;
+        assert!(module_addresses(mem, 4096, Some(4096), &[room], kernel_end).is_ok());
+        assert!(module_addresses(mem, 4096, Some(4096), &[room / 2, room / 2], kernel_end).is_ok());
+        let err = module_addresses(mem, 4096, Some(4096), &[room + 1], kernel_end).unwrap_err();
+        assert!(
+            matches!(err, BootError::FilesDoNotFit { need, room: r, mem_mib: 16 }
+            if need == room + 4096 && r == room)
+        );
+        assert_eq!(
+            err.to_string(),
+            "--file: the files need 6140 KiB of guest memory, but 6136 KiB are left of the \
+             guest's 16 MiB after the kernel, the program and 4 MiB kept free for the \
+             kernel's own use: try a larger --mem"
+        );
+        assert!(module_addresses(mem, 4096, None, &[u64::MAX, 1], kernel_end).is_err());
+        assert!(module_addresses(mem, 4096, None, &[1 << 40], kernel_end).is_err());
     }
 }

@@ -1,11 +1,14 @@
 //! The command line of `lstar` itself.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use lstar_abi::layout::{MAX_MEM_MIB, MIN_MEM_MIB};
+use lstar_abi::cmdline::{check_guest_path, paths_clash};
+use lstar_abi::layout::{MAX_FILES, MAX_MEM_MIB, MIN_MEM_MIB};
 use thiserror::Error;
+
+use crate::guest_path::{self, DEMO_GUEST_PATH, GuestPathError};
 
 pub const USAGE: &str = "\
 Usage: lstar run [OPTIONS] [--] [PROGRAM [ARGS...]]
@@ -21,6 +24,8 @@ demo. Exits with the program's exit status (128+N if killed by signal N);
 Options:
   --env KEY=VALUE   add KEY=VALUE to the program's environment (repeatable)
   --kernel PATH     boot this kernel ELF instead of the built-in one
+  --file HOST:GUEST[:ro]
+                    host file HOST at guest path GUEST, :ro read-only (repeatable)
   --mem MIB         guest memory in MiB (default 64, 16..=3072)
   --cmdline STR     extra kernel command-line parameters
   --disk PATH       attach the image file (or block device) PATH as the
@@ -71,6 +76,31 @@ pub enum CliError {
     TraceUsage,
     #[error("inspect: unknown WHAT {what:?} (one of: {all})", what = .0, all = INSPECT_WHAT.join("|"))]
     InspectWhat(String),
+    #[error("--file {arg:?}: {reason}")]
+    File { arg: OsString, reason: FileArgError },
+}
+
+/// What is wrong with one `--file` value.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum FileArgError {
+    #[error("expected HOST:GUEST or HOST:GUEST:ro, GUEST an absolute path in the guest")]
+    NoGuest,
+    #[error("HOST is empty")]
+    EmptyHost,
+    #[error(transparent)]
+    Guest(#[from] GuestPathError),
+    #[error(
+        "clashes with --file {0:?}: the same guest path, or one is a directory the other is in"
+    )]
+    Clash(OsString),
+    #[error("clashes with the program's guest path {0}")]
+    ClashProgram(String),
+    #[error(
+        "more than {MAX_FILES} --file options (the guest takes {} PVH modules: the program, \
+         the kernel symbols, {MAX_FILES} files)",
+        lstar_abi::layout::MAX_MODULES
+    )]
+    TooMany,
 }
 
 impl From<lexopt::Error> for CliError {
@@ -93,6 +123,19 @@ pub enum Verbosity {
 pub struct Program {
     pub path: PathBuf,
     pub args: Vec<OsString>,
+    /// Its path in the guest ([`guest_path::resolve_program`]).
+    pub guest_path: Vec<u8>,
+}
+
+/// One `--file HOST:GUEST[:ro]`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FileOption {
+    /// The value as given, for messages.
+    pub arg: OsString,
+    pub host: PathBuf,
+    /// Absolute and normalised ([`guest_path::normalise`]).
+    pub guest: Vec<u8>,
+    pub read_only: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -113,6 +156,8 @@ pub struct RunOptions {
     pub disk: Option<PathBuf>,
     /// `--read-only`: open the image read-only.
     pub read_only: bool,
+    /// `--file` in the order given.
+    pub files: Vec<FileOption>,
     /// `None`: the embedded demo.
     pub program: Option<Program>,
 }
@@ -153,6 +198,7 @@ impl Default for RunOptions {
             socket: None,
             disk: None,
             read_only: false,
+            files: Vec::new(),
             program: None,
         }
     }
@@ -185,6 +231,62 @@ fn parse_mem(value: OsString) -> Result<u64, CliError> {
         .and_then(|s| s.parse::<u64>().ok())
         .filter(|m| (MIN_MEM_MIB..=MAX_MEM_MIB).contains(m))
         .ok_or(CliError::BadMem(value))
+}
+
+/// Splits `HOST:GUEST[:ro]`: a trailing `:ro` is the read-only flag, and
+/// HOST ends at the last `:` that starts an absolute GUEST (the last `:/`).
+/// So HOST may contain any byte, `:` and `:/` included; GUEST cannot
+/// contain `:/` nor end in `:ro`.
+fn parse_file(value: OsString) -> Result<FileOption, CliError> {
+    let split = |bytes: &[u8]| -> Result<_, FileArgError> {
+        let (spec, read_only) = match bytes.strip_suffix(b":ro") {
+            Some(spec) => (spec, true),
+            None => (bytes, false),
+        };
+        let colon = spec
+            .windows(2)
+            .rposition(|w| w == b":/")
+            .ok_or(FileArgError::NoGuest)?;
+        let (host, guest) = (&spec[..colon], &spec[colon + 1..]);
+        if host.is_empty() {
+            return Err(FileArgError::EmptyHost);
+        }
+        let guest = guest_path::normalise(guest)?;
+        Ok((PathBuf::from(OsStr::from_bytes(host)), guest, read_only))
+    };
+    match split(value.as_bytes()) {
+        Ok((host, guest, read_only)) => Ok(FileOption {
+            arg: value,
+            host,
+            guest,
+            read_only,
+        }),
+        Err(reason) => Err(CliError::File { arg: value, reason }),
+    }
+}
+
+/// No two `--file` guest paths clash, nor one with the program's.
+fn check_clashes(files: &[FileOption], program: &[u8]) -> Result<(), CliError> {
+    for (i, file) in files.iter().enumerate() {
+        let clash = |reason| CliError::File {
+            arg: file.arg.clone(),
+            reason,
+        };
+        if let Some(other) = files[..i]
+            .iter()
+            .find(|other| paths_clash(&other.guest, &file.guest))
+        {
+            return Err(clash(FileArgError::Clash(other.arg.clone())));
+        }
+        // A program path the guest cannot take is not given to it, so
+        // nothing can clash with it.
+        if check_guest_path(program).is_ok() && paths_clash(program, &file.guest) {
+            return Err(clash(FileArgError::ClashProgram(
+                String::from_utf8_lossy(program).into_owned(),
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn parse_inspect(mut parser: lexopt::Parser) -> Result<Command, CliError> {
@@ -267,10 +369,21 @@ where
                 }
             }
             Long("read-only") => opts.read_only = true,
+            Long("file") => {
+                let file = parse_file(parser.value()?)?;
+                if opts.files.len() == MAX_FILES {
+                    return Err(CliError::File {
+                        arg: file.arg,
+                        reason: FileArgError::TooMany,
+                    });
+                }
+                opts.files.push(file);
+            }
             Value(path) => {
                 // Everything after the program is its own, even `--flags`.
                 let args = parser.raw_args()?.collect();
                 opts.program = Some(Program {
+                    guest_path: guest_path::resolve_program(path.as_bytes()),
                     path: path.into(),
                     args,
                 });
@@ -282,6 +395,12 @@ where
     if opts.read_only && opts.disk.is_none() {
         return Err(CliError::ReadOnlyWithoutDisk);
     }
+    check_clashes(
+        &opts.files,
+        opts.program
+            .as_ref()
+            .map_or(DEMO_GUEST_PATH, |p| &p.guest_path),
+    )?;
     opts.verbosity = match (quiet, verbose) {
         (true, true) => return Err(CliError::QuietAndVerbose),
         (true, false) => Verbosity::Quiet,
@@ -433,5 +552,128 @@ mod tests {
             parse(["inspect", "s", "vm", "--bad"]),
             Err(CliError::Parse(_))
         ));
+    }
+    fn file(arg: &str) -> Result<FileOption, CliError> {
+        let mut o = run(&["--file", arg, "/bin/p"])?;
+        Ok(o.files.remove(0))
+    }
+
+    fn file_err(args: &[&str]) -> FileArgError {
+        match run(args) {
+            Err(CliError::File { reason, .. }) => reason,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn file_options_split_at_the_last_colon_slash() {
+        let f = file("data.txt:/etc/data").unwrap();
+        assert_eq!(
+            (f.host, f.guest, f.read_only),
+            (PathBuf::from("data.txt"), b"/etc/data".to_vec(), false)
+        );
+        let f = file("/h/a:b:/c:/d:ro").unwrap();
+        assert_eq!(
+            (f.host, f.guest, f.read_only),
+            (PathBuf::from("/h/a:b:/c"), b"/d".to_vec(), true)
+        );
+        let f = file("x:ro:/g//./y/").unwrap();
+        assert_eq!((f.host, f.guest), (PathBuf::from("x:ro"), b"/g/y".to_vec()));
+        // A GUEST that would end in `:ro` cannot be given.
+        let f = file("h:/g:ro").unwrap();
+        assert_eq!((f.guest, f.read_only), (b"/g".to_vec(), true));
+        let f = file("h:/g:rw").unwrap();
+        assert_eq!(f.guest, b"/g:rw".to_vec());
+        assert_eq!(f.arg, "h:/g:rw");
+    }
+
+    #[test]
+    fn bad_file_options() {
+        for arg in ["nocolon", "h:relative", "h:", ":ro", "h:ro", ""] {
+            assert_eq!(file_err(&["--file", arg]), FileArgError::NoGuest, "{arg}");
+        }
+        assert_eq!(file_err(&["--file", ":/x"]), FileArgError::EmptyHost);
+        assert_eq!(
+            file_err(&["--file", "h:/a/../b"]),
+            FileArgError::Guest(GuestPathError::DotDot)
+        );
+        assert_eq!(
+            file_err(&["--file", "h:/"]),
+            FileArgError::Guest(GuestPathError::Root)
+        );
+        assert_eq!(
+            file_err(&["--file", "h:/dev/x"]),
+            FileArgError::Guest(GuestPathError::KernelDir("/dev"))
+        );
+        assert_eq!(
+            file_err(&["--file", "h:/proc:ro"]),
+            FileArgError::Guest(GuestPathError::KernelDir("/proc"))
+        );
+        assert_eq!(
+            run(&["--file", "h:/a/../b"]).unwrap_err().to_string(),
+            "--file \"h:/a/../b\": GUEST must not contain `..`"
+        );
+        assert!(matches!(run(&["--file"]), Err(CliError::Parse(_))));
+    }
+
+    #[test]
+    fn file_clashes() {
+        assert_eq!(
+            file_err(&["--file", "a:/x", "--file", "b:/x/"]),
+            FileArgError::Clash("a:/x".into())
+        );
+        assert_eq!(
+            file_err(&["--file", "a:/x/y", "--file", "b:/x"]),
+            FileArgError::Clash("a:/x/y".into())
+        );
+        assert_eq!(
+            file_err(&["--file", "a:/x", "--file", "b:/x/y"]),
+            FileArgError::Clash("a:/x".into())
+        );
+        assert!(run(&["--file", "a:/x", "--file", "b:/xy", "--file", "c:/z/x"]).is_ok());
+        assert_eq!(
+            file_err(&["--file", "a:/hello", "./hello"]),
+            FileArgError::ClashProgram("/hello".into())
+        );
+        assert_eq!(
+            file_err(&["--file", "a:/bin", "--", "/bin/busybox"]),
+            FileArgError::ClashProgram("/bin/busybox".into())
+        );
+        assert_eq!(
+            file_err(&["--file", "a:/target/x/hello/y", "target/x/hello"]),
+            FileArgError::ClashProgram("/target/x/hello".into())
+        );
+        assert_eq!(
+            file_err(&["--file", "a:/demo"]),
+            FileArgError::ClashProgram("/demo".into())
+        );
+        assert_eq!(
+            run(&["--file", "a:/x", "--file", "b:/x"])
+                .unwrap_err()
+                .to_string(),
+            "--file \"b:/x\": clashes with --file \"a:/x\": the same guest path, or one is a \
+             directory the other is in"
+        );
+    }
+
+    #[test]
+    fn at_most_62_files() {
+        let args: Vec<String> = (0..=MAX_FILES).map(|i| format!("h:/f{i}")).collect();
+        let mut argv: Vec<&str> = Vec::new();
+        for a in &args[..MAX_FILES] {
+            argv.extend(["--file", a]);
+        }
+        assert_eq!(run(&argv).unwrap().files.len(), 62);
+        argv.extend(["--file", &args[MAX_FILES]]);
+        assert_eq!(file_err(&argv), FileArgError::TooMany);
+    }
+
+    #[test]
+    fn program_guest_paths() {
+        let guest = |p: &str| run(&[p]).unwrap().program.unwrap().guest_path;
+        assert_eq!(guest("/bin/busybox"), b"/bin/busybox");
+        assert_eq!(guest("./hello"), b"/hello");
+        assert_eq!(guest("target/x/hello"), b"/target/x/hello");
+        assert_eq!(guest("../a/b"), b"/a/b");
     }
 }

@@ -6,8 +6,9 @@ use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
 use lstar_abi::cmdline::{
-    ARGV_SEPARATOR, Encoded, LogLevel, PARAM_ENV, PARAM_EPOCH_NS, PARAM_LOG, PARAM_SEED,
-    PARAM_STATS, PARAM_TSC_KHZ, PARAM_TTY, PARAM_WINSIZE, SEED_LEN,
+    ARGV_SEPARATOR, Encoded, ExeToken, FileToken, LogLevel, PARAM_ENV, PARAM_EPOCH_NS, PARAM_EXE,
+    PARAM_FILE, PARAM_LOG, PARAM_SEED, PARAM_STATS, PARAM_TSC_KHZ, PARAM_TTY, PARAM_WINSIZE,
+    SEED_LEN,
 };
 use lstar_abi::layout::CMDLINE_MAX;
 use thiserror::Error;
@@ -16,7 +17,7 @@ use thiserror::Error;
 pub enum CmdlineError {
     #[error(
         "the kernel command line would be {0} bytes, more than the {max} the guest accepts \
-         (too many or too long arguments or --env values)",
+         (too many or too long arguments, --env values or --file paths)",
         max = CMDLINE_MAX - 1
     )]
     TooLong(usize),
@@ -66,6 +67,10 @@ pub struct CmdlineParts<'a> {
     /// A virtio-mmio device to announce as `virtio_mmio.device=SIZE@BASE:GSI`
     /// (Linux's convention; QEMU microvm and Firecracker emit the same).
     pub virtio_mmio: Option<VirtioMmio>,
+    /// The program as a file in the guest (`lstar.exe=`).
+    pub exe: Option<ExeToken<'a>>,
+    /// The `--file` files (`lstar.file=`), in order.
+    pub files: &'a [FileToken<'a>],
     /// `--cmdline` values, verbatim.
     pub extra: &'a [OsString],
     /// argv[0] (the program path as typed), then the arguments.
@@ -146,6 +151,12 @@ pub fn build(parts: &CmdlineParts<'_>) -> Result<Vec<u8>, CmdlineError> {
             ),
         );
     }
+    if let Some(exe) = &parts.exe {
+        token(&mut line, format_args!("{PARAM_EXE}{exe}"));
+    }
+    for file in parts.files {
+        token(&mut line, format_args!("{PARAM_FILE}{file}"));
+    }
     for extra in parts.extra {
         let extra = extra.as_bytes();
         if lstar_abi::cmdline::tokens(extra).any(|t| t == ARGV_SEPARATOR.as_bytes()) {
@@ -171,6 +182,7 @@ pub fn build(parts: &CmdlineParts<'_>) -> Result<Vec<u8>, CmdlineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lstar_abi::cmdline::FileMeta;
 
     fn kv(k: &str, v: &str) -> EnvVar {
         (k.as_bytes().to_vec(), v.as_bytes().to_vec())
@@ -221,6 +233,24 @@ mod tests {
                 size: 0x1000,
                 gsi: 5,
             }),
+            exe: Some(ExeToken {
+                meta: FileMeta {
+                    mode: 0o755,
+                    mtime_sec: 1_700_000_000,
+                    mtime_nsec: 7,
+                },
+                path: b"/hello",
+            }),
+            files: &[FileToken {
+                module: 2,
+                read_only: true,
+                meta: FileMeta {
+                    mode: 0o644,
+                    mtime_sec: -5,
+                    mtime_nsec: 0,
+                },
+                path: b"/etc/my file",
+            }],
             extra: &extra,
             argv: &[b"./hello", b"two words", b""],
         })
@@ -232,6 +262,7 @@ mod tests {
                  lstar.stats=0x0000000000080000 lstar.tsc_khz=0x0000000000200b20 \
                  lstar.epoch_ns=0x17979cfe362a0000 \
                  lstar.tty=5 lstar.winsize=24x80 virtio_mmio.device=4K@0xd0000000:5 \
+                 lstar.exe=755,1700000000,7,/hello lstar.file=2,1,644,-5,0,/etc/my%20file \
                  console=ttyS0  x=1 -- ./hello two%20words %",
                 "ab".repeat(SEED_LEN)
             )
@@ -259,6 +290,8 @@ mod tests {
             tty_mask: 0,
             winsize: None,
             virtio_mmio: None,
+            exe: None,
+            files: &[],
             extra: &[],
             argv: &[b"p"],
         })
@@ -283,6 +316,8 @@ mod tests {
             tty_mask: 0,
             winsize: None,
             virtio_mmio: None,
+            exe: None,
+            files: &[],
             extra: &[],
             argv: &[&big],
         };
@@ -298,6 +333,8 @@ mod tests {
             tty_mask: 0,
             winsize: None,
             virtio_mmio: None,
+            exe: None,
+            files: &[],
             extra: &extra,
             argv: &[],
         };

@@ -164,19 +164,11 @@ pub fn open(path: &Path, read_only: bool) -> Result<LockedImage, DiskError> {
     if !(kind.is_file() || kind.is_block_device()) {
         return Err(DiskError::NotADisk { path: path_buf() });
     }
+    crate::host_file::clear_nonblock(&file).map_err(|source| DiskError::Open {
+        path: path_buf(),
+        source,
+    })?;
     let fd = file.as_raw_fd();
-    // SAFETY: fcntl on a descriptor we own; F_GETFL/F_SETFL take and
-    // return plain integers.
-    let cleared = unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) == 0
-    };
-    if !cleared {
-        return Err(DiskError::Open {
-            path: path_buf(),
-            source: io::Error::last_os_error(),
-        });
-    }
     let mode = if read_only {
         libc::LOCK_SH
     } else {

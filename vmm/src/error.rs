@@ -1,6 +1,7 @@
 //! Everything that makes `lstar run` fail before or instead of the guest
 //! program's own status, and the status each failure exits with.
 
+use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
 
@@ -10,6 +11,7 @@ use crate::boot::BootError;
 use crate::cli::CliError;
 use crate::cmdline::CmdlineError;
 use crate::exit_status::LSTAR_FAILED;
+use crate::host_file::OpenError;
 use crate::program::ProgramError;
 use crate::vcpu::VcpuError;
 use crate::vm::VmError;
@@ -21,7 +23,15 @@ pub enum Error {
     #[error("{}: {source}", path.display())]
     Program { path: PathBuf, source: ProgramError },
     #[error("{}: cannot read the kernel: {source}", path.display())]
+    KernelOpen { path: PathBuf, source: OpenError },
+    #[error("{}: cannot read the kernel: {source}", path.display())]
     KernelRead { path: PathBuf, source: io::Error },
+    #[error("--file {arg:?}: {}: {source}", host.display())]
+    File {
+        arg: OsString,
+        host: PathBuf,
+        source: OpenError,
+    },
     #[error("cannot get random bytes for the guest's seed: {0}")]
     Random(io::Error),
     #[error(transparent)]
@@ -72,5 +82,15 @@ mod tests {
         };
         assert_eq!(dynamic.exit_code(), 126);
         assert_eq!(Error::Cli(CliError::NoCommand).exit_code(), 125);
+        let fifo = Error::File {
+            arg: "f:/x".into(),
+            host: "f".into(),
+            source: OpenError::NotRegular("a FIFO"),
+        };
+        assert_eq!(fifo.exit_code(), 125);
+        assert_eq!(
+            fifo.to_string(),
+            "--file \"f:/x\": f: not a regular file (a FIFO)"
+        );
     }
 }

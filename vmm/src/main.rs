@@ -10,6 +10,8 @@ mod cpuid;
 mod disk;
 mod error;
 mod exit_status;
+mod guest_path;
+mod host_file;
 mod inspect;
 mod ksyms;
 mod kvm_stats;
@@ -24,15 +26,15 @@ mod vcpu_control;
 mod vm;
 
 use std::ffi::OsStr;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use lstar_abi::cmdline::{LogLevel, SEED_LEN};
+use lstar_abi::cmdline::{ExeToken, FileMeta, FileToken, LogLevel, SEED_LEN, check_guest_path};
 use lstar_abi::ksyms::Ksyms;
-use lstar_abi::layout::{VIRTIO_BLK_GSI, VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE};
+use lstar_abi::layout::{FIRST_FILE_MODULE, VIRTIO_BLK_GSI, VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE};
 use lstar_abi::ports::{
     COM1, COM1_GSI, COM2, COM2_GSI, CONSOLE_STATUS_PORT, CONSOLE_WRITE_PORT, EXIT_PORT,
     UART_PORT_COUNT,
@@ -43,7 +45,7 @@ use lstar_devices::console_write::CONSOLE_WRITE_LEN;
 use lstar_devices::exit_port::EXIT_PORT_LEN;
 use lstar_devices::{ConsoleStatus, ConsoleWrite, ExitPort, PioBus};
 
-use crate::boot::ProgramImage;
+use crate::boot::{FileModule, ProgramImage};
 use crate::cli::{Command, RunOptions, Verbosity};
 use crate::cmdline::{CmdlineParts, VirtioMmio};
 use crate::error::Error;
@@ -64,6 +66,12 @@ static SOCKET_PATH: OnceLock<PathBuf> = OnceLock::new();
 
 /// argv[0] of the embedded demo.
 const DEMO_NAME: &[u8] = b"lstar-demo";
+/// What the guest is told of the demo's file (no host file behind it).
+const DEMO_META: FileMeta = FileMeta {
+    mode: 0o755,
+    mtime_sec: 0,
+    mtime_nsec: 0,
+};
 
 /// Host randomness for the guest (AT_RANDOM, the kernel's RNG).
 fn random_seed() -> Result<[u8; SEED_LEN], Error> {
@@ -100,26 +108,66 @@ fn describe_rip(rip: Option<u64>, ksyms: Option<&[u8]>) -> String {
     }
 }
 
+/// Reads a `--kernel` file (a regular file only: a FIFO must not hang us).
+fn read_kernel(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    let host_file::HostFile { mut file, size, .. } =
+        host_file::open_regular(path).map_err(|source| Error::KernelOpen {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.read_to_end(&mut bytes)
+        .map_err(|source| Error::KernelRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(bytes)
+}
+
 /// Runs the guest; returns lstar's exit status and the VM, still open.
 fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     let verbose = opts.verbosity == Verbosity::Verbose;
 
     // The program first: a typo should fail fast, before KVM is touched.
-    let (program, argv0, args): (ProgramImage<'_>, &[u8], Vec<&[u8]>) = match &opts.program {
-        Some(p) => {
-            let (file, size) =
-                program::open(&p.path, opts.mem_mib).map_err(|source| Error::Program {
-                    path: p.path.clone(),
-                    source,
-                })?;
-            let args = p.args.iter().map(|a| a.as_bytes()).collect();
-            (
-                ProgramImage::File { file, size },
-                p.path.as_os_str().as_bytes(),
-                args,
-            )
+    let (program, argv0, args, exe): (ProgramImage<'_>, &[u8], Vec<&[u8]>, ExeToken<'_>) =
+        match &opts.program {
+            Some(p) => {
+                let host_file::HostFile { file, size, meta } = program::open(&p.path, opts.mem_mib)
+                    .map_err(|source| Error::Program {
+                        path: p.path.clone(),
+                        source,
+                    })?;
+                let args = p.args.iter().map(|a| a.as_bytes()).collect();
+                (
+                    ProgramImage::File { file, size },
+                    p.path.as_os_str().as_bytes(),
+                    args,
+                    ExeToken {
+                        meta,
+                        path: &p.guest_path,
+                    },
+                )
+            }
+            None => (
+                ProgramImage::Embedded(DEMO),
+                DEMO_NAME,
+                Vec::new(),
+                ExeToken {
+                    meta: DEMO_META,
+                    path: guest_path::DEMO_GUEST_PATH,
+                },
+            ),
+        };
+    // A path the guest cannot take (too long) is not given; the program
+    // still runs from module 0.
+    let exe = match check_guest_path(exe.path) {
+        Ok(()) => Some(exe),
+        Err(e) => {
+            if verbose {
+                eprintln!("lstar: the program's guest path is not usable in the guest ({e:?})");
+            }
+            None
         }
-        None => (ProgramImage::Embedded(DEMO), DEMO_NAME, Vec::new()),
     };
 
     let loaded_kernel;
@@ -127,10 +175,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     let (kernel, ksyms): (&[u8], Option<&[u8]>) = match &opts.kernel {
         None => (KERNEL, Some(KSYMS)),
         Some(path) => {
-            loaded_kernel = std::fs::read(path).map_err(|source| Error::KernelRead {
-                path: path.clone(),
-                source,
-            })?;
+            loaded_kernel = read_kernel(path)?;
             // Without symbols the kernel still runs; its reports show bare addresses.
             loaded_ksyms = match ksyms::build(&loaded_kernel) {
                 Ok(blob) => Some(blob),
@@ -144,6 +189,29 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             (&loaded_kernel[..], loaded_ksyms.as_deref())
         }
     };
+
+    // Every --file, open and checked: a missing one fails before KVM.
+    let mut files = Vec::with_capacity(opts.files.len());
+    let mut file_tokens = Vec::with_capacity(opts.files.len());
+    for (f, module) in opts.files.iter().zip(FIRST_FILE_MODULE..) {
+        let host_file::HostFile { file, size, meta } =
+            host_file::open_regular(&f.host).map_err(|source| Error::File {
+                arg: f.arg.clone(),
+                host: f.host.clone(),
+                source,
+            })?;
+        files.push(FileModule {
+            file,
+            size,
+            host: f.host.clone(),
+        });
+        file_tokens.push(FileToken {
+            module,
+            read_only: f.read_only,
+            meta,
+            path: &f.guest,
+        });
+    }
 
     // Before KVM: a socket another lstar is listening on fails fast.
     let socket = match &opts.socket {
@@ -259,6 +327,8 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             size: VIRTIO_MMIO_SIZE,
             gsi: VIRTIO_BLK_GSI,
         }),
+        exe,
+        files: &file_tokens,
         extra: &opts.cmdline,
         argv: &argv,
     })?;
@@ -269,17 +339,23 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         &line,
         program,
         ksyms,
+        files,
     )?;
     let t_ready = start.elapsed();
     if verbose {
         eprintln!(
-            "lstar: kernel entry {:#x}, kernel ends {:#x}, program at {:#x}, symbols at {}, command line {} bytes",
+            "lstar: kernel entry {:#x}, kernel ends {:#x}, program at {:#x}, symbols at {}, {} files{}, command line {} bytes",
             layout.entry,
             layout.kernel_end,
             layout.program_addr,
             layout
                 .ksyms_addr
                 .map_or("(none)".to_string(), |a| format!("{a:#x}")),
+            layout.file_addrs.len(),
+            layout
+                .file_addrs
+                .last()
+                .map_or(String::new(), |a| format!(" (lowest at {a:#x})")),
             line.len()
         );
     }

@@ -10,6 +10,8 @@ use std::path::Path;
 
 use thiserror::Error;
 
+use crate::host_file::{self, HostFile, OpenError};
+
 #[derive(Debug, Error)]
 pub enum ProgramError {
     #[error("no such file")]
@@ -18,8 +20,8 @@ pub enum ProgramError {
     Open(io::Error),
     #[error("is a directory")]
     Directory,
-    #[error("not a regular file")]
-    NotRegular,
+    #[error("not a regular file ({0})")]
+    NotRegular(&'static str),
     #[error("cannot read: {0}")]
     Read(io::Error),
     #[error("not an ELF executable")]
@@ -127,30 +129,26 @@ pub fn check_elf(
     Ok(())
 }
 
-/// Opens and checks the program; returns the open file and its size.
-pub fn open(path: &Path, mem_mib: u64) -> Result<(File, u64), ProgramError> {
-    let file = File::open(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => ProgramError::NotFound,
-        io::ErrorKind::IsADirectory => ProgramError::Directory,
-        _ => ProgramError::Open(e),
+/// Opens and checks the program (a regular file, never blocking on a
+/// FIFO: [`host_file::open_regular`]).
+pub fn open(path: &Path, mem_mib: u64) -> Result<HostFile, ProgramError> {
+    let program = host_file::open_regular(path).map_err(|e| match e {
+        OpenError::NotFound => ProgramError::NotFound,
+        OpenError::Directory => ProgramError::Directory,
+        OpenError::NotRegular(kind) => ProgramError::NotRegular(kind),
+        OpenError::Open(e) => ProgramError::Open(e),
+        OpenError::Stat(e) => ProgramError::Read(e),
     })?;
-    let meta = file.metadata().map_err(ProgramError::Read)?;
-    if meta.is_dir() {
-        return Err(ProgramError::Directory);
-    }
-    if !meta.is_file() {
-        return Err(ProgramError::NotRegular);
-    }
-    let size = meta.len();
+    let (file, size) = (&program.file, program.size);
     let mut header = [0u8; ELF_HEADER_SIZE];
-    let n = read_prefix(&file, &mut header).map_err(ProgramError::Read)?;
+    let n = read_prefix(file, &mut header).map_err(ProgramError::Read)?;
     check_elf(&header[..n], size, |buf, at| file.read_exact_at(buf, at))?;
     // The program must leave the kernel most of the memory (a quarter is
     // a generous bound; the kernel refuses precisely).
     if size > (mem_mib << 20) / 4 {
         return Err(ProgramError::TooLarge { size, mem_mib });
     }
-    Ok((file, size))
+    Ok(program)
 }
 
 /// Reads up to `buf.len()` bytes from the start of the file.
@@ -291,5 +289,6 @@ mod tests {
         assert_eq!(ProgramError::NotFound.exit_code(), 127);
         assert_eq!(ProgramError::Dynamic.exit_code(), 126);
         assert_eq!(ProgramError::Directory.exit_code(), 126);
+        assert_eq!(ProgramError::NotRegular("a FIFO").exit_code(), 126);
     }
 }

@@ -13,6 +13,8 @@ use spin::Mutex;
 use super::{PAGE_SIZE, page_align_down, page_align_up, phys_to_virt};
 
 const MAX_RANGES: usize = 16;
+/// Low memory, the kernel image, every PVH module, and some to spare.
+const MAX_RESERVED: usize = lstar_abi::layout::MAX_MODULES + 8;
 
 #[derive(Clone, Copy, Default)]
 struct Range {
@@ -23,7 +25,7 @@ struct Range {
 pub struct FrameAllocator {
     ram: [Range; MAX_RANGES],
     ram_count: usize,
-    reserved: [Range; MAX_RANGES],
+    reserved: [Range; MAX_RESERVED],
     reserved_count: usize,
     /// Index into `ram` and next address of the bump pointer.
     cursor: usize,
@@ -39,7 +41,7 @@ pub struct FrameAllocator {
 static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
     ram: [Range { start: 0, end: 0 }; MAX_RANGES],
     ram_count: 0,
-    reserved: [Range { start: 0, end: 0 }; MAX_RANGES],
+    reserved: [Range { start: 0, end: 0 }; MAX_RESERVED],
     reserved_count: 0,
     cursor: 0,
     next: 0,
@@ -63,14 +65,28 @@ pub fn add_ram(start: u64, end: u64) {
 /// Marks `[start, end)` as never to be handed out.
 pub fn reserve(start: u64, end: u64) {
     let mut f = FRAMES.lock();
-    if f.reserved_count < MAX_RANGES {
-        let i = f.reserved_count;
-        f.reserved[i] = Range {
-            start: page_align_down(start),
-            end: page_align_up(end).unwrap_or(u64::MAX),
-        };
+    let range = Range {
+        start: page_align_down(start),
+        end: page_align_up(end).unwrap_or(u64::MAX),
+    };
+    if range.start >= range.end {
+        return;
+    }
+    f.clear_until = 0;
+    // A range that touches the previous one joins it: lstar puts the
+    // modules next to each other, and fewer ranges are shorter scans.
+    let count = f.reserved_count;
+    if let Some(last) = f.reserved[..count].last_mut()
+        && range.start <= last.end
+        && last.start <= range.end
+    {
+        last.start = last.start.min(range.start);
+        last.end = last.end.max(range.end);
+        return;
+    }
+    if count < MAX_RESERVED {
+        f.reserved[count] = range;
         f.reserved_count += 1;
-        f.clear_until = 0;
     } else {
         crate::warn!("too many reserved ranges; ignoring {start:#x}..{end:#x}");
     }
