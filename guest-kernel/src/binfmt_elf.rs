@@ -15,7 +15,7 @@ use xmas_elf::program::{ProgramHeader, Type as PhType};
 
 use crate::drivers::copy_engine;
 use crate::mm::address_space::{
-    AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP, TASK_SIZE,
+    AddressSpace, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP, TASK_SIZE, Vma, VmaFile,
 };
 use crate::mm::{PAGE_SIZE, frame, page_align_down, page_align_up, paging, phys_to_virt};
 
@@ -66,6 +66,22 @@ const MAX_ARG_BYTES: usize = (STACK_SIZE / 4) as usize;
 pub struct Image {
     pub phys: u64,
     pub bytes: &'static [u8],
+    /// The program's open file, which its file-backed areas refer to
+    /// (/proc/self/maps names it; it stays open while they exist).
+    pub file: Option<alloc::sync::Arc<crate::fs::file::File>>,
+}
+
+impl Image {
+    /// An area of the file's pages from file page `pgoff`, mapped privately.
+    fn vma(&self, start: u64, end: u64, prot: u32, owns_frames: bool, pgoff: u64) -> Vma {
+        Vma {
+            start,
+            end,
+            prot,
+            owns_frames,
+            file: self.file.clone().map(|f| VmaFile::new(f, pgoff, false)),
+        }
+    }
 }
 
 pub struct Loaded {
@@ -255,7 +271,8 @@ fn load_segment(
             let count = (file_pages_end - start) / PAGE_SIZE;
             let flags = crate::mm::address_space::pte_flags(seg.prot);
             paging::map_range(mm.pml4, start, pa, count, flags)?;
-            mm.add_vma(start, file_pages_end, seg.prot, false);
+            let pgoff = (seg.offset - (seg.vaddr - start)) / PAGE_SIZE;
+            mm.insert_vma(image.vma(start, file_pages_end, seg.prot, false, pgoff));
         }
         if tail > 0 {
             // SAFETY: the tail lies inside the module's last page of this
@@ -281,8 +298,14 @@ fn load_segment(
         .max()
         .unwrap_or(start)
         .max(start);
-    if vma_start < end {
-        mm.add_vma(vma_start, end, seg.prot, true);
+    // The file's pages (private copies) and the demand-zero rest.
+    let split = file_pages_end.clamp(vma_start, end);
+    if vma_start < split {
+        let pgoff = (seg.offset - (seg.vaddr - start) + (vma_start - start)) / PAGE_SIZE;
+        mm.insert_vma(image.vma(vma_start, split, seg.prot, true, pgoff));
+    }
+    if split < end {
+        mm.add_vma(split, end, seg.prot, true);
     }
     // Copy the file part page by page; the rest is demand-zero.
     let mut va = seg.vaddr;

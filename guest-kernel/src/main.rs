@@ -135,9 +135,27 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
         at_random,
         params.selftest,
         params.tty_mask,
+        params.exe,
+        &params.files,
     )
 }
 
+/// A boot file as the VFS takes it.
+fn vfs_file(f: &boot_params::BootFile) -> fs::BootFile<'_> {
+    fs::BootFile {
+        path: &f.path,
+        paddr: f.paddr,
+        size: f.size,
+        mode: f.mode,
+        mtime: fs::inode::Timespec {
+            sec: f.mtime.0,
+            nsec: f.mtime.1,
+        },
+        read_only: f.read_only,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn start_program(
     program: &boot_params::Module,
     argv: Vec<Vec<u8>>,
@@ -145,38 +163,55 @@ fn start_program(
     at_random: [u8; 16],
     selftest: Option<&[u8]>,
     tty_mask: u32,
+    exe: Option<boot_params::BootFile>,
+    files: &[boot_params::BootFile],
 ) -> ! {
     let name = argv.first().cloned().unwrap_or_else(|| b"program".to_vec());
     let Ok(mm) = mm::address_space::AddressSpace::new() else {
         warn!("out of memory");
         exit::power_off(EXEC_FAILED);
     };
-    // The file tree, with the program's own file at its path (the path
-    // it was given, resolved against `/`): its frames become the file's.
-    let exe_path = resolve_exe_path(&name);
-    let boot_files = [fs::BootFile {
-        path: &exe_path,
+    // The file tree, with the program's own file at its path (lstar.exe=;
+    // without it, as under QEMU, argv[0] resolved against `/`) and the
+    // --file files: their frames become the files' pages.
+    let exe = exe.unwrap_or_else(|| boot_params::BootFile {
         paddr: program.paddr,
         size: program.size,
-        mode: 0o755,
-        mtime: fs::inode::Timespec::default(),
+        path: resolve_exe_path(&name),
         read_only: false,
-    }];
-    let root = match fs::init(&[]) {
+        mode: 0o755,
+        mtime: (0, 0),
+    });
+    let module_pages = files
+        .iter()
+        .chain([&exe])
+        .map(|f| f.size.div_ceil(mm::PAGE_SIZE))
+        .sum();
+    let root = match fs::init(module_pages) {
         Ok(root) => root,
         Err(e) => {
             warn!("cannot build the file system: {e:?}");
             exit::power_off(EXEC_FAILED);
         }
     };
-    let mut exe = None;
-    for f in &boot_files {
-        match fs::install(&root, f) {
-            Ok(d) => exe = exe.or(Some(d)),
-            Err(e) => warn!(
-                "{}: cannot place the file: {e:?}",
-                core::str::from_utf8(f.path).unwrap_or("?")
-            ),
+    let exe = match fs::install(&root, &vfs_file(&exe)) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            // The program still runs; only /proc/self/exe is missing.
+            info!(
+                "{}: no place for the program's file: {e:?}",
+                core::str::from_utf8(&exe.path).unwrap_or("?")
+            );
+            None
+        }
+    };
+    for f in files {
+        if let Err(e) = fs::install(&root, &vfs_file(f)) {
+            warn!(
+                "--file {}: cannot place the file: {e:?}",
+                core::str::from_utf8(&f.path).unwrap_or("?")
+            );
+            exit::power_off(EXEC_FAILED);
         }
     }
     // fds 0 and 1 are COM1, fd 2 is COM2; each is a terminal when the
@@ -233,6 +268,10 @@ fn start_program(
     let image = binfmt_elf::Image {
         phys: program.paddr,
         bytes,
+        file: task
+            .exe
+            .clone()
+            .map(|d| fs::file::File::new(d, fs::filemap::RegularFile::ops(), fs::file::O_RDONLY)),
     };
     let loaded = match binfmt_elf::load(&mut task.mm, &image, &argv, &envp, at_random) {
         Ok(l) => l,

@@ -54,10 +54,10 @@ pub struct BootFile<'a> {
 }
 
 /// Builds the tree: a tmpfs root with /tmp, a devtmpfs on /dev, procfs on
-/// /proc, then the boot files. Returns the root.
-pub fn init(files: &[BootFile]) -> Result<Arc<Dentry>, Errno> {
+/// /proc. `module_pages` are the pages the boot files will bring, which
+/// the root's size limit makes room for. Returns the root.
+pub fn init(module_pages: u64) -> Result<Arc<Dentry>, Errno> {
     let (usable, _) = crate::mm::frame::usage();
-    let module_pages: u64 = files.iter().map(|f| f.size.div_ceil(PAGE_SIZE)).sum();
     // As Linux's tmpfs: half of memory, plus what the boot files bring.
     let root = Dentry::new_root(tmpfs::new("tmpfs", usable / 2 + module_pages, 0o755));
     mount::mount(None, &root, "rootfs");
@@ -76,9 +76,6 @@ pub fn init(files: &[BootFile]) -> Result<Arc<Dentry>, Errno> {
     )?;
     devfs::populate(&dev)?;
     mkdir_mount(b"proc", procfs::new(), "proc")?;
-    for f in files {
-        install(&root, f)?;
-    }
     Ok(root)
 }
 
