@@ -66,9 +66,9 @@ const MAX_ARG_BYTES: usize = (STACK_SIZE / 4) as usize;
 pub struct Image {
     pub phys: u64,
     pub bytes: &'static [u8],
-    /// The program's open file, which its file-backed areas refer to
-    /// (/proc/self/maps names it; it stays open while they exist).
-    pub file: Option<alloc::sync::Arc<crate::fs::file::File>>,
+    /// Whether it is the first program's file (`fs::exe`), which its
+    /// file-backed areas then name.
+    pub is_program: bool,
 }
 
 impl Image {
@@ -79,7 +79,7 @@ impl Image {
             end,
             prot,
             owns_frames,
-            file: self.file.clone().map(|f| VmaFile::new(f, pgoff, false)),
+            file: self.is_program.then(|| VmaFile::program(pgoff)),
         }
     }
 }
@@ -178,15 +178,16 @@ fn segments(
     Ok((out, phdr))
 }
 
-/// Copies file bytes `[offset, offset + len)` to user address `va` through
-/// the direct map of the page that backs it (allocating it when needed).
+/// Prepares the copy of file bytes `[offset, offset + len)` to user
+/// address `va`: the frame that backs the page (allocated when needed) is
+/// mapped, and the copies to make are appended to `copies`, in order (a
+/// page shared with a segment mapped in place is first copied whole).
 fn copy_into_page(
     mm: &mut AddressSpace,
     image: &Image,
-    va: u64,
-    offset: u64,
-    len: u64,
+    (va, offset, len): (u64, u64, u64),
     prot: u32,
+    copies: &mut Vec<(u64, u64, u64)>,
 ) -> Result<(), ExecError> {
     let page = page_align_down(va);
     let frame = match paging::lookup(mm.pml4, page) {
@@ -196,28 +197,19 @@ fn copy_into_page(
             if vma_owned {
                 old
             } else {
-                // A page shared with a segment mapped in place: take a
-                // private copy before writing into it.
                 let new = frame::alloc_zeroed().ok_or(ExecError::OutOfMemory)?;
-                // SAFETY: both frames are direct-mapped pages.
-                unsafe {
-                    copy_engine::copy_many(&[(phys_to_virt(new), phys_to_virt(old), PAGE_SIZE)])
-                };
+                copies.push((phys_to_virt(new), phys_to_virt(old), PAGE_SIZE));
                 new
             }
         }
         _ => frame::alloc_zeroed().ok_or(ExecError::OutOfMemory)?,
     };
     let src = &image.bytes[offset as usize..(offset + len) as usize];
-    // SAFETY: `frame` is a page we own; `va - page + len` stays inside it
-    // (callers never cross a page); the source is the module.
-    unsafe {
-        copy_engine::copy_many(&[(
-            phys_to_virt(frame) + (va - page),
-            src.as_ptr() as u64,
-            src.len() as u64,
-        )]);
-    }
+    copies.push((
+        phys_to_virt(frame) + (va - page),
+        src.as_ptr() as u64,
+        src.len() as u64,
+    ));
     mm.map_frame(page, frame, prot)?;
     Ok(())
 }
@@ -308,12 +300,20 @@ fn load_segment(
         mm.add_vma(split, end, seg.prot, true);
     }
     // Copy the file part page by page; the rest is demand-zero.
+    // All of the segment's copies in one batch: one exit to the VMM's copy
+    // port, not one per page.
+    let mut copies = Vec::new();
     let mut va = seg.vaddr;
     while va < file_end {
         let n = (page_align_down(va) + PAGE_SIZE).min(file_end) - va;
-        copy_into_page(mm, image, va, seg.offset + (va - seg.vaddr), n, seg.prot)?;
+        let piece = (va, seg.offset + (va - seg.vaddr), n);
+        copy_into_page(mm, image, piece, seg.prot, &mut copies)?;
         va += n;
     }
+    // SAFETY: each destination is a frame this segment owns (mapped above,
+    // in range of its page); each source lies in the module or in a frame
+    // being copied whole, which is copied first (the batch keeps order).
+    unsafe { copy_engine::copy_many(&copies) };
     Ok(())
 }
 

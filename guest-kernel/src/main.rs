@@ -136,14 +136,14 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
         params.selftest,
         params.tty_mask,
         params.exe,
-        &params.files,
+        params.files,
     )
 }
 
 /// A boot file as the VFS takes it.
-fn vfs_file(f: &boot_params::BootFile) -> fs::BootFile<'_> {
+fn vfs_file(f: boot_params::BootFile) -> fs::BootFile {
     fs::BootFile {
-        path: &f.path,
+        path: f.path,
         paddr: f.paddr,
         size: f.size,
         mode: f.mode,
@@ -164,7 +164,7 @@ fn start_program(
     selftest: Option<&[u8]>,
     tty_mask: u32,
     exe: Option<boot_params::BootFile>,
-    files: &[boot_params::BootFile],
+    files: Vec<boot_params::BootFile>,
 ) -> ! {
     let name = argv.first().cloned().unwrap_or_else(|| b"program".to_vec());
     let Ok(mm) = mm::address_space::AddressSpace::new() else {
@@ -182,45 +182,20 @@ fn start_program(
         mode: 0o755,
         mtime: (0, 0),
     });
-    let module_pages = files
-        .iter()
-        .chain([&exe])
-        .map(|f| f.size.div_ceil(mm::PAGE_SIZE))
-        .sum();
-    let root = match fs::init(module_pages) {
-        Ok(root) => root,
+    let (root, dev) = match fs::init(core::iter::once(exe).chain(files).map(vfs_file).collect()) {
+        Ok(tree) => tree,
         Err(e) => {
             warn!("cannot build the file system: {e:?}");
             exit::power_off(EXEC_FAILED);
         }
     };
-    let exe = match fs::install(&root, &vfs_file(&exe)) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            // The program still runs; only /proc/self/exe is missing.
-            info!(
-                "{}: no place for the program's file: {e:?}",
-                core::str::from_utf8(&exe.path).unwrap_or("?")
-            );
-            None
-        }
-    };
-    for f in files {
-        if let Err(e) = fs::install(&root, &vfs_file(f)) {
-            warn!(
-                "--file {}: cannot place the file: {e:?}",
-                core::str::from_utf8(&f.path).unwrap_or("?")
-            );
-            exit::power_off(EXEC_FAILED);
-        }
-    }
     // fds 0 and 1 are COM1, fd 2 is COM2; each is a terminal when the
     // host's is (lstar.tty=), so programs buffer their output as they
     // would on the host.
     let tty = |fd: u32| tty_mask & (1 << fd) != 0;
     let mut files = fs::fdtable::FdTable::default();
     for (fd, node) in [(0u32, &b"ttyS0"[..]), (1, b"ttyS0"), (2, b"ttyS1")] {
-        let dentry = root.lookup(b"dev").and_then(|dev| dev.lookup(node));
+        let dentry = dev.lookup(node);
         let ops = dentry
             .as_ref()
             .map_err(|e| *e)
@@ -244,7 +219,6 @@ fn start_program(
         mm,
         files,
         fs: fs::fs_struct::FsStruct::new(root),
-        exe,
         cmdline,
         task_works: Vec::new(),
         comm: name.clone(),
@@ -268,10 +242,7 @@ fn start_program(
     let image = binfmt_elf::Image {
         phys: program.paddr,
         bytes,
-        file: task
-            .exe
-            .clone()
-            .map(|d| fs::file::File::new(d, fs::filemap::RegularFile::ops(), fs::file::O_RDONLY)),
+        is_program: true,
     };
     let loaded = match binfmt_elf::load(&mut task.mm, &image, &argv, &envp, at_random) {
         Ok(l) => l,

@@ -2,10 +2,8 @@
 //! address space, open files, place in the file system, pending task work
 //! and per-task ABI state.
 
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use crate::fs::dentry::Dentry;
 use crate::fs::fdtable::FdTable;
 use crate::fs::fs_struct::FsStruct;
 use crate::mm::address_space::AddressSpace;
@@ -28,8 +26,6 @@ pub struct Task {
     pub mm: AddressSpace,
     pub files: FdTable,
     pub fs: FsStruct,
-    /// The program's file (/proc/self/exe).
-    pub exe: Option<Arc<Dentry>>,
     /// argv, NUL-separated (/proc/self/cmdline).
     pub cmdline: Vec<u8>,
     pub task_works: Vec<TaskWork>,

@@ -45,6 +45,12 @@ impl Dentry {
         Dentry::new(inode, Vec::new(), None)
     }
 
+    /// A file system's root that will be mounted as `name` under
+    /// `parent` (the name and parent it will have then).
+    pub fn new_child_of(inode: InodeRef, name: &[u8], parent: &Arc<Dentry>) -> Arc<Dentry> {
+        Dentry::new(inode, name.to_vec(), Some(parent.clone()))
+    }
+
     /// A dentry for an inode with no name (O_TMPFILE, memfd, pipes).
     pub fn anonymous(inode: InodeRef, name: &[u8]) -> Arc<Dentry> {
         let d = Dentry::new(inode, name.to_vec(), None);
@@ -84,7 +90,14 @@ impl Dentry {
             return Ok(child.follow_mount());
         }
         let inode = self.inode.ops.lookup(&self.inode, name)?;
-        Ok(self.add_child(name, inode).follow_mount())
+        // The file system's lookup may have made the dentry itself (a
+        // directory populated on first use mounts over its children).
+        let made = self.children.lock().get(name).and_then(Weak::upgrade);
+        let child = match made {
+            Some(d) if Arc::ptr_eq(&d.inode, &inode) => d,
+            _ => self.add_child(name, inode),
+        };
+        Ok(child.follow_mount())
     }
 
     /// Binds `name` to `inode` under this directory (after a lookup or a
@@ -92,7 +105,11 @@ impl Dentry {
     pub fn add_child(self: &Arc<Dentry>, name: &[u8], inode: InodeRef) -> Arc<Dentry> {
         let child = Dentry::new(inode, name.to_vec(), Some(self.clone()));
         let mut children = self.children.lock();
-        children.retain(|_, w| w.strong_count() > 0);
+        // Dead entries are swept when the map has doubled since the last
+        // sweep, not at every insert (amortised constant work).
+        if children.len() >= 16 && children.len().is_power_of_two() {
+            children.retain(|_, w| w.strong_count() > 0);
+        }
         children.insert(name.to_vec(), Arc::downgrade(&child));
         child
     }

@@ -15,7 +15,7 @@ use alloc::sync::Arc;
 
 use super::dentry::Dentry;
 use super::file::{File, FileOps, O_ACCMODE, O_RDONLY};
-use super::inode::{FileType, InodeRef, S_IFBLK, S_IFCHR, encode_dev};
+use super::inode::{FileType, Inode, InodeRef, S_IFBLK, S_IFCHR, encode_dev};
 use crate::errno::{EINVAL, EIO, ENOSPC, ENXIO, EROFS, Errno, SysResult};
 
 pub const DEV_NULL: u64 = encode_dev(1, 3);
@@ -160,9 +160,17 @@ impl FileOps for BlockDevice {
     }
 }
 
-/// Fills /dev (the root of a devtmpfs).
-pub fn populate(dev: &Arc<Dentry>) -> Result<(), Errno> {
+/// The consoles, made at boot: fds 0-2 are open on them.
+pub fn populate_consoles(dev: &Arc<Dentry>) -> Result<(), Errno> {
     let dir = &dev.inode;
+    dir.ops.create(dir, b"ttyS0", S_IFCHR | 0o620, DEV_TTYS0)?;
+    dir.ops.create(dir, b"ttyS1", S_IFCHR | 0o620, DEV_TTYS1)?;
+    Ok(())
+}
+
+/// The rest of /dev, made when /dev is first used
+/// (`tmpfs::populate_on_use`).
+pub fn populate(dir: &Inode) -> Result<(), Errno> {
     let chr = |name: &[u8], mode: u32, rdev: u64| -> Result<(), Errno> {
         dir.ops.create(dir, name, S_IFCHR | mode, rdev).map(|_| ())
     };
@@ -173,8 +181,6 @@ pub fn populate(dev: &Arc<Dentry>) -> Result<(), Errno> {
     chr(b"urandom", 0o666, DEV_URANDOM)?;
     chr(b"tty", 0o666, DEV_TTY)?;
     chr(b"console", 0o600, DEV_CONSOLE)?;
-    chr(b"ttyS0", 0o620, DEV_TTYS0)?;
-    chr(b"ttyS1", 0o620, DEV_TTYS1)?;
     if let Some((size, _)) = super::page_cache::geometry() {
         let vda = dir.ops.create(dir, b"vda", S_IFBLK | 0o660, DEV_VDA)?;
         vda.meta.lock().size = size;

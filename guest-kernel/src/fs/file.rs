@@ -13,7 +13,7 @@ use spin::Mutex;
 
 use super::dentry::Dentry;
 use super::inode::{Filldir, InodeRef};
-use crate::errno::{EINVAL, ENODEV, ENOTDIR, ENOTTY, ESPIPE, Errno, SysResult};
+use crate::errno::{EINVAL, ENOTDIR, ENOTTY, ESPIPE, Errno, SysResult};
 
 pub const O_RDONLY: u32 = 0;
 pub const O_WRONLY: u32 = 1;
@@ -108,10 +108,6 @@ pub trait FileOps: Send + Sync {
     /// fsync and fdatasync.
     fn fsync(&self, _file: &File) -> SysResult {
         Err(EINVAL)
-    }
-    /// The frame of file page `index`, for mmap.
-    fn mmap_page(&self, _file: &File, _index: u64) -> Result<u64, Errno> {
-        Err(ENODEV)
     }
     /// The last reference to the open file is gone.
     fn release(&self, _file: &File) {}

@@ -157,9 +157,6 @@ impl FileOps for RegularFile {
     fn fsync(&self, file: &File) -> SysResult {
         file.inode().writeback().map(|_| 0)
     }
-    fn mmap_page(&self, file: &File, index: u64) -> Result<u64, Errno> {
-        file.inode().get_page(index)
-    }
     fn release(&self, file: &File) {
         if let Err(e) = file.inode().writeback() {
             crate::warn!("writeback of {:?} failed: {e:?}", file.dentry.name());

@@ -258,6 +258,13 @@ pub trait InodeOps: Send + Sync {
     fn charge_page(&self, _inode: &Inode) -> Result<(), Errno> {
         Ok(())
     }
+    /// `n` pages at once (a boot file's).
+    fn charge_pages(&self, inode: &Inode, n: u64) -> Result<(), Errno> {
+        for _ in 0..n {
+            self.charge_page(inode)?;
+        }
+        Ok(())
+    }
     /// A page left the cache (tmpfs gives its share back).
     fn uncharge_page(&self, _inode: &Inode) {}
     /// Metadata changed; file systems with on-disk inodes write it.
@@ -423,15 +430,13 @@ impl Inode {
         self.pages.lock().get(index)
     }
 
-    /// Puts an existing frame into the cache at `index` (a boot module's
-    /// page becoming a file's page: mapped, not copied).
-    pub fn adopt_page(&self, index: u64, frame: u64) -> Result<(), Errno> {
-        self.ops.charge_page(self)?;
-        crate::mm::frame::adopt(frame);
-        if let Some(old) = self.pages.lock().replace(index, frame) {
-            crate::mm::frame::free(old);
-            self.ops.uncharge_page(self);
-        }
+    /// Puts `count` physically contiguous frames from `paddr` into the
+    /// cache from page 0 (a boot module becoming a file: mapped, not
+    /// copied). For a new, empty inode.
+    pub fn adopt_pages(&self, paddr: u64, count: u64) -> Result<(), Errno> {
+        self.ops.charge_pages(self, count)?;
+        crate::mm::frame::adopt(count);
+        self.pages.lock().insert_run(0, paddr, count);
         Ok(())
     }
 

@@ -36,16 +36,19 @@ pub mod stat;
 pub mod tmpfs;
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use spin::Mutex;
 
 use crate::errno::{EEXIST, ENOTDIR, Errno};
 use crate::mm::PAGE_SIZE;
 use dentry::Dentry;
-use inode::{FLAG_IMMUTABLE, S_IFREG, Timespec};
+use inode::{FLAG_IMMUTABLE, Inode, S_IFREG, Timespec};
 
 /// A file the boot loader placed in memory (a PVH module) that becomes a
 /// tmpfs file: its frames become the file's pages, nothing is copied.
-pub struct BootFile<'a> {
-    pub path: &'a [u8],
+pub struct BootFile {
+    pub path: Vec<u8>,
     pub paddr: u64,
     pub size: u64,
     pub mode: u32,
@@ -53,30 +56,76 @@ pub struct BootFile<'a> {
     pub read_only: bool,
 }
 
-/// Builds the tree: a tmpfs root with /tmp, a devtmpfs on /dev, procfs on
-/// /proc. `module_pages` are the pages the boot files will bring, which
-/// the root's size limit makes room for. Returns the root.
-pub fn init(module_pages: u64) -> Result<Arc<Dentry>, Errno> {
+/// The tree is built when it is first used (`populate_root`), so that a
+/// program that never touches a file pays nothing for it at boot (each
+/// kernel instruction is emulated under kvm-pvm). Until then these hold
+/// what it will be built from.
+static ROOT: Mutex<Option<Arc<Dentry>>> = Mutex::new(None);
+static DEV: Mutex<Option<Arc<Dentry>>> = Mutex::new(None);
+static PENDING: Mutex<Vec<BootFile>> = Mutex::new(Vec::new());
+static EXE: Mutex<Option<Arc<Dentry>>> = Mutex::new(None);
+
+/// Sets up the root (a tmpfs) and /dev's consoles, which fds 0-2 need at
+/// once; the rest of the tree (/tmp, /dev's other nodes, /proc, the
+/// program's file first among `files`) appears on the root's first use.
+/// Returns the root and the /dev dentry.
+pub fn init(files: Vec<BootFile>) -> Result<(Arc<Dentry>, Arc<Dentry>), Errno> {
     let (usable, _) = crate::mm::frame::usage();
+    let module_pages: u64 = files.iter().map(|f| f.size.div_ceil(PAGE_SIZE)).sum();
     // As Linux's tmpfs: half of memory, plus what the boot files bring.
     let root = Dentry::new_root(tmpfs::new("tmpfs", usable / 2 + module_pages, 0o755));
     mount::mount(None, &root, "rootfs");
-    let dir = &root.inode;
-    dir.ops.mkdir(dir, b"tmp", 0o1777)?;
-    let mkdir_mount = |name: &[u8], fs: inode::InodeRef, source| -> Result<Arc<Dentry>, Errno> {
-        let at = root.add_child(name, dir.ops.mkdir(dir, name, 0o755)?);
-        let fs_root = Dentry::new_root(fs);
-        mount::mount(Some(&at), &fs_root, source);
-        Ok(fs_root)
+    // The devtmpfs root, named as it will be once mounted on /dev.
+    let dev = Dentry::new_child_of(tmpfs::new("devtmpfs", usable / 2, 0o755), b"dev", &root);
+    devfs::populate_consoles(&dev)?;
+    tmpfs::populate_on_use(&dev.inode, devfs::populate);
+    *ROOT.lock() = Some(root.clone());
+    *DEV.lock() = Some(dev.clone());
+    *PENDING.lock() = files;
+    tmpfs::populate_on_use(&root.inode, populate_root);
+    Ok((root, dev))
+}
+
+/// The root's first use: /tmp (1777), /dev and /proc with their file
+/// systems mounted, then the boot files at their paths.
+fn populate_root(dir: &Inode) -> Result<(), Errno> {
+    let (Some(root), Some(dev)) = (ROOT.lock().clone(), DEV.lock().clone()) else {
+        return Ok(());
     };
-    let dev = mkdir_mount(
-        b"dev",
-        tmpfs::new("devtmpfs", usable / 2, 0o755),
-        "devtmpfs",
-    )?;
-    devfs::populate(&dev)?;
-    mkdir_mount(b"proc", procfs::new(), "proc")?;
-    Ok(root)
+    dir.ops.mkdir(dir, b"tmp", 0o1777)?;
+    let at = root.add_child(b"dev", dir.ops.mkdir(dir, b"dev", 0o755)?);
+    mount::mount(Some(&at), &dev, "devtmpfs");
+    let at = root.add_child(b"proc", dir.ops.mkdir(dir, b"proc", 0o755)?);
+    mount::mount(Some(&at), &Dentry::new_root(procfs::new()), "proc");
+    let files = core::mem::take(&mut *PENDING.lock());
+    for (i, f) in files.iter().enumerate() {
+        match install(&root, f) {
+            Ok(d) if i == 0 => *EXE.lock() = Some(d),
+            Ok(_) => {}
+            // The VMM checked the paths; what is left is a clash with the
+            // kernel's own directories or no space.
+            Err(e) => crate::warn!(
+                "{}: cannot place the file: {e:?}",
+                core::str::from_utf8(&f.path).unwrap_or("?")
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// The first program's file (/proc/self/exe), building the tree if needed.
+pub fn exe() -> Option<Arc<Dentry>> {
+    if let Some(root) = ROOT.lock().clone() {
+        // Any lookup in the root makes it populate.
+        let _ = root.lookup(b"tmp");
+    }
+    exe_if_placed()
+}
+
+/// The program's file if the tree has been built (before, nothing can
+/// have reached it).
+pub fn exe_if_placed() -> Option<Arc<Dentry>> {
+    EXE.lock().clone()
 }
 
 /// Places a boot file at its absolute path, creating parent directories.
@@ -106,9 +155,7 @@ pub fn install(root: &Arc<Dentry>, f: &BootFile) -> Result<Arc<Dentry>, Errno> {
             .inode
             .ops
             .create(&dir.inode, name, S_IFREG | (f.mode & 0o7777), 0)?;
-        for i in 0..f.size.div_ceil(PAGE_SIZE) {
-            inode.adopt_page(i, f.paddr + i * PAGE_SIZE)?;
-        }
+        inode.adopt_pages(f.paddr, f.size.div_ceil(PAGE_SIZE))?;
         {
             let mut m = inode.meta.lock();
             m.size = f.size;

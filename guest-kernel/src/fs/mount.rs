@@ -92,10 +92,9 @@ impl SuperBlock {
 
 pub struct Mount {
     pub sb: Arc<SuperBlock>,
-    /// The dentry the mount covers, kept alive for as long as it does.
-    _covered: Option<Arc<Dentry>>,
-    /// Where it is mounted, as a path ("/", "/dev").
-    pub mount_point: Vec<u8>,
+    /// The dentry it covers (kept alive for as long as it does), whose
+    /// path /proc/mounts shows.
+    pub mount_point: Arc<Dentry>,
     /// The file system's source as /proc/mounts shows it.
     pub source: &'static str,
 }
@@ -109,13 +108,12 @@ pub fn mount(at: Option<&Arc<Dentry>>, root: &Arc<Dentry>, source: &'static str)
         Some(at) => {
             root.take_place_of(at);
             *at.mounted.lock() = Some(root.clone());
-            at.path()
+            at.clone()
         }
-        None => b"/".to_vec(),
+        None => root.clone(),
     };
     MOUNTS.lock().push(Mount {
         sb: root.inode.sb.clone(),
-        _covered: at.cloned(),
         mount_point,
         source,
     });

@@ -76,7 +76,7 @@ fn open_dentry(d: Arc<Dentry>, flags: u32, created: bool) -> Result<Arc<File>, E
 /// ETXTBSY: the running program's file cannot be written (its text is
 /// mapped from the file's pages).
 fn check_not_running(inode: &InodeRef) -> Result<(), Errno> {
-    match &current().exe {
+    match super::exe_if_placed() {
         Some(exe) if Arc::ptr_eq(&exe.inode, inode) => Err(crate::errno::ETXTBSY),
         _ => Ok(()),
     }

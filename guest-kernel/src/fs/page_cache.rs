@@ -84,6 +84,31 @@ impl PageIndex {
         (old != 0).then_some(old)
     }
 
+    /// Puts the frames `paddr, paddr + 4096, ...` at pages `first..first +
+    /// count`, where none is present: a chunk's slots at a time.
+    pub fn insert_run(&mut self, first: u64, paddr: u64, count: u64) {
+        let mut done = 0;
+        while done < count {
+            let index = first + done;
+            let (c, i) = (
+                (index / CHUNK as u64) as usize,
+                (index % CHUNK as u64) as usize,
+            );
+            if self.chunks.len() <= c {
+                self.chunks.resize_with(c + 1, || None);
+                self.dirty.resize(c + 1, [0; CHUNK / 64]);
+            }
+            let chunk = self.chunks[c].get_or_insert_with(|| Box::new([0; CHUNK]));
+            let n = ((CHUNK - i) as u64).min(count - done) as usize;
+            let base = paddr + done * PAGE_SIZE;
+            for (k, slot) in chunk[i..i + n].iter_mut().enumerate() {
+                *slot = base + k as u64 * PAGE_SIZE;
+            }
+            done += n as u64;
+        }
+        self.count += count;
+    }
+
     pub fn remove(&mut self, index: u64) -> Option<u64> {
         self.replace(index, 0)
     }

@@ -261,7 +261,7 @@ impl InodeOps for ProcInode {
         let task = current();
         match self.node {
             Node::SelfLink => Ok(format!("{}", task.pid).into_bytes()),
-            Node::Exe(_) => task.exe.as_ref().map(|d| d_path(d)).ok_or(ENOENT),
+            Node::Exe(_) => super::exe().map(|d| d_path(&d)).ok_or(ENOENT),
             Node::Cwd(_) => Ok(d_path(&task.fs.cwd)),
             Node::Fd(_, fd) => fd_file(fd).map(|f| d_path(&f.dentry)).ok_or(ENOENT),
             _ => Err(crate::errno::EINVAL),
@@ -284,7 +284,7 @@ pub fn follow(inode: &Inode) -> Option<Result<Arc<Dentry>, Errno>> {
     let p = inode.ops.as_any().downcast_ref::<ProcInode>()?;
     let task = current();
     Some(match p.node {
-        Node::Exe(_) => task.exe.clone().ok_or(ENOENT),
+        Node::Exe(_) => super::exe().ok_or(ENOENT),
         Node::Cwd(_) => Ok(task.fs.cwd.clone()),
         Node::Fd(_, fd) => fd_file(fd).map(|f| f.dentry.clone()).ok_or(ENOENT),
         _ => return None,
@@ -465,7 +465,7 @@ fn mounts(s: &mut String) -> core::fmt::Result {
             s,
             "{} {} {} {},relatime 0 0",
             m.source,
-            String::from_utf8_lossy(&m.mount_point),
+            String::from_utf8_lossy(&m.mount_point.path()),
             m.sb.fs_type,
             ro
         ));
@@ -482,14 +482,14 @@ fn maps(s: &mut String) -> core::fmt::Result {
         } else {
             'p'
         };
-        let (offset, dev, ino, name) = match &v.file {
-            Some(f) => {
-                let (maj, min) = super::inode::decode_dev(f.dentry.inode.sb.dev);
+        let (offset, dev, ino, name) = match v.file.as_ref().and_then(|f| Some((f, f.dentry()?))) {
+            Some((f, d)) => {
+                let (maj, min) = super::inode::decode_dev(d.inode.sb.dev);
                 (
                     f.pgoff * crate::mm::PAGE_SIZE,
                     format!("{maj:02x}:{min:02x}"),
-                    f.dentry.inode.ino,
-                    String::from_utf8_lossy(&d_path(&f.dentry)).into_owned(),
+                    d.inode.ino,
+                    String::from_utf8_lossy(&d_path(&d)).into_owned(),
                 )
             }
             None => {

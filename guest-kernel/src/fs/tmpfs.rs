@@ -91,14 +91,30 @@ pub fn new(fs_type: &'static str, limit_pages: u64, root_mode: u32) -> InodeRef 
         Box::new(TmpDir {
             quota,
             entries: Mutex::new(BTreeMap::new()),
+            populate: Mutex::new(None),
         }),
     )
+}
+
+/// Gives the tmpfs directory `dir` more entries from `populate` when it
+/// is first used: a lookup that misses, a listing, a change.
+pub fn populate_on_use(dir: &Inode, populate: Populate) {
+    if let Some(d) = TmpDir::downcast(dir) {
+        *d.populate.lock() = Some(populate);
+    }
 }
 
 struct TmpDir {
     quota: Arc<Quota>,
     entries: Mutex<BTreeMap<Vec<u8>, InodeRef>>,
+    /// Makes the directory's initial entries on its first use that could
+    /// tell (a lookup that misses, a listing, a change): /dev's nodes cost
+    /// a boot nothing until a program looks there.
+    populate: Mutex<Option<Populate>>,
 }
+
+/// Fills a directory with its initial entries.
+pub type Populate = fn(&Inode) -> Result<(), Errno>;
 
 struct TmpFile {
     quota: Arc<Quota>,
@@ -114,6 +130,16 @@ struct TmpNode;
 impl TmpDir {
     fn downcast(inode: &Inode) -> Option<&TmpDir> {
         inode.ops.as_any().downcast_ref::<TmpDir>()
+    }
+
+    /// Runs the populate hook once (taken first, so the entries it creates
+    /// through this same directory do not run it again).
+    fn populated(&self, dir: &Inode) -> Result<&TmpDir, Errno> {
+        let hook = self.populate.lock().take();
+        if let Some(populate) = hook {
+            populate(dir)?;
+        }
+        Ok(self)
     }
 
     /// Adds a new inode under `name`.
@@ -155,12 +181,21 @@ impl InodeOps for TmpDir {
         self
     }
 
-    fn lookup(&self, _dir: &Inode, name: &[u8]) -> Result<InodeRef, Errno> {
-        self.entries.lock().get(name).cloned().ok_or(ENOENT)
+    fn lookup(&self, dir: &Inode, name: &[u8]) -> Result<InodeRef, Errno> {
+        // A name present is final: the hook never replaces one.
+        if let Some(inode) = self.entries.lock().get(name).cloned() {
+            return Ok(inode);
+        }
+        self.populated(dir)?
+            .entries
+            .lock()
+            .get(name)
+            .cloned()
+            .ok_or(ENOENT)
     }
 
     fn create(&self, dir: &Inode, name: &[u8], mode: u32, rdev: u64) -> Result<InodeRef, Errno> {
-        self.check_free(name)?;
+        self.populated(dir)?.check_free(name)?;
         let mut meta = Meta::new(mode, 1);
         let ops: Box<dyn InodeOps> = match FileType::from_mode(mode) {
             Some(FileType::Regular) | None => {
@@ -178,10 +213,11 @@ impl InodeOps for TmpDir {
     }
 
     fn mkdir(&self, dir: &Inode, name: &[u8], mode: u32) -> Result<InodeRef, Errno> {
-        self.check_free(name)?;
+        self.populated(dir)?.check_free(name)?;
         let ops = Box::new(TmpDir {
             quota: self.quota.clone(),
             entries: Mutex::new(BTreeMap::new()),
+            populate: Mutex::new(None),
         });
         let inode = self.add(dir, name, Meta::new(S_IFDIR | (mode & 0o7777), 2), ops);
         touch_dir(dir, |m| m.nlink += 1);
@@ -189,7 +225,7 @@ impl InodeOps for TmpDir {
     }
 
     fn symlink(&self, dir: &Inode, name: &[u8], target: &[u8]) -> Result<InodeRef, Errno> {
-        self.check_free(name)?;
+        self.populated(dir)?.check_free(name)?;
         let mut meta = Meta::new(S_IFLNK | 0o777, 1);
         meta.size = target.len() as u64;
         let ops = Box::new(TmpSymlink {
@@ -199,7 +235,7 @@ impl InodeOps for TmpDir {
     }
 
     fn link(&self, dir: &Inode, name: &[u8], inode: &InodeRef) -> Result<(), Errno> {
-        self.check_free(name)?;
+        self.populated(dir)?.check_free(name)?;
         inode.update(|m| m.nlink += 1)?;
         self.entries.lock().insert(name.to_vec(), inode.clone());
         touch_dir(dir, |_| {});
@@ -207,7 +243,12 @@ impl InodeOps for TmpDir {
     }
 
     fn unlink(&self, dir: &Inode, name: &[u8]) -> Result<(), Errno> {
-        let inode = self.entries.lock().remove(name).ok_or(ENOENT)?;
+        let inode = self
+            .populated(dir)?
+            .entries
+            .lock()
+            .remove(name)
+            .ok_or(ENOENT)?;
         drop_link(&inode);
         if inode.meta.lock().nlink == 0 {
             self.quota.inodes.fetch_sub(1, Ordering::Relaxed);
@@ -236,7 +277,8 @@ impl InodeOps for TmpDir {
         new_name: &[u8],
         flags: u32,
     ) -> Result<(), Errno> {
-        let target_dir = TmpDir::downcast(new_dir).ok_or(EIO)?;
+        self.populated(old_dir)?;
+        let target_dir = TmpDir::downcast(new_dir).ok_or(EIO)?.populated(new_dir)?;
         let same_dir = core::ptr::eq(self, target_dir);
         let moving = self.lookup(old_dir, old_name)?;
         let existing = target_dir.entries.lock().get(new_name).cloned();
@@ -291,10 +333,11 @@ impl InodeOps for TmpDir {
         moving.update(|_| {})
     }
 
-    fn readdir(&self, _dir: &Inode, pos: u64, emit: &mut Filldir) -> Result<(), Errno> {
+    fn readdir(&self, dir: &Inode, pos: u64, emit: &mut Filldir) -> Result<(), Errno> {
         // Positions count entries in name order; a directory changed
         // between calls may skip or repeat a name, as on Linux.
         let entries: Vec<(Vec<u8>, u64, FileType)> = self
+            .populated(dir)?
             .entries
             .lock()
             .iter()
@@ -314,8 +357,9 @@ impl InodeOps for TmpDir {
         Ok(())
     }
 
-    fn is_empty_dir(&self, _dir: &Inode) -> bool {
-        self.entries.lock().is_empty()
+    fn is_empty_dir(&self, dir: &Inode) -> bool {
+        self.populated(dir)
+            .is_ok_and(|d| d.entries.lock().is_empty())
     }
 }
 
@@ -324,14 +368,18 @@ impl InodeOps for TmpFile {
         self
     }
 
-    fn charge_page(&self, _inode: &Inode) -> Result<(), Errno> {
+    fn charge_page(&self, inode: &Inode) -> Result<(), Errno> {
+        self.charge_pages(inode, 1)
+    }
+
+    fn charge_pages(&self, _inode: &Inode, n: u64) -> Result<(), Errno> {
         let q = &self.quota;
         q.used_pages
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-                (used < q.limit_pages).then_some(used + 1)
+                (used + n <= q.limit_pages).then_some(used + n)
             })
             .map(|_| {
-                TOTAL_PAGES.fetch_add(1, Ordering::Relaxed);
+                TOTAL_PAGES.fetch_add(n, Ordering::Relaxed);
             })
             .map_err(|_| ENOSPC)
     }

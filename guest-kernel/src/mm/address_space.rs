@@ -5,7 +5,9 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use crate::fs::dentry::Dentry;
 use crate::fs::file::File;
+use crate::fs::inode::InodeRef;
 
 use super::paging::{self, OutOfMemory, PTE_NX, PTE_USER, PTE_WRITABLE};
 use super::{PAGE_SIZE, frame, page_align_down, phys_to_virt};
@@ -27,9 +29,18 @@ const PF_PRESENT: u64 = 1 << 0;
 const PF_WRITE: u64 = 1 << 1;
 const PF_INSTRUCTION: u64 = 1 << 4;
 
-/// The file behind a file mapping (Linux's `vm_file` and `vm_pgoff`).
+/// What a file mapping maps.
+enum Backing {
+    /// An open file, held open by the mapping (Linux's `vm_file`).
+    File(Arc<File>),
+    /// The first program's own file, which the file tree gets on first use
+    /// (`fs::exe`): its text is mapped before any file is opened.
+    Program,
+}
+
+/// The file behind a file mapping (`vm_file` and `vm_pgoff`).
 pub struct VmaFile {
-    file: Option<Arc<File>>,
+    backing: Backing,
     /// The file page at the area's start.
     pub pgoff: u64,
     /// MAP_SHARED: the file's cache pages are mapped themselves.
@@ -39,33 +50,57 @@ pub struct VmaFile {
 impl VmaFile {
     pub fn new(file: Arc<File>, pgoff: u64, shared: bool) -> VmaFile {
         VmaFile {
-            file: Some(file),
+            backing: Backing::File(file),
             pgoff,
             shared,
         }
     }
 
-    pub fn file(&self) -> &Arc<File> {
-        // Present from `new` until drop.
-        self.file.as_ref().unwrap_or_else(|| unreachable!())
+    /// A private mapping of the first program's file.
+    pub fn program(pgoff: u64) -> VmaFile {
+        VmaFile {
+            backing: Backing::Program,
+            pgoff,
+            shared: false,
+        }
+    }
+
+    /// Where the mapped file is in the tree (/proc/self/maps).
+    pub fn dentry(&self) -> Option<Arc<Dentry>> {
+        match &self.backing {
+            Backing::File(f) => Some(f.dentry.clone()),
+            Backing::Program => crate::fs::exe(),
+        }
+    }
+
+    pub fn inode(&self) -> Option<InodeRef> {
+        self.dentry().map(|d| d.inode.clone())
+    }
+
+    /// The open file of a mapping made by mmap (msync writes it back).
+    pub fn file(&self) -> Option<&Arc<File>> {
+        match &self.backing {
+            Backing::File(f) => Some(f),
+            Backing::Program => None,
+        }
     }
 
     fn at(&self, pages: u64) -> VmaFile {
-        VmaFile::new(self.file().clone(), self.pgoff + pages, self.shared)
-    }
-}
-
-impl core::ops::Deref for VmaFile {
-    type Target = File;
-    fn deref(&self) -> &File {
-        self.file()
+        VmaFile {
+            backing: match &self.backing {
+                Backing::File(f) => Backing::File(f.clone()),
+                Backing::Program => Backing::Program,
+            },
+            pgoff: self.pgoff + pages,
+            shared: self.shared,
+        }
     }
 }
 
 impl Drop for VmaFile {
     /// A mapping holds its file open; the last one goes as a close does.
     fn drop(&mut self) {
-        if let Some(f) = self.file.take() {
+        if let Backing::File(f) = core::mem::replace(&mut self.backing, Backing::Program) {
             crate::fs::file::fput(f);
         }
     }
@@ -313,20 +348,25 @@ impl AddressSpace {
         crate::stats::count_page_fault();
         let flags = pte_flags(vma.prot);
         let frame = match vma.file_page(addr) {
-            Some((f, index)) if f.shared => {
-                // The cache page itself; written pages go back at writeback.
-                let Ok(frame) = f.ops.mmap_page(f, index) else {
+            Some((f, index)) => {
+                let Some(inode) = f.inode() else {
                     return false;
                 };
-                if vma.prot & PROT_WRITE != 0 {
-                    f.inode().pages.lock().mark_dirty(index);
-                }
-                if paging::map(self.pml4, page_align_down(addr), frame, flags).is_err() {
+                if index * PAGE_SIZE >= inode.size() {
+                    // Past the end of the file (Linux: SIGBUS).
                     return false;
                 }
-                return true;
-            }
-            Some((f, index)) => {
+                if f.shared {
+                    // The cache page itself; written pages go back at
+                    // writeback.
+                    let Ok(frame) = inode.get_page(index) else {
+                        return false;
+                    };
+                    if vma.prot & PROT_WRITE != 0 {
+                        inode.pages.lock().mark_dirty(index);
+                    }
+                    return paging::map(self.pml4, page_align_down(addr), frame, flags).is_ok();
+                }
                 // A private copy of the file page (bytes past the end read
                 // as zero).
                 let Some(frame) = frame::alloc_zeroed() else {
@@ -340,7 +380,7 @@ impl AddressSpace {
                         PAGE_SIZE as usize,
                     )
                 };
-                if f.read_at(index * PAGE_SIZE, page).is_err() {
+                if crate::fs::filemap::read_at(&inode, index * PAGE_SIZE, page).is_err() {
                     frame::free(frame);
                     return false;
                 }

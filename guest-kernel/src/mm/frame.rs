@@ -168,8 +168,8 @@ pub fn usage() -> (u64, u64) {
     (ram.saturating_sub(reserved), f.allocated)
 }
 
-/// Counts a frame that came from elsewhere (a boot module's page that
-/// became a file's page) as allocated, so that freeing it balances.
-pub fn adopt(_frame: u64) {
-    FRAMES.lock().allocated += 1;
+/// Counts `count` frames that came from elsewhere (a boot module's pages
+/// that became a file's pages) as allocated, so that freeing them balances.
+pub fn adopt(count: u64) {
+    FRAMES.lock().allocated += count;
 }

@@ -155,7 +155,7 @@ pub fn sys_msync(a: &Args) -> SysResult {
             v.file
                 .as_ref()
                 .filter(|f| f.shared)
-                .map(|f| f.file().clone())
+                .and_then(|f| f.file().cloned())
         })
         .collect();
     for f in files {
