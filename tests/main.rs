@@ -28,3 +28,4 @@ mod qemu;
 mod stats;
 mod syscalls;
 mod trace;
+mod vfs;
