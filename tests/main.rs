@@ -29,3 +29,4 @@ mod qemu;
 mod stats;
 mod syscalls;
 mod trace;
+mod vfs;
