@@ -636,15 +636,16 @@ fn busybox_in_lstar(args: &[&str]) -> Outcome {
 }
 
 /// The root the brief describes: /bin (the program's own directory),
-/// /dev, /proc, /tmp and nothing else (no --file here). The host's root
-/// has more, so no native run.
+/// /dev, /proc, /tmp, and /etc (only its mtab link, which df and mount
+/// read), nothing else (no --file here). The host's root has more, so no
+/// native run.
 #[test]
 fn guest_root_has_bin_dev_proc_tmp() {
     require_kvm!();
     let out = busybox_in_lstar(&["find", "/", "-maxdepth", "1"]);
     out.assert_status(0);
     let got: BTreeSet<String> = out.stdout_str().lines().map(String::from).collect();
-    let want: BTreeSet<String> = ["/", "/bin", "/dev", "/proc", "/tmp"]
+    let want: BTreeSet<String> = ["/", "/bin", "/dev", "/etc", "/proc", "/tmp"]
         .into_iter()
         .map(String::from)
         .collect();

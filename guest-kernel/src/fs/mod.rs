@@ -74,7 +74,7 @@ pub fn init(files: Vec<BootFile>) -> Result<(Arc<Dentry>, Arc<Dentry>), Errno> {
     let module_pages: u64 = files.iter().map(|f| f.size.div_ceil(PAGE_SIZE)).sum();
     // As Linux's tmpfs: half of memory, plus what the boot files bring.
     let root = Dentry::new_root(tmpfs::new("tmpfs", usable / 2 + module_pages, 0o755));
-    mount::mount(None, &root, "rootfs");
+    mount::mount(None, &root, "tmpfs");
     // The devtmpfs root, named as it will be once mounted on /dev.
     let dev = Dentry::new_child_of(tmpfs::new("devtmpfs", usable / 2, 0o755), b"dev", &root);
     devfs::populate_consoles(&dev)?;
@@ -87,7 +87,7 @@ pub fn init(files: Vec<BootFile>) -> Result<(Arc<Dentry>, Arc<Dentry>), Errno> {
 }
 
 /// The root's first use: /tmp (1777), /dev and /proc with their file
-/// systems mounted, then the boot files at their paths.
+/// systems mounted, /etc/mtab, then the boot files at their paths.
 fn populate_root(dir: &Inode) -> Result<(), Errno> {
     let (Some(root), Some(dev)) = (ROOT.lock().clone(), DEV.lock().clone()) else {
         return Ok(());
@@ -97,6 +97,10 @@ fn populate_root(dir: &Inode) -> Result<(), Errno> {
     mount::mount(Some(&at), &dev, "devtmpfs");
     let at = root.add_child(b"proc", dir.ops.mkdir(dir, b"proc", 0o755)?);
     mount::mount(Some(&at), &Dentry::new_root(procfs::new()), "proc");
+    // /etc/mtab, where mount tables are read from (df, mount), as on any
+    // Linux root: a link to the kernel's table.
+    let etc = dir.ops.mkdir(dir, b"etc", 0o755)?;
+    etc.ops.symlink(&etc, b"mtab", b"../proc/self/mounts")?;
     let files = core::mem::take(&mut *PENDING.lock());
     for (i, f) in files.iter().enumerate() {
         match install(&root, f) {
