@@ -7,7 +7,6 @@
 //! lookup goes to the file system, whose own directory is the truth. A
 //! child holds its parent strongly, so a held path stays walkable upward.
 
-use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -15,13 +14,14 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 
 use super::inode::InodeRef;
+use super::name_map::NameMap;
 use crate::errno::Errno;
 
 pub struct Dentry {
     pub inode: InodeRef,
     name: Mutex<Vec<u8>>,
     parent: Mutex<Option<Arc<Dentry>>>,
-    children: Mutex<BTreeMap<Vec<u8>, Weak<Dentry>>>,
+    children: Mutex<NameMap<Weak<Dentry>>>,
     /// The root of a file system mounted over this directory.
     pub mounted: Mutex<Option<Arc<Dentry>>>,
     /// Unlinked (or renamed over): /proc/self/fd shows " (deleted)".
@@ -34,7 +34,7 @@ impl Dentry {
             inode,
             name: Mutex::new(name),
             parent: Mutex::new(parent),
-            children: Mutex::new(BTreeMap::new()),
+            children: Mutex::new(NameMap::new()),
             mounted: Mutex::new(None),
             deleted: AtomicBool::new(false),
         })
@@ -108,9 +108,9 @@ impl Dentry {
         // Dead entries are swept when the map has doubled since the last
         // sweep, not at every insert (amortised constant work).
         if children.len() >= 16 && children.len().is_power_of_two() {
-            children.retain(|_, w| w.strong_count() > 0);
+            children.retain(|w| w.strong_count() > 0);
         }
-        children.insert(name.to_vec(), Arc::downgrade(&child));
+        children.insert(name, Arc::downgrade(&child));
         child
     }
 
@@ -141,7 +141,7 @@ impl Dentry {
                 old_parent
                     .children
                     .lock()
-                    .insert(old_name.to_vec(), Arc::downgrade(&other));
+                    .insert(old_name, Arc::downgrade(&other));
             } else {
                 other.deleted.store(true, Ordering::Relaxed);
             }
@@ -152,7 +152,7 @@ impl Dentry {
             new_parent
                 .children
                 .lock()
-                .insert(new_name.to_vec(), Arc::downgrade(&moving));
+                .insert(new_name, Arc::downgrade(&moving));
         }
     }
 

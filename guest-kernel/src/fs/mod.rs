@@ -7,7 +7,7 @@
 //!   inode and the `InodeOps` a file system implements), file.rs (open
 //!   files and `FileOps`), fdtable.rs, fs_struct.rs, mount.rs (super
 //!   blocks and the mount table), filemap.rs (regular-file data through
-//!   the page cache);
+//!   the page cache), name_map.rs (directories' name maps);
 //! - file systems: tmpfs.rs (the root and /dev), procfs.rs (/proc),
 //!   devfs.rs (what device nodes open);
 //! - page_cache.rs: the page index every cache uses, and the block
@@ -25,6 +25,7 @@ pub mod inode;
 pub mod ioctl;
 pub mod memfd;
 pub mod mount;
+pub mod name_map;
 pub mod namei;
 pub mod open;
 pub mod page_cache;

@@ -8,7 +8,6 @@
 //! frames for itself.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
@@ -22,6 +21,7 @@ use super::inode::{
     S_IFLNK, S_IFMT, Timespec,
 };
 use super::mount::{StatFs, SuperBlock, SuperOps};
+use super::name_map::NameMap;
 use crate::errno::{EEXIST, EIO, ENOENT, ENOSPC, ENOTEMPTY, Errno};
 use crate::mm::PAGE_SIZE;
 
@@ -90,7 +90,7 @@ pub fn new(fs_type: &'static str, limit_pages: u64, root_mode: u32) -> InodeRef 
         Meta::new(S_IFDIR | (root_mode & 0o7777), 2),
         Box::new(TmpDir {
             quota,
-            entries: Mutex::new(BTreeMap::new()),
+            entries: Mutex::new(NameMap::new()),
             populate: Mutex::new(None),
         }),
     )
@@ -106,7 +106,7 @@ pub fn populate_on_use(dir: &Inode, populate: Populate) {
 
 struct TmpDir {
     quota: Arc<Quota>,
-    entries: Mutex<BTreeMap<Vec<u8>, InodeRef>>,
+    entries: Mutex<NameMap<InodeRef>>,
     /// Makes the directory's initial entries on its first use that could
     /// tell (a lookup that misses, a listing, a change): /dev's nodes cost
     /// a boot nothing until a program looks there.
@@ -142,17 +142,30 @@ impl TmpDir {
         Ok(self)
     }
 
-    /// Adds a new inode under `name`.
-    fn add(&self, dir: &Inode, name: &[u8], meta: Meta, ops: Box<dyn InodeOps>) -> InodeRef {
+    /// Adds a new inode under `name`; ENOSPC past the inode limit (as
+    /// many inodes as pages, like Linux's default nr_inodes), which also
+    /// bounds the kernel memory that empty files can take.
+    fn add(
+        &self,
+        dir: &Inode,
+        name: &[u8],
+        meta: Meta,
+        ops: Box<dyn InodeOps>,
+    ) -> Result<InodeRef, Errno> {
+        let q = &self.quota;
+        q.inodes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < q.limit_pages).then_some(n + 1)
+            })
+            .map_err(|_| ENOSPC)?;
         let inode = Inode::new(&dir.sb, dir.sb.alloc_ino(), meta, ops);
-        self.quota.inodes.fetch_add(1, Ordering::Relaxed);
-        self.entries.lock().insert(name.to_vec(), inode.clone());
+        self.entries.lock().insert(name, inode.clone());
         touch_dir(dir, |_| {});
-        inode
+        Ok(inode)
     }
 
     fn check_free(&self, name: &[u8]) -> Result<(), Errno> {
-        if self.entries.lock().contains_key(name) {
+        if self.entries.lock().contains(name) {
             Err(EEXIST)
         } else {
             Ok(())
@@ -209,17 +222,17 @@ impl InodeOps for TmpDir {
                 Box::new(TmpNode)
             }
         };
-        Ok(self.add(dir, name, meta, ops))
+        self.add(dir, name, meta, ops)
     }
 
     fn mkdir(&self, dir: &Inode, name: &[u8], mode: u32) -> Result<InodeRef, Errno> {
         self.populated(dir)?.check_free(name)?;
         let ops = Box::new(TmpDir {
             quota: self.quota.clone(),
-            entries: Mutex::new(BTreeMap::new()),
+            entries: Mutex::new(NameMap::new()),
             populate: Mutex::new(None),
         });
-        let inode = self.add(dir, name, Meta::new(S_IFDIR | (mode & 0o7777), 2), ops);
+        let inode = self.add(dir, name, Meta::new(S_IFDIR | (mode & 0o7777), 2), ops)?;
         touch_dir(dir, |m| m.nlink += 1);
         Ok(inode)
     }
@@ -231,13 +244,13 @@ impl InodeOps for TmpDir {
         let ops = Box::new(TmpSymlink {
             target: target.to_vec(),
         });
-        Ok(self.add(dir, name, meta, ops))
+        self.add(dir, name, meta, ops)
     }
 
     fn link(&self, dir: &Inode, name: &[u8], inode: &InodeRef) -> Result<(), Errno> {
         self.populated(dir)?.check_free(name)?;
         inode.update(|m| m.nlink += 1)?;
-        self.entries.lock().insert(name.to_vec(), inode.clone());
+        self.entries.lock().insert(name, inode.clone());
         touch_dir(dir, |_| {});
         Ok(())
     }
@@ -284,11 +297,8 @@ impl InodeOps for TmpDir {
         let existing = target_dir.entries.lock().get(new_name).cloned();
         if flags & RENAME_EXCHANGE != 0 {
             let other = existing.ok_or(ENOENT)?;
-            self.entries.lock().insert(old_name.to_vec(), other.clone());
-            target_dir
-                .entries
-                .lock()
-                .insert(new_name.to_vec(), moving.clone());
+            self.entries.lock().insert(old_name, other.clone());
+            target_dir.entries.lock().insert(new_name, moving.clone());
             if !same_dir && moving.is_dir() != other.is_dir() {
                 // A directory changed parents each way: move one `..` link.
                 let (gains, loses) = if moving.is_dir() {
@@ -320,10 +330,7 @@ impl InodeOps for TmpDir {
             }
         }
         self.entries.lock().remove(old_name);
-        target_dir
-            .entries
-            .lock()
-            .insert(new_name.to_vec(), moving.clone());
+        target_dir.entries.lock().insert(new_name, moving.clone());
         if moving.is_dir() && !same_dir {
             touch_dir(old_dir, |m| m.nlink = m.nlink.saturating_sub(1));
             touch_dir(new_dir, |m| m.nlink += 1);
@@ -342,7 +349,7 @@ impl InodeOps for TmpDir {
             .lock()
             .iter()
             .skip(pos as usize)
-            .map(|(name, inode)| (name.clone(), inode.ino, inode.file_type()))
+            .map(|(name, inode)| (name.to_vec(), inode.ino, inode.file_type()))
             .collect();
         for (i, (name, ino, kind)) in entries.iter().enumerate() {
             let entry = DirEntry {

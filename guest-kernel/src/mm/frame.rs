@@ -7,7 +7,6 @@
 //! recycled frames need clearing. That saves clearing every frame, which
 //! matters when kernel stores are emulated.
 
-use alloc::vec::Vec;
 use spin::Mutex;
 
 use super::{PAGE_SIZE, page_align_down, page_align_up, phys_to_virt};
@@ -34,7 +33,9 @@ pub struct FrameAllocator {
     /// (the end of the current RAM range or the next reserved range):
     /// a scan per frame showed up in boot profiles.
     clear_until: u64,
-    free: Vec<u64>,
+    /// Freed frames, linked through their first word (intrusive: freeing
+    /// never allocates, so the kernel heap may grow from this allocator).
+    free: u64,
     pub allocated: u64,
 }
 
@@ -46,7 +47,7 @@ static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
     cursor: 0,
     next: 0,
     clear_until: 0,
-    free: Vec::new(),
+    free: 0,
     allocated: 0,
 });
 
@@ -127,10 +128,28 @@ impl FrameAllocator {
     }
 }
 
+impl FrameAllocator {
+    fn push_free(&mut self, frame: u64) {
+        // SAFETY: the frame belongs to nobody now; the direct map covers it.
+        unsafe { *(phys_to_virt(frame) as *mut u64) = self.free };
+        self.free = frame;
+    }
+
+    fn pop_free(&mut self) -> Option<u64> {
+        let frame = self.free;
+        if frame == 0 {
+            return None;
+        }
+        // SAFETY: a free frame's first word links the next free frame.
+        self.free = unsafe { *(phys_to_virt(frame) as *const u64) };
+        Some(frame)
+    }
+}
+
 /// A zeroed frame, or None when memory is exhausted.
 pub fn alloc_zeroed() -> Option<u64> {
     let mut f = FRAMES.lock();
-    let frame = if let Some(frame) = f.free.pop() {
+    let frame = if let Some(frame) = f.pop_free() {
         // SAFETY: a free frame belongs to nobody; the direct map covers it.
         unsafe { core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize) };
         frame
@@ -141,11 +160,28 @@ pub fn alloc_zeroed() -> Option<u64> {
     Some(frame)
 }
 
+/// `count` physically contiguous frames that were never used (so zero),
+/// for the kernel heap's large blocks; None when no run of RAM has room.
+pub fn alloc_contiguous(count: u64) -> Option<u64> {
+    let mut f = FRAMES.lock();
+    loop {
+        let first = f.bump()?;
+        // `bump` leaves `clear_until` at the end of the run `first` is in.
+        if first + count * PAGE_SIZE <= f.clear_until {
+            f.next = first + count * PAGE_SIZE;
+            f.allocated += count;
+            return Some(first);
+        }
+        // Too short: its pages go to the free list, the search goes on.
+        f.push_free(first);
+    }
+}
+
 /// Returns a frame that nothing maps any more.
 pub fn free(frame: u64) {
     let mut f = FRAMES.lock();
     f.allocated -= 1;
-    f.free.push(frame);
+    f.push_free(frame);
 }
 
 /// (usable RAM frames, frames in use), for /proc/meminfo and the tmpfs

@@ -56,6 +56,53 @@ unsafe impl GlobalAlloc for SizeClassHeap {
             return null_mut();
         };
         let size = 1usize << (class as u32 + MIN_SHIFT);
+        let block = self.take(class, size);
+        if !block.is_null() {
+            return block;
+        }
+        // The arena is used up: memory from the frame allocator, asked for
+        // without the heap lock held.
+        const PAGE: usize = crate::mm::PAGE_SIZE as usize;
+        if layout.align() > PAGE {
+            return null_mut();
+        }
+        let frames = if size <= PAGE {
+            crate::mm::frame::alloc_zeroed()
+        } else {
+            crate::mm::frame::alloc_contiguous((size / PAGE) as u64)
+        };
+        let Some(phys) = frames else {
+            return null_mut();
+        };
+        let va = crate::mm::phys_to_virt(phys) as usize;
+        if size < PAGE {
+            // The rest of the page becomes free blocks of this class.
+            let mut heap = self.0.lock();
+            for off in (size..PAGE).step_by(size) {
+                // SAFETY: a block of the new page, which is ours alone.
+                unsafe { *((va + off) as *mut usize) = heap.free[class] };
+                heap.free[class] = va + off;
+            }
+        }
+        va as *mut u8
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let Some(class) = class_of(layout) else {
+            return;
+        };
+        let mut heap = self.0.lock();
+        // SAFETY: `ptr` is a block of this class that the caller no longer
+        // uses (GlobalAlloc contract); its first word becomes the link.
+        unsafe { *(ptr as *mut usize) = heap.free[class] };
+        heap.free[class] = ptr as usize;
+    }
+}
+
+impl SizeClassHeap {
+    /// A block of `class` from its free list or the arena; null if neither
+    /// has one.
+    fn take(&self, class: usize, size: usize) -> *mut u8 {
         let base = addr_of_mut!(ARENA) as usize;
         let mut heap = self.0.lock();
         let head = heap.free[class];
@@ -72,16 +119,5 @@ unsafe impl GlobalAlloc for SizeClassHeap {
         }
         heap.next = start + size;
         (base + start) as *mut u8
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let Some(class) = class_of(layout) else {
-            return;
-        };
-        let mut heap = self.0.lock();
-        // SAFETY: `ptr` is a block of this class that the caller no longer
-        // uses (GlobalAlloc contract); its first word becomes the link.
-        unsafe { *(ptr as *mut usize) = heap.free[class] };
-        heap.free[class] = ptr as usize;
     }
 }
