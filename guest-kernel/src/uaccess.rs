@@ -111,19 +111,22 @@ pub fn strncpy_from_user(src: u64, max: usize) -> Result<Option<Vec<u8>>, Errno>
     let mut out = Vec::new();
     let mut addr = src;
     loop {
-        // Copy up to the end of the current page at a time.
-        let chunk = (crate::mm::PAGE_SIZE - addr % crate::mm::PAGE_SIZE) as usize;
-        let mut buf = [0u8; 256];
-        let n = chunk.min(buf.len());
-        copy_from_user(&mut buf[..n], addr)?;
-        if let Some(nul) = buf[..n].iter().position(|&b| b == 0) {
-            out.extend_from_slice(&buf[..nul]);
-            return Ok((out.len() <= max).then_some(out));
+        // A page at a time: checked (and faulted in) as a user read, then
+        // searched in place with one `repne scasb` (a byte loop here is
+        // several emulated instructions per byte under kvm-pvm).
+        let chunk = crate::mm::PAGE_SIZE - addr % crate::mm::PAGE_SIZE;
+        let bytes = user_slice(addr, chunk)?;
+        if let Some(nul) = crate::arch::string::find_byte(bytes, 0) {
+            if out.len() + nul > max {
+                return Ok(None);
+            }
+            out.extend_from_slice(&bytes[..nul]);
+            return Ok(Some(out));
         }
-        out.extend_from_slice(&buf[..n]);
+        out.extend_from_slice(bytes);
         if out.len() > max {
             return Ok(None);
         }
-        addr += n as u64;
+        addr += chunk;
     }
 }

@@ -2,12 +2,15 @@
 //! parent. They are what a path walk returns, what the working directory
 //! and open files hold, and where getcwd and /proc/self/fd get names.
 //!
-//! A parent knows its children only weakly: a dentry lives as long as
-//! something holds it (a file, the cwd, a mount, a child), and every other
-//! lookup goes to the file system, whose own directory is the truth. A
-//! child holds its parent strongly, so a held path stays walkable upward.
+//! A parent holds the children it has looked up and a child its parent, so
+//! a walk through known directories allocates nothing (tar x of 2,000 files
+//! re-made its directories' dentries on every path before). The cycle is
+//! broken where names go away: unlink, rmdir and rename drop the child's
+//! entry. The cache is thus as large as the names looked up, which for
+//! tmpfs is bounded by its inode limit; a disk file system will need an
+//! eviction of unused entries.
 
-use alloc::sync::{Arc, Weak};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -21,7 +24,7 @@ pub struct Dentry {
     pub inode: InodeRef,
     name: Mutex<Vec<u8>>,
     parent: Mutex<Option<Arc<Dentry>>>,
-    children: Mutex<NameMap<Weak<Dentry>>>,
+    children: Mutex<NameMap<Arc<Dentry>>>,
     /// The root of a file system mounted over this directory.
     pub mounted: Mutex<Option<Arc<Dentry>>>,
     /// Unlinked (or renamed over): /proc/self/fd shows " (deleted)".
@@ -85,14 +88,14 @@ impl Dentry {
     /// The child `name` (not `.` or `..`), from the cache or the file
     /// system, with mounts followed.
     pub fn lookup(self: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
-        let cached = self.children.lock().get(name).and_then(Weak::upgrade);
+        let cached = self.children.lock().get(name).cloned();
         if let Some(child) = cached {
             return Ok(child.follow_mount());
         }
         let inode = self.inode.ops.lookup(&self.inode, name)?;
         // The file system's lookup may have made the dentry itself (a
         // directory populated on first use mounts over its children).
-        let made = self.children.lock().get(name).and_then(Weak::upgrade);
+        let made = self.children.lock().get(name).cloned();
         let child = match made {
             Some(d) if Arc::ptr_eq(&d.inode, &inode) => d,
             _ => self.add_child(name, inode),
@@ -104,20 +107,14 @@ impl Dentry {
     /// create).
     pub fn add_child(self: &Arc<Dentry>, name: &[u8], inode: InodeRef) -> Arc<Dentry> {
         let child = Dentry::new(inode, name.to_vec(), Some(self.clone()));
-        let mut children = self.children.lock();
-        // Dead entries are swept when the map has doubled since the last
-        // sweep, not at every insert (amortised constant work).
-        if children.len() >= 16 && children.len().is_power_of_two() {
-            children.retain(|w| w.strong_count() > 0);
-        }
-        children.insert(name, Arc::downgrade(&child));
+        self.children.lock().insert(name, child.clone());
         child
     }
 
     /// The name was removed from the directory (unlink, rmdir, replaced
     /// by a rename).
     pub fn forget_child(&self, name: &[u8]) {
-        let gone = self.children.lock().remove(name).and_then(|w| w.upgrade());
+        let gone = self.children.lock().remove(name);
         if let Some(d) = gone {
             d.deleted.store(true, Ordering::Relaxed);
         }
@@ -134,25 +131,19 @@ impl Dentry {
     ) {
         let moving = old_parent.children.lock().remove(old_name);
         let other = new_parent.children.lock().remove(new_name);
-        if let Some(other) = other.as_ref().and_then(Weak::upgrade) {
+        if let Some(other) = other {
             if exchange {
                 *other.name.lock() = old_name.to_vec();
                 *other.parent.lock() = Some(old_parent.clone());
-                old_parent
-                    .children
-                    .lock()
-                    .insert(old_name, Arc::downgrade(&other));
+                old_parent.children.lock().insert(old_name, other.clone());
             } else {
                 other.deleted.store(true, Ordering::Relaxed);
             }
         }
-        if let Some(moving) = moving.as_ref().and_then(Weak::upgrade) {
+        if let Some(moving) = moving {
             *moving.name.lock() = new_name.to_vec();
             *moving.parent.lock() = Some(new_parent.clone());
-            new_parent
-                .children
-                .lock()
-                .insert(new_name, Arc::downgrade(&moving));
+            new_parent.children.lock().insert(new_name, moving.clone());
         }
     }
 

@@ -39,10 +39,6 @@ impl<V> NameMap<V> {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -87,18 +83,6 @@ impl<V> NameMap<V> {
         self.buckets
             .values()
             .flat_map(|b| b.iter().map(|(n, v)| (&**n, v)))
-    }
-
-    /// Keeps the entries for which `keep` is true.
-    pub fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
-        let mut removed = 0;
-        self.buckets.retain(|_, b| {
-            let before = b.len();
-            b.retain(|(_, v)| keep(v));
-            removed += before - b.len();
-            !b.is_empty()
-        });
-        self.len -= removed;
     }
 }
 
