@@ -853,3 +853,37 @@ fn line_diff_shows_the_changed_lines_in_their_section() {
         "@@ (start) @@\n  a\n- b\n  c\n"
     );
 }
+
+/// The same calls through the i386 table (`int $0x80`): its numbers and
+/// layouts (stat64, _llseek, the 32-bit lseek, getdents64), natively and
+/// in lstar.
+#[test]
+fn i386_file_calls_match_linux_in_lstar() {
+    require_kvm!();
+    let here = fresh_path("int80");
+    let want = native(prog("int80-files"), &[here.display().to_string()]);
+    let _ = fs::remove_dir_all(&here);
+    assert!(
+        want.stdout_str().ends_with("OK\n"),
+        "native: {}",
+        want.describe()
+    );
+    let got = Cmd::lstar_run(prog("int80-files"), ["/tmp/w"]).run();
+    assert_same("int80-files.c", &want, &got, Compare::Exact);
+}
+
+/// The same differential program under QEMU TCG (scripts/qemu-run.sh),
+/// where the SYSCALL/SYSRETQ fast path serves every call.
+#[test]
+fn vfs_checks_match_linux_under_qemu() {
+    if crate::qemu::qemu_missing() {
+        return;
+    }
+    require_root!();
+    let here = fresh_path("native-qemu");
+    let want = native(prog("vfs"), &[here.display().to_string()]);
+    let _ = fs::remove_dir_all(&here);
+    assert_complete_run(&want);
+    let got = crate::qemu::qemu_run(&prog("vfs"), &[std::ffi::OsString::from("/tmp/w")]);
+    assert_same("vfs.c under QEMU", &want, &got, Compare::Exact);
+}
