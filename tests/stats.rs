@@ -268,3 +268,55 @@ fn getpid_loop_does_not_leak_or_drift() {
         "guest memory touched grew from {touched_small} KiB to {touched_big} KiB"
     );
 }
+
+/// The stats page counts file-system calls as Linux makes them: `busybox
+/// mkdir -p` of a fresh path under /tmp (the same path on both sides)
+/// counts, name by name, the calls and the errors `strace -c -f` counts on
+/// the host, except execve (see above) and the calls lstar's kernel does
+/// not implement (rseq, prctl: errors in the guest only).
+#[test]
+fn busybox_mkdir_counts_match_strace() {
+    require_kvm!();
+    if which("strace").is_none() {
+        crate::common::report_skip("strace not found (scripts/setup.sh installs it)");
+        return;
+    }
+    let dir = format!("/tmp/lstar-stats-{}", std::process::id());
+    let target = format!("{dir}/a/b");
+    let report = scratch_dir("stats").join("strace-busybox-mkdir.txt");
+    let host = Cmd::new("strace")
+        .args(["-c", "-f", "-U", "calls,errors,name", "-o"])
+        .arg(&report)
+        .args(["/bin/busybox", "mkdir", "-p", &target])
+        .env_clear()
+        .env("PATH", "/bin:/usr/bin")
+        .env("HOME", "/")
+        .run();
+    let _ = std::fs::remove_dir_all(&dir);
+    host.assert_status(0);
+    let host_text = std::fs::read_to_string(&report)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", report.display()));
+    let (mut host_table, _) = parse_tables(&host_text);
+    host_table.rows.remove("execve");
+
+    let guest = lstar_stats(Path::new("/bin/busybox"), &["mkdir", "-p", &target]);
+    guest.assert_status(0);
+    let guest_text = guest.stderr_str();
+    let (mut guest_table, _) = parse_tables(&guest_text);
+    assert_well_formed(&guest_table, &guest_text);
+    for unimplemented in ["rseq", "prctl"] {
+        if let (Some(h), Some(g)) = (
+            host_table.rows.remove(unimplemented),
+            guest_table.rows.remove(unimplemented),
+        ) {
+            assert_eq!(h.0, g.0, "{unimplemented} calls\n{guest_text}\n{host_text}");
+        }
+    }
+    assert_eq!(
+        guest_table.rows, host_table.rows,
+        "calls and errors differ (left: lstar --stats, right: strace -c)\nlstar:\n{guest_text}\nstrace:\n{host_text}"
+    );
+    for call in ["mkdir"] {
+        assert!(guest_table.rows.contains_key(call), "{guest_text}");
+    }
+}
