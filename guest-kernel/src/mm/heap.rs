@@ -60,8 +60,28 @@ unsafe impl GlobalAlloc for SizeClassHeap {
         if !block.is_null() {
             return block;
         }
-        // The arena is used up: memory from the frame allocator, asked for
-        // without the heap lock held.
+        self.grow(class, size, layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let Some(class) = class_of(layout) else {
+            return;
+        };
+        let mut heap = self.0.lock();
+        // SAFETY: `ptr` is a block of this class that the caller no longer
+        // uses (GlobalAlloc contract); its first word becomes the link.
+        unsafe { *(ptr as *mut usize) = heap.free[class] };
+        heap.free[class] = ptr as usize;
+    }
+}
+
+impl SizeClassHeap {
+    /// The arena is used up: a block from the frame allocator, asked for
+    /// without the heap lock held. Out of line, so that the common path
+    /// (`take`) stays a few instructions: each one is emulated on kvm-pvm.
+    #[cold]
+    #[inline(never)]
+    fn grow(&self, class: usize, size: usize, layout: Layout) -> *mut u8 {
         const PAGE: usize = crate::mm::PAGE_SIZE as usize;
         if layout.align() > PAGE {
             return null_mut();
@@ -87,21 +107,9 @@ unsafe impl GlobalAlloc for SizeClassHeap {
         va as *mut u8
     }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let Some(class) = class_of(layout) else {
-            return;
-        };
-        let mut heap = self.0.lock();
-        // SAFETY: `ptr` is a block of this class that the caller no longer
-        // uses (GlobalAlloc contract); its first word becomes the link.
-        unsafe { *(ptr as *mut usize) = heap.free[class] };
-        heap.free[class] = ptr as usize;
-    }
-}
-
-impl SizeClassHeap {
     /// A block of `class` from its free list or the arena; null if neither
     /// has one.
+    #[inline(always)]
     fn take(&self, class: usize, size: usize) -> *mut u8 {
         let base = addr_of_mut!(ARENA) as usize;
         let mut heap = self.0.lock();
