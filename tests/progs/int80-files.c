@@ -70,11 +70,28 @@ int main(int argc, char **argv)
 	printf("_llseek result: %lld\n", llres);
 	show("ftruncate 4", int80(93, fd, 4, 0, 0, 0));
 	show("fchmod 600", int80(94, fd, 0600, 0, 0, 0));
+	show("ftruncate64 6", int80(194, fd, 6, 0, 0, 0));
+	show("pwrite64 at 1", int80(181, fd, I(msg), 2, 1, 0));
+	show("ftruncate64 4", int80(194, fd, 4, 0, 0, 0));
+	show("fcntl64 F_GETFD", int80(221, fd, 1, 0, 0, 0));
 	show("fstat64", int80(197, fd, I(st), 0, 0, 0));
 	printf("fstat64 mode %o nlink %u size %lld\n", st_u32(16), st_u32(20), st_s64(44));
 	show("close", int80(6, fd, 0, 0, 0, 0));
 	show("close again", int80(6, fd, 0, 0, 0, 0));
 	show("rename a/f a/g", int80(38, I(file_f), I(file_g), 0, 0, 0));
+	{
+		long r = int80(5, I(file_g), 0, 0, 0, 0);
+		show("pread64 2 at 1", int80(180, r, I(buf), 2, 1, 0));
+		printf("pread64 text: %.2s\n", buf);
+		show("fstatfs64 size 84", int80(269, r, 84, I(st), 0, 0));
+		unsigned ns;
+		memcpy(&ns, st + 56, 4);
+		printf("fstatfs64 namelen %u\n", ns);
+		show("fstatfs64 size 88", int80(269, r, 88, I(st), 0, 0));
+		int80(6, r, 0, 0, 0, 0);
+	}
+	show("statfs64 a", int80(268, I(dir_a), 84, I(st), 0, 0));
+	show("truncate64 a/g 3", int80(193, I(file_g), 3, 0, 0, 0));
 	show("stat64 a/f", int80(195, I(file_f), I(st), 0, 0, 0));
 	show("stat64 a/g", int80(195, I(file_g), I(st), 0, 0, 0));
 	printf("stat64 size %lld\n", st_s64(44));

@@ -2,7 +2,7 @@
 //! - system calls: open.rs (open, truncate, chmod, chown, utimensat,
 //!   access, chdir, getcwd), dir.rs (mkdir, unlink, rename, link,
 //!   symlink, readlink), readdir.rs, stat.rs, read_write.rs, fcntl.rs,
-//!   ioctl.rs, memfd.rs, select.rs;
+//!   ioctl.rs, memfd.rs, select.rs, compat.rs (i386 layouts);
 //! - the VFS core: namei.rs (path walk), dentry.rs, inode.rs (the generic
 //!   inode and the `InodeOps` a file system implements), file.rs (open
 //!   files and `FileOps`), fdtable.rs, fs_struct.rs, mount.rs (super
@@ -13,6 +13,7 @@
 //! - page_cache.rs: the page index every cache uses, and the block
 //!   device's own cache.
 
+pub mod compat;
 pub mod dentry;
 pub mod devfs;
 pub mod dir;

@@ -8,6 +8,7 @@ use lstar_abi::syscall_nr::{NR_SYSCALLS_64, NR_SYSCALLS_I386, nr, nr_i386};
 use super::SyscallFn;
 use crate::arch::prctl::sys_arch_prctl;
 use crate::exit::sys_exit_group;
+use crate::fs::compat::*;
 use crate::fs::dir::*;
 use crate::fs::fcntl::*;
 use crate::fs::ioctl::sys_ioctl;
@@ -234,5 +235,12 @@ pub static IA32_SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_I386] = {
     t[nr_i386::FLOCK] = Some(sys_flock);
     t[nr_i386::MEMFD_CREATE] = Some(sys_memfd_create);
     t[nr_i386::POLL] = Some(sys_poll);
+    t[nr_i386::TRUNCATE64] = Some(compat_sys_truncate64);
+    t[nr_i386::FTRUNCATE64] = Some(compat_sys_ftruncate64);
+    t[nr_i386::PREAD64] = Some(compat_sys_pread64);
+    t[nr_i386::PWRITE64] = Some(compat_sys_pwrite64);
+    t[nr_i386::FCNTL64] = Some(sys_fcntl);
+    t[nr_i386::STATFS64] = Some(compat_sys_statfs64);
+    t[nr_i386::FSTATFS64] = Some(compat_sys_fstatfs64);
     t
 };
