@@ -182,31 +182,27 @@ fn start_program(
         mode: 0o755,
         mtime: (0, 0),
     });
-    let (root, dev) = match fs::init(core::iter::once(exe).chain(files).map(vfs_file).collect()) {
-        Ok(tree) => tree,
-        Err(e) => {
-            warn!("cannot build the file system: {e:?}");
-            exit::power_off(EXEC_FAILED);
-        }
-    };
+    let (root, [ttys0, ttys1]) =
+        match fs::init(core::iter::once(exe).chain(files).map(vfs_file).collect()) {
+            Ok(tree) => tree,
+            Err(e) => {
+                warn!("cannot build the file system: {e:?}");
+                exit::power_off(EXEC_FAILED);
+            }
+        };
     // fds 0 and 1 are COM1, fd 2 is COM2; each is a terminal when the
     // host's is (lstar.tty=), so programs buffer their output as they
     // would on the host.
     let tty = |fd: u32| tty_mask & (1 << fd) != 0;
     let mut files = fs::fdtable::FdTable::default();
-    for (fd, node) in [(0u32, &b"ttyS0"[..]), (1, b"ttyS0"), (2, b"ttyS1")] {
-        let dentry = dev.lookup(node);
-        let ops = dentry
-            .as_ref()
-            .map_err(|e| *e)
-            .and_then(|d| fs::devfs::open_char(d.inode.meta().rdev, tty(fd)));
-        match (dentry, ops) {
-            (Ok(d), Ok(ops)) => files.install_at(
+    for (fd, d) in [(0u32, &ttys0), (1, &ttys0), (2, &ttys1)] {
+        match fs::devfs::open_char(d.inode.meta().rdev, tty(fd)) {
+            Ok(ops) => files.install_at(
                 fd as usize,
-                fs::file::File::new(d, ops, fs::file::O_RDWR),
+                fs::file::File::new(d.clone(), ops, fs::file::O_RDWR),
                 false,
             ),
-            _ => warn!("no console for fd {fd}"),
+            Err(e) => warn!("no console for fd {fd}: {e:?}"),
         }
     }
     let mut cmdline = Vec::new();

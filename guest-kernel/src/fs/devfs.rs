@@ -161,11 +161,14 @@ impl FileOps for BlockDevice {
 }
 
 /// The consoles, made at boot: fds 0-2 are open on them.
-pub fn populate_consoles(dev: &Arc<Dentry>) -> Result<(), Errno> {
+/// Returns their dentries: ttyS0 (COM1) and ttyS1 (COM2).
+pub fn populate_consoles(dev: &Arc<Dentry>) -> Result<[Arc<Dentry>; 2], Errno> {
     let dir = &dev.inode;
-    dir.ops.create(dir, b"ttyS0", S_IFCHR | 0o620, DEV_TTYS0)?;
-    dir.ops.create(dir, b"ttyS1", S_IFCHR | 0o620, DEV_TTYS1)?;
-    Ok(())
+    let node = |name: &[u8], rdev| -> Result<Arc<Dentry>, Errno> {
+        let inode = dir.ops.create(dir, name, S_IFCHR | 0o620, rdev)?;
+        Ok(dev.add_child(name, inode))
+    };
+    Ok([node(b"ttyS0", DEV_TTYS0)?, node(b"ttyS1", DEV_TTYS1)?])
 }
 
 /// The rest of /dev, made when /dev is first used

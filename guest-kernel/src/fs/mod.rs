@@ -70,8 +70,8 @@ static EXE: Mutex<Option<Arc<Dentry>>> = Mutex::new(None);
 /// Sets up the root (a tmpfs) and /dev's consoles, which fds 0-2 need at
 /// once; the rest of the tree (/tmp, /dev's other nodes, /proc, the
 /// program's file first among `files`) appears on the root's first use.
-/// Returns the root and the /dev dentry.
-pub fn init(files: Vec<BootFile>) -> Result<(Arc<Dentry>, Arc<Dentry>), Errno> {
+/// Returns the root and the consoles' dentries (/dev/ttyS0, /dev/ttyS1).
+pub fn init(files: Vec<BootFile>) -> Result<(Arc<Dentry>, [Arc<Dentry>; 2]), Errno> {
     let (usable, _) = crate::mm::frame::usage();
     let module_pages: u64 = files.iter().map(|f| f.size.div_ceil(PAGE_SIZE)).sum();
     // As Linux's tmpfs: half of memory, plus what the boot files bring.
@@ -79,13 +79,13 @@ pub fn init(files: Vec<BootFile>) -> Result<(Arc<Dentry>, Arc<Dentry>), Errno> {
     mount::mount(None, &root, "tmpfs");
     // The devtmpfs root, named as it will be once mounted on /dev.
     let dev = Dentry::new_child_of(tmpfs::new("devtmpfs", usable / 2, 0o755), b"dev", &root);
-    devfs::populate_consoles(&dev)?;
+    let consoles = devfs::populate_consoles(&dev)?;
     tmpfs::populate_on_use(&dev.inode, devfs::populate);
     *ROOT.lock() = Some(root.clone());
     *DEV.lock() = Some(dev.clone());
     *PENDING.lock() = files;
     tmpfs::populate_on_use(&root.inode, populate_root);
-    Ok((root, dev))
+    Ok((root, consoles))
 }
 
 /// The root's first use: /tmp (1777), /dev and /proc with their file
