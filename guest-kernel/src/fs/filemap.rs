@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 
 use super::file::{File, FileOps};
 use super::inode::{Inode, Timespec};
+use super::page_cache::pieces;
 use crate::drivers::copy_engine;
 use crate::errno::{EFBIG, EINVAL, Errno, SysResult};
 use crate::mm::{PAGE_SIZE, phys_to_virt};
@@ -23,21 +24,6 @@ pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 #[repr(C, align(4096))]
 struct ZeroPage([u8; PAGE_SIZE as usize]);
 static ZERO_PAGE: ZeroPage = ZeroPage([0; PAGE_SIZE as usize]);
-
-/// The (page index, offset in page, length) pieces of `[pos, pos + n)`.
-pub fn pieces(pos: u64, n: u64) -> impl Iterator<Item = (u64, u64, u64)> {
-    let mut done = 0;
-    core::iter::from_fn(move || {
-        if done >= n {
-            return None;
-        }
-        let at = pos + done;
-        let (index, offset) = (at / PAGE_SIZE, at % PAGE_SIZE);
-        let chunk = (PAGE_SIZE - offset).min(n - done);
-        done += chunk;
-        Some((index, offset, chunk))
-    })
-}
 
 /// Reads at `pos` into `buf`; 0 at or past the end of the file.
 pub fn read_at(inode: &Inode, pos: u64, buf: &mut [u8]) -> SysResult {

@@ -306,7 +306,7 @@ pub fn geometry() -> Option<(u64, bool)> {
 }
 
 /// The (cache page, offset, length) pieces of `[pos, pos + n)`.
-fn pieces(pos: u64, n: u64) -> impl Iterator<Item = (u64, u64, u64)> {
+pub fn pieces(pos: u64, n: u64) -> impl Iterator<Item = (u64, u64, u64)> {
     let mut done = 0;
     core::iter::from_fn(move || {
         if done >= n {

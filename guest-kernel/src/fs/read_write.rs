@@ -86,54 +86,47 @@ impl Iovecs {
         }
         Ok(Iovecs { entries })
     }
+
+    /// Moves each non-empty buffer in turn with `f(base, len, done)` until
+    /// one comes back short; an error ends the call with what was moved
+    /// before it, or is the result when nothing was (readv, writev,
+    /// preadv, pwritev alike).
+    fn each(&self, mut f: impl FnMut(u64, u64, u64) -> SysResult) -> SysResult {
+        let mut total = 0u64;
+        for &(base, len) in self.entries.iter().filter(|(_, len)| *len > 0) {
+            match f(base, len, total) {
+                Ok(n) => {
+                    total += n;
+                    if n < len {
+                        break;
+                    }
+                }
+                Err(e) if total == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(total)
+    }
 }
 
 fn do_writev(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
     current().files.get(fd)?;
-    let iovecs = Iovecs::import(iov, iovcnt, compat)?;
-    let mut total = 0u64;
-    for &(base, len) in iovecs.entries.iter().filter(|(_, len)| *len > 0) {
-        match do_write(fd, base, len) {
-            Ok(n) => {
-                total += n;
-                if n < len {
-                    break;
-                }
-            }
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(total)
+    Iovecs::import(iov, iovcnt, compat)?.each(|base, len, _| do_write(fd, base, len))
 }
 
 fn do_readv(fd: u64, iov: u64, iovcnt: u64, compat: bool) -> SysResult {
     let file = current().files.get(fd)?;
     let iovecs = Iovecs::import(iov, iovcnt, compat)?;
-    let mut buffers = iovecs.entries.iter().filter(|(_, len)| *len > 0);
     if !file.seekable() {
         // One read of a stream (the console) fills the first non-empty
         // buffer, as a tty does.
-        return match buffers.next() {
+        return match iovecs.entries.iter().find(|(_, len)| *len > 0) {
             Some(&(base, len)) => do_read(fd, base, len),
             None => Ok(0),
         };
     }
     // A file fills each buffer in turn until one comes back short.
-    let mut total = 0u64;
-    for &(base, len) in buffers {
-        match do_read(fd, base, len) {
-            Ok(n) => {
-                total += n;
-                if n < len {
-                    break;
-                }
-            }
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(total)
+    iovecs.each(|base, len, _| do_read(fd, base, len))
 }
 
 pub fn sys_writev(a: &Args) -> SysResult {
@@ -195,27 +188,14 @@ fn do_preadv(fd: u64, iov: u64, iovcnt: u64, pos: i64, write: bool) -> SysResult
     if !file.seekable() {
         return Err(ESPIPE);
     }
-    let iovecs = Iovecs::import(iov, iovcnt, false)?;
-    let mut total = 0u64;
-    for &(base, len) in iovecs.entries.iter().filter(|(_, len)| *len > 0) {
-        let at = pos as u64 + total;
-        let r = if write {
+    Iovecs::import(iov, iovcnt, false)?.each(|base, len, done| {
+        let at = pos as u64 + done;
+        if write {
             crate::uaccess::user_slice(base, len).and_then(|b| file.write_at(at, b))
         } else {
             crate::uaccess::user_slice_mut(base, len).and_then(|b| file.read_at(at, b))
-        };
-        match r {
-            Ok(n) => {
-                total += n;
-                if n < len {
-                    break;
-                }
-            }
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
         }
-    }
-    Ok(total)
+    })
 }
 
 /// preadv(fd, iov, iovcnt, pos_l, pos_h): the offset comes in two halves
