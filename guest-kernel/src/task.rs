@@ -66,6 +66,12 @@ pub fn set_current(task: Task) {
     unsafe { *core::ptr::addr_of_mut!(CURRENT) = Some(task) };
 }
 
+/// The running task, or None before the first one exists (boot).
+pub fn try_current() -> Option<&'static mut Task> {
+    // SAFETY: as for `current`.
+    unsafe { (*core::ptr::addr_of_mut!(CURRENT)).as_mut() }
+}
+
 /// The running task (xv6's `myproc()`).
 pub fn current() -> &'static mut Task {
     // SAFETY: one CPU and one task; the kernel is entered only from user

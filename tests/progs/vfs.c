@@ -1985,6 +1985,14 @@ static void t_mmap(void)
 		p[6000] = '!';
 		S(SYS_pread64, fd, &c, 1, 6000);
 		Y("mapped write seen by read", c == '!');
+		/* Truncation takes the pages out from under the mapping: grown
+		 * again, the file and the mapping read zeros, not the old data. */
+		R("ftruncate 0 under MAP_SHARED", S(SYS_ftruncate, fd, 0));
+		R("ftruncate 8192 again", S(SYS_ftruncate, fd, 8192));
+		Y("mapping reads the new zeros", p[6000] == 0 && p[0] == 0);
+		p[1] = 'z';
+		S(SYS_pread64, fd, &c, 1, 1);
+		Y("a new mapped write reaches the file", c == 'z');
 		S(SYS_munmap, p, 8192);
 	}
 	R("ftruncate 100", S(SYS_ftruncate, fd, 100));

@@ -364,6 +364,7 @@ impl Inode {
         }
         let first_full = start.div_ceil(PAGE_SIZE);
         let last_full = end / PAGE_SIZE;
+        self.unmap_mappings(first_full, last_full);
         for index in first_full..last_full {
             if let Some(frame) = self.pages.lock().remove(index) {
                 crate::mm::frame::free(frame);
@@ -451,12 +452,22 @@ impl Inode {
     /// Drops cached pages at and after `first` (truncate, unlink's last
     /// reference).
     pub fn drop_pages_from(&self, first: u64) {
+        self.unmap_mappings(first, u64::MAX);
         let frames = self.pages.lock().remove_from(first);
         for frame in frames {
             crate::mm::frame::free(frame);
             self.ops.uncharge_page(self);
         }
         self.update_blocks();
+    }
+
+    /// Before cache pages `[first, end)` are freed: no shared mapping may
+    /// still reach them. One task today; with more, every address space
+    /// that maps the inode (Linux keeps them in i_mmap).
+    fn unmap_mappings(&self, first: u64, end: u64) {
+        if let Some(task) = crate::task::try_current() {
+            task.mm.unmap_mapping_range(self, first, end);
+        }
     }
 
     /// Zeroes bytes `[from, end of page)` of the cached page holding

@@ -245,6 +245,39 @@ impl AddressSpace {
         }
     }
 
+    /// Removes this address space's mappings of `inode`'s cache pages
+    /// `[first, end)` (Linux's unmap_mapping_range): truncation and hole
+    /// punching free those frames, which no page table may then reach. A
+    /// later touch faults and finds the file as it is now.
+    pub fn unmap_mapping_range(&mut self, inode: &crate::fs::inode::Inode, first: u64, end: u64) {
+        let mut ranges = Vec::new();
+        for v in &self.vmas {
+            let Some(f) = v.file.as_ref().filter(|f| f.shared) else {
+                continue;
+            };
+            if !f
+                .inode()
+                .is_some_and(|i| core::ptr::eq(Arc::as_ptr(&i), inode))
+            {
+                continue;
+            }
+            let pages = (v.end - v.start) / PAGE_SIZE;
+            let (lo, hi) = (first.max(f.pgoff), end.min(f.pgoff + pages));
+            if lo < hi {
+                let at = |index: u64| v.start + (index - f.pgoff) * PAGE_SIZE;
+                ranges.push((at(lo), at(hi)));
+            }
+        }
+        for (start, end) in ranges {
+            paging::for_each_present(self.pml4, start, end, &mut |va, pte| {
+                // SAFETY: `pte` points at a present entry of this tree; the
+                // frame belongs to the file's cache, not to the area.
+                unsafe { *pte = 0 };
+                paging::invlpg(va);
+            });
+        }
+    }
+
     /// Changes the protection of the present pages in `[start, end)`.
     pub fn protect_pages(&mut self, start: u64, end: u64, prot: u32) {
         let flags = pte_flags(prot);
