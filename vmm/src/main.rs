@@ -277,7 +277,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             vm.memory.clone(),
             console::UartStreams {
                 stdout: com1.clone(),
-                stderr: com2,
+                stderr: com2.clone(),
             },
         )),
     )?;
@@ -286,7 +286,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         CONSOLE_STATUS_PORT,
         CONSOLE_STATUS_LEN,
         "console-status",
-        Box::new(ConsoleStatus::new(com1)),
+        Box::new(ConsoleStatus::new(com1.clone())),
     )?;
     // The vCPU comes before the command line, which carries its clock.
     let (vcpu_side, controller) = vcpu_control::new(exit_stats, socket.is_some());
@@ -427,6 +427,15 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             shared.wait_shutdown_answered(Duration::from_secs(1));
             SHUT_DOWN
         }
+    };
+    // Output the host refused (`> /dev/full`, a full disk, EIO): the guest
+    // saw its write() fail, and lstar does not report success either.
+    let code = match console::lost_output_report(&com1, &com2) {
+        Some(line) => {
+            eprintln!("lstar: {line}");
+            if code == 0 { LSTAR_FAILED } else { code }
+        }
+        None => code,
     };
     shared.set_exit_status(code);
 

@@ -109,9 +109,9 @@ impl FileOps for Console {
     }
     fn write(&self, _file: &File, buf: &[u8]) -> SysResult {
         let written = if self.err {
-            crate::console::write_stderr(buf)
+            crate::console::write_stderr(buf)?
         } else {
-            crate::console::write_stdout(buf)
+            crate::console::write_stdout(buf)?
         };
         // The host refused the bytes (a bad request, a full disk): as a
         // device error, unless part of it went out.
