@@ -225,19 +225,9 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     };
 
     // The disk image too: a locked or missing image fails before KVM.
+    // An image of no whole number of sectors is refused there too.
     let image = match &opts.disk {
-        Some(path) => {
-            let image = disk::open(path, opts.read_only)?;
-            if verbose && image.size() % 512 != 0 {
-                eprintln!(
-                    "lstar: {}: size {} is not a multiple of 512; the guest sees {} bytes",
-                    path.display(),
-                    image.size(),
-                    image.size() / 512 * 512
-                );
-            }
-            Some(image)
-        }
+        Some(path) => Some(disk::open(path, opts.read_only)?),
         None => None,
     };
 
