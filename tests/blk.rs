@@ -274,3 +274,24 @@ fn qemu_s_own_device_ends_with_the_same_image() {
     assert!(ia == ib, "lstar and QEMU left different images");
     assert!(ia == expected_after_pattern(&original));
 }
+
+/// lseek on /dev/vda stops at the disk's end: EINVAL past it with
+/// SEEK_SET, SEEK_CUR and SEEK_END, as Linux's block devices answer.
+#[test]
+fn lseek_past_the_end_of_the_disk_is_einval() {
+    require_kvm!();
+    let (img, _) = image("seek.img", 64 * 1024);
+    let out = Cmd::lstar()
+        .arg("--disk")
+        .arg(&img)
+        .arg("--")
+        .arg(prog("vda-seek"))
+        .run();
+    assert!(
+        out.stdout_str().contains("size 65536"),
+        "{}",
+        out.describe()
+    );
+    assert!(!out.stdout_str().contains("FAIL"), "{}", out.describe());
+    out.assert_status(0);
+}

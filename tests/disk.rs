@@ -221,26 +221,13 @@ fn read_only_users_share_an_image_and_exclude_writers() {
 #[test]
 fn the_guest_runs_with_a_disk_it_does_not_use() {
     require_kvm!();
-    // 1000 bytes: not whole sectors; allowed, and --verbose says so.
-    let img = image("odd.img", 1000, |i| i as u8);
+    // Whole sectors, not whole pages.
+    let img = image("unused.img", 1536, |i| i as u8);
     hello_with(&img, false)
         .assert_status(0)
         .assert_stdout("hello world\n");
-    let out = Cmd::lstar()
-        .arg("--verbose")
-        .arg("--disk")
-        .arg(&img)
-        .arg("--")
-        .arg(prog("hello"))
-        .run();
-    out.assert_status(0);
-    assert!(
-        out.stderr_line_with("not a multiple of 512").is_some(),
-        "{}",
-        out.describe()
-    );
-    // Untouched: the guest has no driver yet.
-    assert_eq!(fs::read(&img).unwrap(), image_bytes(1000));
+    // Untouched: the program never opens /dev/vda.
+    assert_eq!(fs::read(&img).unwrap(), image_bytes(1536));
 }
 
 fn image_bytes(n: usize) -> Vec<u8> {
@@ -281,6 +268,37 @@ fn bad_disk_options_and_images_fail_before_the_guest() {
         out.describe()
     );
     assert!(out.stdout.is_empty());
+}
+
+/// An image the device would truncate (it counts whole 512-byte sectors)
+/// or that has no sector at all is refused before the guest starts.
+#[test]
+fn images_of_no_whole_number_of_sectors_are_refused() {
+    require_kvm!();
+    for (size, why) in [
+        (0, "disk image is empty"),
+        (1, "disk image size 1 bytes is not a multiple of 512"),
+        (1000, "disk image size 1000 bytes is not a multiple of 512"),
+    ] {
+        let img = image(&format!("size-{size}.img"), size, |i| i as u8);
+        let out = hello_with(&img, false);
+        out.assert_status(LSTAR_FAILED).assert_lstar_message();
+        let want = format!("lstar: {}: {why}", img.display());
+        assert!(
+            out.stderr_str().contains(&want),
+            "no `{want}`: {}",
+            out.describe()
+        );
+        assert!(out.stdout.is_empty(), "{}", out.describe());
+        assert_eq!(
+            fs::metadata(&img).map(|m| m.len()).ok(),
+            Some(size as u64),
+            "the image changed"
+        );
+    }
+    // 512 bytes is a disk.
+    let img = image("size-512.img", 512, |i| i as u8);
+    hello_with(&img, false).assert_status(0);
 }
 
 // ---------------------------------------------------------------------------

@@ -29,6 +29,30 @@ fn missing_program_is_127() {
         .assert_lstar_message();
 }
 
+/// A static ELF without any execute bit: `lstar: PATH: Permission denied`
+/// and 126, as a shell says (even for root, execve wants an x bit).
+#[test]
+fn program_without_execute_permission_is_126() {
+    require_kvm!();
+    use std::os::unix::fs::PermissionsExt;
+    let path = fixture("hello-not-executable", &hello_bytes());
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod 644");
+    let out = run(&path);
+    out.assert_status(126);
+    let want = format!("lstar: {}: Permission denied", path.display());
+    assert!(
+        out.stderr_str().lines().any(|l| l == want),
+        "no `{want}`: {}",
+        out.describe()
+    );
+    // The same file with one execute bit runs.
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o744)).expect("chmod 744");
+    Cmd::lstar_prog(&path)
+        .run()
+        .assert_status(0)
+        .assert_stdout("hello world\n");
+}
+
 #[test]
 fn text_file_is_126() {
     require_kvm!();

@@ -114,3 +114,59 @@ fn one_mebibyte_from_many_printfs() {
         .assert_status(0)
         .assert_stdout(want);
 }
+
+/// `lstar run -- write-errno` with stdout redirected by `sh` as `redirect`.
+fn write_errno_with_stdout(redirect: &str) -> crate::common::Outcome {
+    Cmd::new("sh")
+        .arg("-c")
+        .arg(format!("exec \"$0\" run -- \"$1\" {redirect}"))
+        .arg(crate::common::LSTAR)
+        .arg(prog("write-errno"))
+        .run()
+}
+
+/// Output the host refuses is the program's write error, as on Linux
+/// (`> /dev/full`: ENOSPC; another error on the host, EINVAL here:
+/// EIO), counted in one `lstar:` line, and lstar does not exit 0.
+#[test]
+fn output_the_host_refuses_fails_the_write_and_the_run() {
+    require_kvm!();
+    // /proc/self/clear_refs (lstar's own, after `exec`) refuses the bytes
+    // with EINVAL: any error but ENOSPC is EIO to the guest.
+    for (redirect, errno) in [("> /dev/full", 28), ("> /proc/self/clear_refs", 5)] {
+        let out = write_errno_with_stdout(redirect);
+        let what = out.describe();
+        for i in 1..=2 {
+            let want = format!("write {i}: -1 errno {errno}");
+            assert!(
+                out.stderr_str().contains(&want),
+                "{redirect}: no `{want}`: {what}"
+            );
+        }
+        let lost: Vec<String> = out
+            .stderr_str()
+            .lines()
+            .filter(|l| l.starts_with("lstar: ") && l.contains("lost"))
+            .map(String::from)
+            .collect();
+        assert_eq!(lost.len(), 1, "{redirect}: {what}");
+        assert!(
+            lost[0].contains("12 bytes") && lost[0].contains("stdout"),
+            "{what}"
+        );
+        assert_ne!(out.code(), 0, "{redirect}: {what}");
+    }
+}
+
+/// The same program with a working stdout: both writes succeed, status 0.
+#[test]
+fn write_errno_with_a_working_stdout_writes() {
+    require_kvm!();
+    let out = write_errno_with_stdout("");
+    out.assert_status(0).assert_stdout("hello\nhello\n");
+    assert!(
+        out.stderr_str().contains("write 2: 6 errno 0"),
+        "{}",
+        out.describe()
+    );
+}

@@ -28,5 +28,6 @@ mod progs;
 mod qemu;
 mod stats;
 mod syscalls;
+mod toolchain;
 mod trace;
 mod vfs;

@@ -60,3 +60,26 @@ fn faulting_programs_fault_natively() {
         assert_eq!(out.status.signal(), Some(signal), "{}", out.describe());
     }
 }
+
+/// A program that touches more memory than the guest has is killed as
+/// Linux's OOM killer kills it: SIGKILL (status 128+9), and the report
+/// says out of memory, not a segmentation fault.
+#[test]
+fn touching_more_memory_than_there_is_is_an_oom_kill() {
+    require_kvm!();
+    let out = Cmd::lstar()
+        .args(["--mem", "16", "--"])
+        .arg(prog("oom-touch"))
+        .run();
+    out.assert_status(128 + 9);
+    let what = out.describe();
+    assert!(out.stderr_str().contains("touched 8 MiB"), "{what}");
+    let report = out
+        .stderr_line_with("killed by")
+        .unwrap_or_else(|| panic!("no report: {what}"));
+    assert!(
+        report.contains("SIGKILL") && report.contains("out of memory"),
+        "{report}"
+    );
+    assert!(!out.stderr_str().contains("SIGSEGV"), "{what}");
+}

@@ -57,3 +57,25 @@ fn million_getpid_under_qemu_tcg() {
         0,
     );
 }
+
+/// getrandom() of 32 MiB in one call returns soon (a short count, as Linux
+/// allows; five minutes in one call before) with the bytes it counts
+/// written, and 256 bytes come back in full. The time is bounded only by
+/// the run's timeout.
+#[test]
+fn a_32_mib_getrandom_returns_a_short_count_soon() {
+    require_kvm!();
+    let out = Cmd::lstar_prog(prog("getrandom-big"))
+        .timeout(std::time::Duration::from_secs(30))
+        .run();
+    out.assert_status(0);
+    let text = out.stdout_str();
+    let count: i64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("getrandom 32 MiB: "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count: {}", out.describe()));
+    assert!(count > 0 && count <= 32 << 20, "{}", out.describe());
+    assert!(text.contains("getrandom 256: 256 "), "{}", out.describe());
+}

@@ -99,3 +99,25 @@ fn lstar_trace_follows_a_running_vm_over_the_socket() {
         traced.describe()
     );
 }
+
+/// `lstar trace` at a path with no VM behind it is an error, as `lstar
+/// inspect` makes it: a missing file and a file that is not a socket.
+#[test]
+fn lstar_trace_without_a_socket_is_an_error() {
+    let dir = scratch_dir("trace-no-socket");
+    let missing = dir.join("missing.sock");
+    let _ = std::fs::remove_file(&missing);
+    let plain = dir.join("plain-file");
+    std::fs::write(&plain, b"not a socket").expect("writing a plain file");
+    for path in [&missing, &plain] {
+        let out = Cmd::new(LSTAR).arg("trace").arg(path).run();
+        assert_ne!(out.code(), 0, "{}", out.describe());
+        out.assert_lstar_message();
+        assert!(
+            out.stderr_str().contains(&path.display().to_string()),
+            "the path is not named: {}",
+            out.describe()
+        );
+        assert!(out.stdout.is_empty(), "{}", out.describe());
+    }
+}

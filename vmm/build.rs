@@ -12,6 +12,9 @@ use std::{fmt, io};
 #[path = "src/ksyms.rs"]
 mod ksyms;
 
+#[path = "guest_target.rs"]
+mod guest_target;
+
 #[derive(Debug, thiserror::Error)]
 enum BuildError {
     #[error("{0} is not set (not run by cargo?)")]
@@ -20,6 +23,8 @@ enum BuildError {
     Spawn { source: io::Error },
     #[error("building the guest workspace failed ({status})")]
     Failed { status: ExitStatus },
+    #[error(transparent)]
+    Target(#[from] guest_target::TargetError),
     #[error("{path}: {source}")]
     Io { path: Shown, source: io::Error },
     #[error("{path}: {source}")]
@@ -119,6 +124,17 @@ fn run() -> Result<(), BuildError> {
     }
     rerun_if_changed(&root.join("abi/src"));
     rerun_if_changed(&root.join("abi/Cargo.toml"));
+
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let rustup = OsString::from("rustup");
+    if guest_target::ensure_target(&|| Command::new(&rustc), &rustup, GUEST_TARGET)?
+        == guest_target::Ensured::Added
+    {
+        println!(
+            "cargo:warning=the Rust target {GUEST_TARGET} (the guest kernel's) was missing: \
+             ran `rustup target add {GUEST_TARGET}`"
+        );
+    }
 
     let target_dir = out_dir.join("guest-target");
     cargo_guest(&cargo, &guest, &target_dir)?;

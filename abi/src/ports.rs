@@ -67,10 +67,18 @@ pub struct ConsoleWriteRequest {
     pub stream: u32,
     /// Segments used, at most [`CONSOLE_WRITE_MAX_SEGMENTS`].
     pub nr_segments: u32,
-    /// Set by the VMM: bytes written, in segment order.
+    /// Set by the VMM: bytes written, in segment order; or, when the host
+    /// stream failed, [`CONSOLE_WRITE_ENOSPC`] or [`CONSOLE_WRITE_EIO`]
+    /// (minus a Linux errno, as a u64).
     pub written: u64,
     pub segments: [ConsoleSegment; CONSOLE_WRITE_MAX_SEGMENTS],
 }
+
+/// [`ConsoleWriteRequest::written`] when the host's stream is full (a full
+/// disk, `> /dev/full`): the write fails with ENOSPC, as it would on Linux.
+pub const CONSOLE_WRITE_ENOSPC: u64 = -28i64 as u64;
+/// [`ConsoleWriteRequest::written`] when the host's stream failed otherwise.
+pub const CONSOLE_WRITE_EIO: u64 = -5i64 as u64;
 
 /// Byte offsets inside a request, for readers that go field by field.
 pub const CONSOLE_WRITE_WRITTEN_OFFSET: u64 = 8;

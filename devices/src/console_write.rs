@@ -10,11 +10,13 @@
 //! outside guest RAM; a bad request writes nothing and reports 0 bytes.
 
 use lstar_abi::ports::{
-    CONSOLE_WRITE_MAX_SEGMENTS, CONSOLE_WRITE_SEGMENTS_OFFSET, CONSOLE_WRITE_WRITTEN_OFFSET,
+    CONSOLE_WRITE_EIO, CONSOLE_WRITE_ENOSPC, CONSOLE_WRITE_MAX_SEGMENTS,
+    CONSOLE_WRITE_SEGMENTS_OFFSET, CONSOLE_WRITE_WRITTEN_OFFSET,
 };
 use vm_memory::{Bytes, GuestAddress, GuestMemory};
 
 use crate::pio_bus::{DeviceError, PioDevice, WriteOutcome, request_address};
+use crate::serial::DirectWrite;
 
 /// Ports the device decodes (one 32-bit register).
 pub const CONSOLE_WRITE_LEN: u16 = 4;
@@ -27,7 +29,7 @@ const MAX_REQUEST_BYTES: u64 = 16 << 20;
 pub trait ConsoleStreams: Send {
     /// Writes `bytes` to `stream` ([`lstar_abi::ports::STREAM_STDOUT`] or
     /// STREAM_STDERR); None if there is no such stream.
-    fn write_stream(&mut self, stream: u32, bytes: &[u8]) -> Option<WriteOutcome>;
+    fn write_stream(&mut self, stream: u32, bytes: &[u8]) -> Option<DirectWrite>;
 }
 
 /// Why a request was refused.
@@ -101,7 +103,11 @@ impl<M: GuestMemory + Send, S: ConsoleStreams> ConsoleWrite<M, S> {
     fn handle(&mut self, gpa: u64) -> WriteOutcome {
         let (outcome, written) = match self.gather(gpa) {
             Ok(stream) => match self.streams.write_stream(stream, &self.buf) {
-                Some(outcome) => (outcome, self.buf.len() as u64),
+                Some(DirectWrite::Done(outcome)) => (outcome, self.buf.len() as u64),
+                // The host stream failed: the guest's write() fails with
+                // the errno a Linux program would get.
+                Some(DirectWrite::NoSpace) => (WriteOutcome::Continue, CONSOLE_WRITE_ENOSPC),
+                Some(DirectWrite::Failed) => (WriteOutcome::Continue, CONSOLE_WRITE_EIO),
                 None => (self.refuse(RequestError::Stream(stream)), 0),
             },
             Err(e) => (self.refuse(e), 0),
@@ -146,12 +152,18 @@ mod tests {
     #[derive(Default)]
     struct Streams(Vec<(u32, Vec<u8>)>);
     impl ConsoleStreams for Streams {
-        fn write_stream(&mut self, stream: u32, bytes: &[u8]) -> Option<WriteOutcome> {
+        fn write_stream(&mut self, stream: u32, bytes: &[u8]) -> Option<DirectWrite> {
             if stream != STREAM_STDOUT && stream != STREAM_STDERR {
                 return None;
             }
+            if bytes.starts_with(b"full") {
+                return Some(DirectWrite::NoSpace);
+            }
+            if bytes.starts_with(b"eio") {
+                return Some(DirectWrite::Failed);
+            }
             self.0.push((stream, bytes.to_vec()));
-            Some(WriteOutcome::Continue)
+            Some(DirectWrite::Done(WriteOutcome::Continue))
         }
     }
 
@@ -181,6 +193,26 @@ mod tests {
 
     fn written(dev: &ConsoleWrite<GuestMemoryMmap, Streams>, at: u64) -> u64 {
         dev.mem.read_obj(GuestAddress(at + 8)).unwrap()
+    }
+
+    #[test]
+    fn a_failing_host_stream_fails_the_write_with_its_errno() {
+        let mut dev = device();
+        dev.mem.write_slice(b"full!", GuestAddress(0x2000)).unwrap();
+        dev.mem.write_slice(b"eio!!", GuestAddress(0x3000)).unwrap();
+        request(&mut dev, 0x1000, STREAM_STDOUT, &[(0x2000, 5)]);
+        assert_eq!(
+            dev.write(0, &0x1000u32.to_le_bytes()).unwrap(),
+            WriteOutcome::Continue
+        );
+        assert_eq!(written(&dev, 0x1000), CONSOLE_WRITE_ENOSPC);
+        assert_eq!(CONSOLE_WRITE_ENOSPC as i64, -28);
+        request(&mut dev, 0x1000, STREAM_STDERR, &[(0x3000, 5)]);
+        dev.write(0, &0x1000u32.to_le_bytes()).unwrap();
+        assert_eq!(written(&dev, 0x1000), CONSOLE_WRITE_EIO);
+        assert_eq!(CONSOLE_WRITE_EIO as i64, -5);
+        // Not a bad request: nothing reported as one.
+        assert_eq!(dev.errors(), 0);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The isa-debug-exit compatible exit port ([`lstar_abi::ports::EXIT_PORT`]).
 //!
-//! A write of V stops the machine; what V means (program status, kernel
-//! panic, exec failure) is the VMM's business, see `lstar_abi::exit`.
-//! Like QEMU's device, any write width counts, zero-extended.
+//! A 32-bit write of V stops the machine; what V means (program status,
+//! kernel panic, exec failure) is the VMM's business, see `lstar_abi::exit`.
+//! docs/boot-contract.md promises a 32-bit write and the kernel makes one
+//! (`outl`); any other access (8 or 16 bits, or at ports 0xf5-0xf7) is
+//! ignored, so that a stray byte cannot end the VM.
 
 use crate::pio_bus::{DeviceError, PioDevice, WriteOutcome};
 
@@ -19,11 +21,11 @@ impl PioDevice for ExitPort {
         Ok(())
     }
 
-    fn write(&mut self, _offset: u16, data: &[u8]) -> Result<WriteOutcome, DeviceError> {
-        let mut le = [0u8; 4];
-        let n = data.len().min(4);
-        le[..n].copy_from_slice(&data[..n]);
-        Ok(WriteOutcome::Exit(u32::from_le_bytes(le)))
+    fn write(&mut self, offset: u16, data: &[u8]) -> Result<WriteOutcome, DeviceError> {
+        Ok(match (offset, <[u8; 4]>::try_from(data)) {
+            (0, Ok(word)) => WriteOutcome::Exit(u32::from_le_bytes(word)),
+            _ => WriteOutcome::Continue,
+        })
     }
 }
 
@@ -32,14 +34,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_write_of_any_width_requests_exit_with_its_value() {
+    fn only_a_32_bit_write_requests_exit_with_its_value() {
         let mut p = ExitPort;
         assert_eq!(
             p.write(0, &0x101u32.to_le_bytes()).unwrap(),
             WriteOutcome::Exit(0x101)
         );
-        assert_eq!(p.write(0, &[42]).unwrap(), WriteOutcome::Exit(42));
-        assert_eq!(p.write(0, &[0, 1]).unwrap(), WriteOutcome::Exit(256));
+        assert_eq!(p.write(0, &[42]).unwrap(), WriteOutcome::Continue);
+        assert_eq!(p.write(0, &[0, 1]).unwrap(), WriteOutcome::Continue);
+        for offset in 1..EXIT_PORT_LEN {
+            assert_eq!(p.write(offset, &[42]).unwrap(), WriteOutcome::Continue);
+            assert_eq!(
+                p.write(offset, &7u32.to_le_bytes()).unwrap(),
+                WriteOutcome::Continue
+            );
+        }
         let mut d = [0u8; 4];
         p.read(0, &mut d).unwrap();
         assert_eq!(d, [0xff; 4]);

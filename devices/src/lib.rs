@@ -15,4 +15,4 @@ pub use console_write::{ConsoleStreams, ConsoleWrite};
 pub use copy_engine::CopyEngine;
 pub use exit_port::ExitPort;
 pub use pio_bus::{BusError, DeviceError, PioBus, PioDevice, WriteOutcome};
-pub use serial::{EventFdTrigger, SharedUart, Uart};
+pub use serial::{DirectWrite, EventFdTrigger, SharedUart, Uart};

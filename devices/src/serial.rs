@@ -75,6 +75,19 @@ pub struct Uart<T: Trigger<E = io::Error>, W: Write> {
     eof: bool,
     on_interest: Option<InterestHook>,
     lost_output: u64,
+    /// Why the sink last refused bytes (not a closed pipe).
+    last_error: Option<io::Error>,
+}
+
+/// What became of bytes written straight to a UART's sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectWrite {
+    /// Written (or the machine stops: the pipe closed).
+    Done(WriteOutcome),
+    /// The sink refused them: the stream is full (ENOSPC on Linux).
+    NoSpace,
+    /// The sink refused them otherwise (EIO).
+    Failed,
 }
 
 impl<T: Trigger<E = io::Error>, W: Write> Uart<T, W> {
@@ -93,6 +106,7 @@ impl<T: Trigger<E = io::Error>, W: Write> Uart<T, W> {
             eof: false,
             on_interest: None,
             lost_output: 0,
+            last_error: None,
         }
     }
 
@@ -219,6 +233,7 @@ impl<T: Trigger<E = io::Error>, W: Write> Uart<T, W> {
                 if e.kind() == io::ErrorKind::BrokenPipe {
                     WriteOutcome::Exit(KILLED_BY_SIGPIPE)
                 } else {
+                    self.last_error = Some(e);
                     WriteOutcome::Continue
                 }
             }
@@ -227,19 +242,25 @@ impl<T: Trigger<E = io::Error>, W: Write> Uart<T, W> {
 
     /// Writes `bytes` to the sink after whatever the UART has queued, so
     /// that output through the console write port and through the UART
-    /// keeps its order. Same failure handling as `flush_output`.
-    pub fn write_direct(&mut self, bytes: &[u8]) -> WriteOutcome {
+    /// keeps its order. Same failure handling as `flush_output`, but the
+    /// caller learns of a failure, to fail the guest's write() with it.
+    pub fn write_direct(&mut self, bytes: &[u8]) -> DirectWrite {
         if let WriteOutcome::Exit(status) = self.flush_output() {
-            return WriteOutcome::Exit(status);
+            return DirectWrite::Done(WriteOutcome::Exit(status));
         }
         match self.sink.write_all(bytes).and_then(|()| self.sink.flush()) {
-            Ok(()) => WriteOutcome::Continue,
+            Ok(()) => DirectWrite::Done(WriteOutcome::Continue),
             Err(e) => {
                 self.lost_output += bytes.len() as u64;
                 if e.kind() == io::ErrorKind::BrokenPipe {
-                    WriteOutcome::Exit(KILLED_BY_SIGPIPE)
+                    return DirectWrite::Done(WriteOutcome::Exit(KILLED_BY_SIGPIPE));
+                }
+                let full = e.kind() == io::ErrorKind::StorageFull;
+                self.last_error = Some(e);
+                if full {
+                    DirectWrite::NoSpace
                 } else {
-                    WriteOutcome::Continue
+                    DirectWrite::Failed
                 }
             }
         }
@@ -248,6 +269,11 @@ impl<T: Trigger<E = io::Error>, W: Write> Uart<T, W> {
     /// Output bytes the sink refused.
     pub fn lost_output(&self) -> u64 {
         self.lost_output
+    }
+
+    /// Why the sink last refused bytes, unless it was a closed pipe.
+    pub fn last_error(&self) -> Option<&io::Error> {
+        self.last_error.as_ref()
     }
 }
 
@@ -426,6 +452,37 @@ mod tests {
         assert_eq!(u.end_of_exit(), WriteOutcome::Exit(KILLED_BY_SIGPIPE));
         assert_eq!(u.lost_output(), 1);
         assert_eq!(u.end_of_exit(), WriteOutcome::Continue);
+    }
+
+    /// A sink that fails as `> /dev/full` does, or with EIO.
+    struct Failing(io::ErrorKind);
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_sink_is_reported_to_the_direct_writer_and_counted() {
+        let mut u = Uart::new(Irqs::default(), Failing(io::ErrorKind::StorageFull));
+        assert_eq!(u.write_direct(b"abc"), DirectWrite::NoSpace);
+        assert_eq!(u.lost_output(), 3);
+        assert_eq!(
+            u.last_error().map(io::Error::kind),
+            Some(io::ErrorKind::StorageFull)
+        );
+        let mut u = Uart::new(Irqs::default(), Failing(io::ErrorKind::Other));
+        assert_eq!(u.write_direct(b"ab"), DirectWrite::Failed);
+        assert_eq!(u.lost_output(), 2);
+        let mut u = Uart::new(Irqs::default(), ClosedPipe);
+        assert_eq!(
+            u.write_direct(b"ab"),
+            DirectWrite::Done(WriteOutcome::Exit(KILLED_BY_SIGPIPE))
+        );
+        assert!(u.last_error().is_none());
     }
 
     #[test]

@@ -13,11 +13,13 @@ use core::ptr::addr_of_mut;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::arch::port::{inb, inl, outb, outl, outsb};
+use crate::errno::{EIO, ENOSPC, Errno};
 use crate::mm::{PAGE_SIZE, kernel_virt_to_phys};
 use lstar_abi::ports::{
     COM1, COM1_GSI, COM2, COM2_GSI, CONSOLE_STATUS_MAGIC, CONSOLE_STATUS_MAGIC_MASK,
-    CONSOLE_STATUS_PORT, CONSOLE_STDIN_EOF, CONSOLE_WRITE_MAX_SEGMENTS, CONSOLE_WRITE_PORT,
-    ConsoleSegment, ConsoleWriteRequest, STREAM_STDERR, STREAM_STDOUT,
+    CONSOLE_STATUS_PORT, CONSOLE_STDIN_EOF, CONSOLE_WRITE_EIO, CONSOLE_WRITE_ENOSPC,
+    CONSOLE_WRITE_MAX_SEGMENTS, CONSOLE_WRITE_PORT, ConsoleSegment, ConsoleWriteRequest,
+    STREAM_STDERR, STREAM_STDOUT,
 };
 
 const RBR: u16 = 0; // receive buffer
@@ -59,27 +61,28 @@ pub fn under_lstar() -> bool {
     WRITE_PORT.load(Ordering::Relaxed)
 }
 
-/// stdout; returns the bytes written.
-pub fn write_stdout(buf: &[u8]) -> usize {
+/// stdout; returns the bytes written, or the host's error (ENOSPC, EIO)
+/// when none were.
+pub fn write_stdout(buf: &[u8]) -> Result<usize, Errno> {
     write(STREAM_STDOUT, COM1, buf)
 }
 
-/// stderr; returns the bytes written.
-pub fn write_stderr(buf: &[u8]) -> usize {
+/// stderr; as [`write_stdout`].
+pub fn write_stderr(buf: &[u8]) -> Result<usize, Errno> {
     write(STREAM_STDERR, COM2, buf)
 }
 
 pub fn write_log(buf: &[u8]) {
-    write(STREAM_STDERR, COM2, buf);
+    let _ = write(STREAM_STDERR, COM2, buf);
 }
 
-fn write(stream: u32, uart: u16, buf: &[u8]) -> usize {
+fn write(stream: u32, uart: u16, buf: &[u8]) -> Result<usize, Errno> {
     if WRITE_PORT.load(Ordering::Relaxed) {
         write_through_port(stream, buf)
     } else {
         // One `rep outsb`: one exit on hardware KVM, one per byte on kvm-pvm.
         outsb(uart, buf);
-        buf.len()
+        Ok(buf.len())
     }
 }
 
@@ -91,7 +94,7 @@ static mut REQUEST: ConsoleWriteRequest = ConsoleWriteRequest {
     segments: [ConsoleSegment { addr: 0, len: 0 }; CONSOLE_WRITE_MAX_SEGMENTS],
 };
 
-fn write_through_port(stream: u32, buf: &[u8]) -> usize {
+fn write_through_port(stream: u32, buf: &[u8]) -> Result<usize, Errno> {
     // SAFETY: one CPU, and the kernel is not reentrant (interrupt handlers
     // never print): nothing else uses the request block during this call.
     let req = unsafe { &mut *addr_of_mut!(REQUEST) };
@@ -128,12 +131,21 @@ fn write_through_port(stream: u32, buf: &[u8]) -> usize {
         outl(CONSOLE_WRITE_PORT, req_phys as u32);
         // SAFETY: the VMM wrote the field during the exit; read it afresh.
         let written = unsafe { core::ptr::read_volatile(&raw const req.written) };
+        let error = match written {
+            CONSOLE_WRITE_ENOSPC => Some(ENOSPC),
+            CONSOLE_WRITE_EIO => Some(EIO),
+            _ => None,
+        };
+        if let Some(error) = error {
+            // What went out before counts, as a short write; else the error.
+            return if done > 0 { Ok(done) } else { Err(error) };
+        }
         done += written as usize;
         if written < asked {
             break;
         }
     }
-    done
+    Ok(done)
 }
 
 /// Called from the interrupt handler.

@@ -98,6 +98,17 @@ pub fn user_fault(regs: &PtRegs) -> ! {
     crate::exit::do_exit(128 + sig)
 }
 
+/// No memory was left for a page the program may touch: Linux's OOM
+/// killer ends it with SIGKILL (the program has nothing else to kill).
+pub fn oom_kill(regs: &PtRegs, addr: u64) -> ! {
+    let comm = core::str::from_utf8(&crate::task::current().comm).unwrap_or("?");
+    crate::warn!(
+        "{comm}: killed by SIGKILL (out of memory at a page fault on {addr:#x}) at rip {:#x}",
+        regs.rip
+    );
+    crate::exit::do_exit(128 + SIGKILL)
+}
+
 pub fn kernel_fault(regs: &PtRegs) -> ! {
     let cr2 = read_cr2();
     crate::log::print(

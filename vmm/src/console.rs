@@ -6,7 +6,7 @@ use std::sync::{Arc, Weak};
 use std::thread;
 
 use lstar_abi::ports::{STREAM_STDERR, STREAM_STDOUT};
-use lstar_devices::{ConsoleStreams, EventFdTrigger, SharedUart, Uart, WriteOutcome};
+use lstar_devices::{ConsoleStreams, DirectWrite, EventFdTrigger, SharedUart, Uart};
 use vmm_sys_util::eventfd::EventFd;
 
 pub type Com1 = Arc<SharedUart<EventFdTrigger, Stdout>>;
@@ -66,13 +66,37 @@ pub struct UartStreams {
 }
 
 impl ConsoleStreams for UartStreams {
-    fn write_stream(&mut self, stream: u32, bytes: &[u8]) -> Option<WriteOutcome> {
+    fn write_stream(&mut self, stream: u32, bytes: &[u8]) -> Option<DirectWrite> {
         match stream {
             STREAM_STDOUT => Some(self.stdout.lock().write_direct(bytes)),
             STREAM_STDERR => Some(self.stderr.lock().write_direct(bytes)),
             _ => None,
         }
     }
+}
+
+/// The `lstar:` line for output the host's stdout or stderr refused (other
+/// than a closed pipe, which ends the run like SIGPIPE), or None if every
+/// byte went out.
+pub fn lost_output_report(com1: &Com1, com2: &Com2) -> Option<String> {
+    fn lost<W: io::Write>(uart: &Uart<EventFdTrigger, W>) -> Option<(u64, String)> {
+        let error = uart.last_error()?;
+        Some((uart.lost_output(), error.to_string()))
+    }
+    let streams = [
+        ("stdout", lost(&com1.lock())),
+        ("stderr", lost(&com2.lock())),
+    ];
+    let mut total = 0;
+    let parts: Vec<String> = streams
+        .into_iter()
+        .filter_map(|(name, lost)| {
+            let (bytes, why) = lost?;
+            total += bytes;
+            Some(format!("{bytes} to {name} ({why})"))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("{total} bytes of output were lost: {}", parts.join(", ")))
 }
 
 fn spawn_stdin_reader(com1: Weak<SharedUart<EventFdTrigger, Stdout>>) {

@@ -56,6 +56,15 @@ pub enum DiskError {
     Lock { path: PathBuf, source: io::Error },
     #[error("{}: cannot read the disk image's size: {source}", path.display())]
     Size { path: PathBuf, source: io::Error },
+    #[error("{}: disk image is empty (a virtio-blk disk has at least one 512-byte sector)", path.display())]
+    Empty { path: PathBuf },
+    #[error(
+        "{}: disk image size {size} bytes is not a multiple of 512 (the sector size); \
+         the last {} bytes would be unreachable",
+        path.display(),
+        size % 512
+    )]
+    PartialSector { path: PathBuf, size: u64 },
     #[error("{}: {source}", path.display())]
     Device {
         path: PathBuf,
@@ -128,14 +137,9 @@ pub struct LockedImage {
     path: PathBuf,
     file: File,
     read_only: bool,
-    size: u64,
 }
 
-impl LockedImage {
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-}
+impl LockedImage {}
 
 /// Opens the image (read-write, or read-only) and locks it: exclusively
 /// for a writer, shared for a reader, so two readers may share an image
@@ -193,11 +197,20 @@ pub fn open(path: &Path, read_only: bool) -> Result<LockedImage, DiskError> {
             path: path_buf(),
             source,
         })?;
+    // The device counts whole sectors: refuse what it would cut off.
+    if size == 0 {
+        return Err(DiskError::Empty { path: path_buf() });
+    }
+    if size % 512 != 0 {
+        return Err(DiskError::PartialSector {
+            path: path_buf(),
+            size,
+        });
+    }
     Ok(LockedImage {
         path: path.to_path_buf(),
         file,
         read_only,
-        size,
     })
 }
 
@@ -421,11 +434,26 @@ mod tests {
     }
 
     #[test]
+    fn images_of_no_whole_number_of_sectors_are_refused() {
+        let path = scratch("sectors.img");
+        std::fs::write(&path, b"").unwrap();
+        assert!(matches!(open(&path, false), Err(DiskError::Empty { .. })));
+        for size in [1, 511, 1000, 1025] {
+            std::fs::write(&path, vec![0u8; size]).unwrap();
+            assert!(
+                matches!(open(&path, true), Err(DiskError::PartialSector { size: s, .. }) if s == size as u64),
+                "{size}"
+            );
+        }
+        std::fs::write(&path, vec![0u8; 512]).unwrap();
+        assert!(open(&path, false).is_ok());
+    }
+
+    #[test]
     fn locks_writer_exclusive_readers_shared() {
         let path = scratch("lock.img");
-        std::fs::write(&path, vec![0u8; 1000]).unwrap();
+        std::fs::write(&path, vec![0u8; 1024]).unwrap();
         let writer = open(&path, false).unwrap();
-        assert_eq!(writer.size(), 1000);
         assert!(matches!(open(&path, false), Err(DiskError::Locked { .. })));
         assert!(matches!(open(&path, true), Err(DiskError::Locked { .. })));
         drop(writer);

@@ -225,19 +225,9 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     };
 
     // The disk image too: a locked or missing image fails before KVM.
+    // An image of no whole number of sectors is refused there too.
     let image = match &opts.disk {
-        Some(path) => {
-            let image = disk::open(path, opts.read_only)?;
-            if verbose && image.size() % 512 != 0 {
-                eprintln!(
-                    "lstar: {}: size {} is not a multiple of 512; the guest sees {} bytes",
-                    path.display(),
-                    image.size(),
-                    image.size() / 512 * 512
-                );
-            }
-            Some(image)
-        }
+        Some(path) => Some(disk::open(path, opts.read_only)?),
         None => None,
     };
 
@@ -277,7 +267,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             vm.memory.clone(),
             console::UartStreams {
                 stdout: com1.clone(),
-                stderr: com2,
+                stderr: com2.clone(),
             },
         )),
     )?;
@@ -286,7 +276,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         CONSOLE_STATUS_PORT,
         CONSOLE_STATUS_LEN,
         "console-status",
-        Box::new(ConsoleStatus::new(com1)),
+        Box::new(ConsoleStatus::new(com1.clone())),
     )?;
     // The vCPU comes before the command line, which carries its clock.
     let (vcpu_side, controller) = vcpu_control::new(exit_stats, socket.is_some());
@@ -427,6 +417,15 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             shared.wait_shutdown_answered(Duration::from_secs(1));
             SHUT_DOWN
         }
+    };
+    // Output the host refused (`> /dev/full`, a full disk, EIO): the guest
+    // saw its write() fail, and lstar does not report success either.
+    let code = match console::lost_output_report(&com1, &com2) {
+        Some(line) => {
+            eprintln!("lstar: {line}");
+            if code == 0 { LSTAR_FAILED } else { code }
+        }
+        None => code,
     };
     shared.set_exit_status(code);
 

@@ -20,6 +20,9 @@ pub enum ProgramError {
     Open(io::Error),
     #[error("is a directory")]
     Directory,
+    /// No execute permission for us (a shell's execve gets EACCES).
+    #[error("Permission denied")]
+    PermissionDenied,
     #[error("not a regular file ({0})")]
     NotRegular(&'static str),
     #[error("cannot read: {0}")]
@@ -139,6 +142,9 @@ pub fn open(path: &Path, mem_mib: u64) -> Result<HostFile, ProgramError> {
         OpenError::Open(e) => ProgramError::Open(e),
         OpenError::Stat(e) => ProgramError::Read(e),
     })?;
+    if !may_execute(path) {
+        return Err(ProgramError::PermissionDenied);
+    }
     let (file, size) = (&program.file, program.size);
     let mut header = [0u8; ELF_HEADER_SIZE];
     let n = read_prefix(file, &mut header).map_err(ProgramError::Read)?;
@@ -149,6 +155,18 @@ pub fn open(path: &Path, mem_mib: u64) -> Result<HostFile, ProgramError> {
         return Err(ProgramError::TooLarge { size, mem_mib });
     }
     Ok(program)
+}
+
+/// Whether we may execute `path`, as execve would decide: access(X_OK),
+/// which for root means some execute bit is set.
+fn may_execute(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    // A path with a NUL byte could not have been opened either.
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: access only reads the NUL-terminated path we pass.
+    unsafe { libc::access(c_path.as_ptr(), libc::X_OK) == 0 }
 }
 
 /// Reads up to `buf.len()` bytes from the start of the file.

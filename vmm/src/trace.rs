@@ -222,12 +222,20 @@ pub fn format_record(r: &TraceRecord) -> String {
 pub fn follow(socket: &std::path::Path) -> u8 {
     use crate::api::json;
     let mut out = io::stdout().lock();
+    let mut connected = false;
     loop {
         let (status, body) = match crate::inspect::request(socket, "GET", "/vm/trace", "") {
             Ok(answer) => answer,
+            // No VM there at all (no such file, not a socket, nobody
+            // listening): an error, as `lstar inspect` says.
+            Err((code, message)) if !connected => {
+                eprintln!("lstar: trace: {message}");
+                return code;
+            }
             // The VM exited and took its socket with it: the trace is over.
             Err(_) => return 0,
         };
+        connected = true;
         if status == 409 {
             return 0;
         }

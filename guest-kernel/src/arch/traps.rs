@@ -13,6 +13,7 @@
 
 use super::idt::{INT80_VECTOR, SPURIOUS_VECTOR, TIMER_VECTOR};
 use super::pt_regs::PtRegs;
+use crate::mm::address_space::PageFault;
 use crate::{entry_common, fault, syscall};
 
 const UD: u64 = 6;
@@ -36,12 +37,16 @@ extern "C" fn do_trap(regs: &mut PtRegs) {
     } else if vector == UD && is_int80_instruction(regs.rip) {
         regs.rip += 2;
         syscall::do_int80_syscall_32(regs);
-    } else if vector == PF
-        && crate::task::current()
+    } else if vector == PF {
+        let cr2 = fault::read_cr2();
+        match crate::task::current()
             .mm
-            .handle_page_fault(fault::read_cr2(), regs.error_code)
-    {
-        // Demand paging resolved it.
+            .handle_page_fault(cr2, regs.error_code)
+        {
+            PageFault::Handled => {}
+            PageFault::Bad => fault::user_fault(regs),
+            PageFault::OutOfMemory => fault::oom_kill(regs, cr2),
+        }
     } else {
         fault::user_fault(regs);
     }

@@ -109,9 +109,9 @@ impl FileOps for Console {
     }
     fn write(&self, _file: &File, buf: &[u8]) -> SysResult {
         let written = if self.err {
-            crate::console::write_stderr(buf)
+            crate::console::write_stderr(buf)?
         } else {
-            crate::console::write_stdout(buf)
+            crate::console::write_stdout(buf)?
         };
         // The host refused the bytes (a bad request, a full disk): as a
         // device error, unless part of it went out.
@@ -143,6 +143,12 @@ impl FileOps for BlockDevice {
     }
     fn size(&self, _file: &File) -> u64 {
         super::page_cache::geometry().map_or(0, |(size, _)| size)
+    }
+    /// A disk has a fixed size: no position past its end (EINVAL), as
+    /// Linux's blkdev_llseek.
+    fn llseek(&self, file: &File, offset: i64, whence: u32) -> SysResult {
+        let size = self.size(file) as i64;
+        super::file::llseek_in(file, offset, whence, size, size)
     }
     fn ioctl(&self, _file: &File, request: u64, arg: u64) -> SysResult {
         super::ioctl::blkdev_ioctl(request, arg)

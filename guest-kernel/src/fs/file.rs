@@ -71,28 +71,7 @@ pub trait FileOps: Send + Sync {
         if !self.seekable() {
             return Err(ESPIPE);
         }
-        let mut pos = file.pos.lock();
-        let size = self.size(file) as i64;
-        let base = match whence {
-            SEEK_SET => 0,
-            SEEK_CUR => *pos as i64,
-            SEEK_END => size,
-            // The page cache has no holes it knows of: all data, one hole
-            // at the end (what Linux answers for a file system without
-            // SEEK_HOLE support).
-            SEEK_DATA | SEEK_HOLE => {
-                if offset < 0 || offset >= size {
-                    return Err(crate::errno::ENXIO);
-                }
-                let at = if whence == SEEK_DATA { offset } else { size };
-                *pos = at as u64;
-                return Ok(at as u64);
-            }
-            _ => return Err(EINVAL),
-        };
-        let new = base.checked_add(offset).filter(|&p| p >= 0).ok_or(EINVAL)?;
-        *pos = new as u64;
-        Ok(new as u64)
+        llseek_in(file, offset, whence, self.size(file) as i64, i64::MAX)
     }
     /// Lists directory entries from the file offset (getdents).
     fn getdents(&self, _file: &File, _emit: &mut Filldir) -> Result<(), Errno> {
@@ -218,4 +197,35 @@ pub fn fput(file: Arc<File>) {
 /// task returns to user mode, so when close() returns, the data is there.
 fn release(file: File) {
     file.ops.release(&file);
+}
+
+/// lseek within `[0, max]` for a file of `size` bytes (Linux's
+/// generic_file_llseek_size): a regular file may seek anywhere past its
+/// end (`max` = i64::MAX), a block device only up to its end (`max` =
+/// size: fixed_size_llseek); beyond that EINVAL.
+pub fn llseek_in(file: &File, offset: i64, whence: u32, size: i64, max: i64) -> SysResult {
+    let mut pos = file.pos.lock();
+    let base = match whence {
+        SEEK_SET => 0,
+        SEEK_CUR => *pos as i64,
+        SEEK_END => size,
+        // The page cache has no holes it knows of: all data, one hole
+        // at the end (what Linux answers for a file system without
+        // SEEK_HOLE support).
+        SEEK_DATA | SEEK_HOLE => {
+            if offset < 0 || offset >= size {
+                return Err(crate::errno::ENXIO);
+            }
+            let at = if whence == SEEK_DATA { offset } else { size };
+            *pos = at as u64;
+            return Ok(at as u64);
+        }
+        _ => return Err(EINVAL),
+    };
+    let new = base
+        .checked_add(offset)
+        .filter(|&p| (0..=max).contains(&p))
+        .ok_or(EINVAL)?;
+    *pos = new as u64;
+    Ok(new as u64)
 }

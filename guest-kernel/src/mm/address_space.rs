@@ -142,6 +142,17 @@ impl Vma {
     }
 }
 
+/// What became of a user page fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageFault {
+    /// The page is mapped now.
+    Handled,
+    /// The access is not allowed (or past the end of a file).
+    Bad,
+    /// Allowed, but no frame was left for the page or its page table.
+    OutOfMemory,
+}
+
 pub struct AddressSpace {
     pub pml4: u64,
     pub vmas: Vec<Vma>,
@@ -365,46 +376,49 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// Resolves a user page fault by demand-zero paging. Returns false when
-    /// the access is not allowed (the caller raises SIGSEGV).
-    pub fn handle_page_fault(&mut self, addr: u64, error_code: u64) -> bool {
+    /// Resolves a user page fault by demand paging: [`PageFault::Bad`] when
+    /// the access is not allowed (the caller raises SIGSEGV or SIGBUS),
+    /// [`PageFault::OutOfMemory`] when no frame was left for it.
+    pub fn handle_page_fault(&mut self, addr: u64, error_code: u64) -> PageFault {
         let Some(vma) = self.find_vma(addr) else {
-            return false;
+            return PageFault::Bad;
         };
         if error_code & PF_PRESENT != 0
             || (error_code & PF_WRITE != 0 && vma.prot & PROT_WRITE == 0)
             || (error_code & PF_INSTRUCTION != 0 && vma.prot & PROT_EXEC == 0)
             || (vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
         {
-            return false;
+            return PageFault::Bad;
         }
         crate::stats::count_page_fault();
         let flags = pte_flags(vma.prot);
         let frame = match vma.file_page(addr) {
             Some((f, index)) => {
                 let Some(inode) = f.inode() else {
-                    return false;
+                    return PageFault::Bad;
                 };
                 if index * PAGE_SIZE >= inode.size() {
                     // Past the end of the file (Linux: SIGBUS).
-                    return false;
+                    return PageFault::Bad;
                 }
                 if f.shared {
                     // The cache page itself; written pages go back at
                     // writeback.
                     let Ok(frame) = inode.get_page(index) else {
-                        return false;
+                        return PageFault::Bad;
                     };
                     if vma.prot & PROT_WRITE != 0 {
                         inode.pages.lock().mark_dirty(index);
                     }
-                    return paging::map(self.pml4, page_align_down(addr), frame, flags).is_ok();
+                    return match paging::map(self.pml4, page_align_down(addr), frame, flags) {
+                        Ok(()) => PageFault::Handled,
+                        Err(_) => PageFault::OutOfMemory,
+                    };
                 }
                 // A private copy of the file page (bytes past the end read
                 // as zero).
                 let Some(frame) = frame::alloc_zeroed() else {
-                    crate::warn!("out of memory at a page fault on {addr:#x}");
-                    return false;
+                    return PageFault::OutOfMemory;
                 };
                 // SAFETY: a fresh frame of ours, direct-mapped.
                 let page = unsafe {
@@ -415,23 +429,23 @@ impl AddressSpace {
                 };
                 if crate::fs::filemap::read_at(&inode, index * PAGE_SIZE, page).is_err() {
                     frame::free(frame);
-                    return false;
+                    return PageFault::Bad;
                 }
                 frame
             }
             None => {
                 let Some(frame) = frame::alloc_zeroed() else {
-                    crate::warn!("out of memory at a page fault on {addr:#x}");
-                    return false;
+                    return PageFault::OutOfMemory;
                 };
                 frame
             }
         };
         if paging::map(self.pml4, page_align_down(addr), frame, flags).is_err() {
+            // No frame for a page table.
             frame::free(frame);
-            return false;
+            return PageFault::OutOfMemory;
         }
-        true
+        PageFault::Handled
     }
 
     /// Makes sure every page of `[addr, addr + len)` is mapped and allows
@@ -453,7 +467,9 @@ impl AddressSpace {
                 Some(_) => return false,
                 None => {
                     let code = if write { PF_WRITE } else { 0 };
-                    if !self.handle_page_fault(page, code) {
+                    // Out of memory too is -EFAULT here: the caller holds
+                    // the address space, which an OOM kill would tear down.
+                    if self.handle_page_fault(page, code) != PageFault::Handled {
                         return false;
                     }
                 }
