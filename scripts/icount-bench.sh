@@ -153,7 +153,7 @@ PY
     # Arguments after `--` go to init: the probe's exit-port mode.
     # panic=-1 with QEMU's -no-reboot: a panic ends the run at once.
     cmdline="console=ttyS0 panic=-1 quiet -- exit-port"
-    say "Linux: booting $linux_name under QEMU TCG -icount shift=0 (about a minute)"
+    say "Linux: booting $linux_name under QEMU TCG -icount shift=0 (about 15 s on a 2-CPU EPYC)"
     t0=$(now)
     if ! bash scripts/qemu-run.sh --kernel "$work/vmlinux" --append "$cmdline" --mem "$mem" \
         "$work/init.cpio" >"$work/linux.out" 2>"$work/linux.err"; then
