@@ -5,6 +5,12 @@
 # and stdout, COM2 = its stderr and the kernel log, exit via isa-debug-exit.
 #
 #   scripts/qemu-run.sh [--kvm] [--kernel PATH] [--mem MiB] [--disk IMAGE] PROGRAM [ARGS...]
+#   scripts/qemu-run.sh --kernel VMLINUX --append CMDLINE [--mem MiB] INITRD
+#
+# --append CMDLINE passes CMDLINE as the kernel's whole command line instead
+# of lstar's (no seed, no encoded arguments; ARGS are refused), and PROGRAM
+# is then only the -initrd file: this boots another kernel, e.g. Linux with
+# an initramfs (scripts/icount-bench.sh), on the same machine model.
 #
 # -accel tcg (the default) runs the guest with real x86 semantics (swapgs,
 # sysretq, the int 0x80 IDT gate): the fast paths kvm-pvm never takes.
@@ -42,6 +48,8 @@ die() { # status message
 accel=tcg
 disk=
 kernel=
+append=
+append_set=0
 mem=64
 print_argv=0
 while (($#)); do
@@ -51,6 +59,9 @@ while (($#)); do
     --kernel)
         (($# >= 2)) || die 125 "--kernel needs a path"
         kernel=$2; shift 2 ;;
+    --append)
+        (($# >= 2)) || die 125 "--append needs a command line"
+        append=$2; append_set=1; shift 2 ;;
     --mem)
         (($# >= 2)) || die 125 "--mem needs a size in MiB"
         mem=$2; shift 2 ;;
@@ -69,6 +80,7 @@ while (($#)); do
 done
 (($# >= 1)) || die 125 "usage: $me [--kvm] [--kernel PATH] [--mem MiB] [--disk IMAGE] PROGRAM [ARGS...]"
 program=$1
+((append_set && $# > 1)) && die 125 "--append: the command line is CMDLINE; no ARGS after $program"
 
 [[ -e $program ]] || die 127 "$program: no such file"
 [[ -f $program ]] || die 126 "$program: not a regular file"
@@ -115,6 +127,7 @@ cmdline="lstar.seed=$seed lstar.log=warn --"
 for arg in "$@"; do
     cmdline+=" $(encode "$arg")"
 done
+((append_set)) && cmdline=$append
 
 case $accel in
 # kvm-pvm cannot set IA32_ARCH_CAPABILITIES (MSR 0x10a), which QEMU's
