@@ -887,3 +887,21 @@ fn vfs_checks_match_linux_under_qemu() {
     let got = crate::qemu::qemu_run(&prog("vfs"), &[std::ffi::OsString::from("/tmp/w")]);
     assert_same("vfs.c under QEMU", &want, &got, Compare::Exact);
 }
+
+/// Random file-system calls (tests/progs/fsfuzz.c, three seeds): the
+/// kernel answers each and survives; no panic, no hang.
+#[test]
+fn random_file_calls_leave_the_kernel_standing() {
+    require_kvm!();
+    for seed in ["1", "5", "7"] {
+        let out = Cmd::lstar_run(prog("fsfuzz"), ["2000", seed])
+            .timeout(Duration::from_secs(120))
+            .run();
+        out.assert_status(0);
+        assert!(
+            out.stdout_str().contains("survived 2000 calls"),
+            "seed {seed}: {}",
+            out.describe()
+        );
+    }
+}

@@ -2078,6 +2078,18 @@ static void t_unlinked(void)
 	fd = S(SYS_open, ".", O_RDONLY | O_DIRECTORY);
 	R("lseek a dir fd to 0", S(SYS_lseek, fd, 0, SEEK_SET));
 	S(SYS_close, fd);
+
+	/* A write far out in a sparse file: one page, wherever it lands. */
+	fd = S(SYS_open, "far", O_CREAT | O_RDWR, 0644);
+	R("pwrite 1 byte at 2^40", S(SYS_pwrite64, fd, "x", 1, 1L << 40));
+	S(SYS_fstat, fd, &s);
+	say("size 2^40 + %lld, blocks %lld", (long long)(s.st_size - (1LL << 40)),
+	    (long long)s.st_blocks);
+	buf[0] = 0;
+	R("pread it back", S(SYS_pread64, fd, buf, 1, 1L << 40));
+	Y("the byte is there", buf[0] == 'x');
+	R("ftruncate it to 0", S(SYS_ftruncate, fd, 0));
+	S(SYS_close, fd);
 }
 
 /* ------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 //! `writeback`), on fsync (plus a FLUSH) and on exit, never before.
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use lstar_abi::stats::{
@@ -20,30 +21,47 @@ use crate::drivers::virtio_blk::{self, BlkError, SECTOR, Transfer};
 use crate::errno::{EIO, ENOMEM, ENOSPC, EROFS, Errno};
 use crate::mm::{PAGE_SIZE, frame, phys_to_virt};
 
-/// Pages per index chunk: one chunk (4 KiB of frame numbers) per 2 MiB of
-/// disk, allocated when first used.
-const CHUNK: usize = 512;
+/// Pages per index chunk, allocated when first used: 63 frame numbers and
+/// a dirty word are 512 bytes, one heap block of that class (a one-page
+/// file costs 512 bytes of index, not 4 KiB).
+const CHUNK: usize = 63;
+/// Chunks below this number sit in a vector (files and disks up to 16 GiB:
+/// a lookup is two array indexings); above it, in a sorted map, so that a
+/// write at a huge offset of a sparse file costs one chunk, not a vector
+/// of billions of slots.
+const NEAR_CHUNKS: u64 = 1 << 16;
 
-/// The page index: a two-level table (disk page -> frame) with a dirty
-/// bitmap beside it. Why not a BTreeMap: each lookup walked nodes key by
-/// key, ~800 emulated instructions per page written under kvm-pvm
-/// (measured); here a lookup is two array indexings.
+/// The frames of 63 consecutive pages and which of them are dirty.
+struct Chunk {
+    frames: [u64; CHUNK],
+    dirty: u64,
+}
+
+/// The page index: page -> frame, with dirty bits.
 ///
 /// Every cached file uses one: the block device here, and each regular
 /// file's inode (`Inode::pages`), whose file system fills and writes pages.
+/// Why not a BTreeMap per page: each lookup walked nodes key by key, ~800
+/// emulated instructions per page written under kvm-pvm (measured).
 pub struct PageIndex {
-    chunks: Vec<Option<Box<[u64; CHUNK]>>>,
-    dirty: Vec<[u64; CHUNK / 64]>,
+    near: Vec<Option<Box<Chunk>>>,
+    far: BTreeMap<u64, Box<Chunk>>,
     ndirty: u64,
     /// Pages present.
     count: u64,
 }
 
+fn split(index: u64) -> (u64, usize) {
+    (index / CHUNK as u64, (index % CHUNK as u64) as usize)
+}
+
+const _: () = assert!(core::mem::size_of::<Chunk>() == 512);
+
 impl PageIndex {
     pub const fn new() -> PageIndex {
         PageIndex {
-            chunks: Vec::new(),
-            dirty: Vec::new(),
+            near: Vec::new(),
+            far: BTreeMap::new(),
             ndirty: 0,
             count: 0,
         }
@@ -54,9 +72,53 @@ impl PageIndex {
         self.count
     }
 
+    fn chunk(&self, c: u64) -> Option<&Chunk> {
+        if c < NEAR_CHUNKS {
+            self.near.get(c as usize)?.as_deref()
+        } else {
+            self.far.get(&c).map(|b| &**b)
+        }
+    }
+
+    fn chunk_mut(&mut self, c: u64) -> Option<&mut Chunk> {
+        if c < NEAR_CHUNKS {
+            self.near.get_mut(c as usize)?.as_deref_mut()
+        } else {
+            self.far.get_mut(&c).map(|b| &mut **b)
+        }
+    }
+
+    fn chunk_or_insert(&mut self, c: u64) -> &mut Chunk {
+        let fresh = || {
+            Box::new(Chunk {
+                frames: [0; CHUNK],
+                dirty: 0,
+            })
+        };
+        if c < NEAR_CHUNKS {
+            let c = c as usize;
+            if self.near.len() <= c {
+                self.near.resize_with(c + 1, || None);
+            }
+            self.near[c].get_or_insert_with(fresh)
+        } else {
+            self.far.entry(c).or_insert_with(fresh)
+        }
+    }
+
+    /// Every chunk in page order, with its number.
+    fn chunks(&self) -> impl Iterator<Item = (u64, &Chunk)> {
+        let near = self
+            .near
+            .iter()
+            .enumerate()
+            .filter_map(|(c, ch)| Some((c as u64, ch.as_deref()?)));
+        near.chain(self.far.iter().map(|(&c, ch)| (c, &**ch)))
+    }
+
     pub fn get(&self, index: u64) -> Option<u64> {
-        let chunk = self.chunks.get((index / CHUNK as u64) as usize)?.as_ref()?;
-        let frame = chunk[(index % CHUNK as u64) as usize];
+        let (c, i) = split(index);
+        let frame = self.chunk(c)?.frames[i];
         (frame != 0).then_some(frame)
     }
 
@@ -66,21 +128,20 @@ impl PageIndex {
 
     /// Puts `frame` (0: none) at `index`; returns the frame that was there.
     pub fn replace(&mut self, index: u64, frame: u64) -> Option<u64> {
-        let c = (index / CHUNK as u64) as usize;
-        if self.chunks.len() <= c {
-            if frame == 0 {
-                return None;
-            }
-            self.chunks.resize_with(c + 1, || None);
-            self.dirty.resize(c + 1, [0; CHUNK / 64]);
+        let (c, i) = split(index);
+        let chunk = if frame == 0 {
+            self.chunk_mut(c)?
+        } else {
+            self.chunk_or_insert(c)
+        };
+        let old = core::mem::replace(&mut chunk.frames[i], frame);
+        let bit = 1u64 << i;
+        let was_dirty = frame == 0 && chunk.dirty & bit != 0;
+        if was_dirty {
+            chunk.dirty &= !bit;
         }
-        let chunk = self.chunks[c].get_or_insert_with(|| Box::new([0; CHUNK]));
-        let slot = &mut chunk[(index % CHUNK as u64) as usize];
-        let old = core::mem::replace(slot, frame);
+        self.ndirty -= u64::from(was_dirty);
         self.count = self.count + u64::from(frame != 0) - u64::from(old != 0);
-        if frame == 0 {
-            self.clear_dirty_bit(index);
-        }
         (old != 0).then_some(old)
     }
 
@@ -89,19 +150,11 @@ impl PageIndex {
     pub fn insert_run(&mut self, first: u64, paddr: u64, count: u64) {
         let mut done = 0;
         while done < count {
-            let index = first + done;
-            let (c, i) = (
-                (index / CHUNK as u64) as usize,
-                (index % CHUNK as u64) as usize,
-            );
-            if self.chunks.len() <= c {
-                self.chunks.resize_with(c + 1, || None);
-                self.dirty.resize(c + 1, [0; CHUNK / 64]);
-            }
-            let chunk = self.chunks[c].get_or_insert_with(|| Box::new([0; CHUNK]));
+            let (c, i) = split(first + done);
+            let chunk = self.chunk_or_insert(c);
             let n = ((CHUNK - i) as u64).min(count - done) as usize;
             let base = paddr + done * PAGE_SIZE;
-            for (k, slot) in chunk[i..i + n].iter_mut().enumerate() {
+            for (k, slot) in chunk.frames[i..i + n].iter_mut().enumerate() {
                 *slot = base + k as u64 * PAGE_SIZE;
             }
             done += n as u64;
@@ -113,41 +166,24 @@ impl PageIndex {
         self.replace(index, 0)
     }
 
-    fn clear_dirty_bit(&mut self, index: u64) {
-        let (c, i) = (
-            (index / CHUNK as u64) as usize,
-            (index % CHUNK as u64) as usize,
-        );
-        if let Some(words) = self.dirty.get_mut(c) {
-            let bit = 1u64 << (i % 64);
-            if words[i / 64] & bit != 0 {
-                words[i / 64] &= !bit;
-                self.ndirty -= 1;
-            }
-        }
-    }
-
     /// Removes every page at or after `first`; returns their frames.
     pub fn remove_from(&mut self, first: u64) -> Vec<u64> {
-        let mut frames = Vec::new();
-        let first_chunk = (first / CHUNK as u64) as usize;
-        for c in first_chunk..self.chunks.len() {
-            let Some(chunk) = self.chunks[c].as_ref() else {
-                continue;
-            };
-            let from = if c == first_chunk {
-                (first % CHUNK as u64) as usize
-            } else {
-                0
-            };
-            let present: Vec<usize> = (from..CHUNK).filter(|&i| chunk[i] != 0).collect();
-            for i in present {
-                if let Some(f) = self.remove((c * CHUNK + i) as u64) {
-                    frames.push(f);
-                }
-            }
-        }
-        frames
+        let present: Vec<u64> = self
+            .chunks()
+            .filter(|&(c, _)| (c + 1) * CHUNK as u64 > first)
+            .flat_map(|(c, ch)| {
+                ch.frames
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &f)| f != 0)
+                    .map(move |(i, _)| c * CHUNK as u64 + i as u64)
+            })
+            .filter(|&index| index >= first)
+            .collect();
+        present
+            .into_iter()
+            .filter_map(|index| self.remove(index))
+            .collect()
     }
 
     /// The dirty pages as (index, frame), now marked clean.
@@ -159,16 +195,13 @@ impl PageIndex {
 
     /// Marks a present page dirty; true if it was clean.
     pub fn mark_dirty(&mut self, index: u64) -> bool {
-        let (c, i) = (
-            (index / CHUNK as u64) as usize,
-            (index % CHUNK as u64) as usize,
-        );
-        let Some(words) = self.dirty.get_mut(c) else {
+        let (c, i) = split(index);
+        let Some(chunk) = self.chunk_mut(c) else {
             return false;
         };
-        let bit = 1u64 << (i % 64);
-        let newly = words[i / 64] & bit == 0;
-        words[i / 64] |= bit;
+        let bit = 1u64 << i;
+        let newly = chunk.dirty & bit == 0;
+        chunk.dirty |= bit;
         if newly {
             self.ndirty += 1;
         }
@@ -177,28 +210,25 @@ impl PageIndex {
 
     /// The dirty pages in order, as (index, frame).
     fn dirty_pages(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.dirty
-            .iter()
-            .enumerate()
-            .flat_map(move |(c, words)| {
-                words.iter().enumerate().flat_map(move |(w, &word)| {
-                    let mut bits = word;
-                    core::iter::from_fn(move || {
-                        if bits == 0 {
-                            return None;
-                        }
-                        let b = bits.trailing_zeros() as u64;
-                        bits &= bits - 1;
-                        Some((c * CHUNK) as u64 + w as u64 * 64 + b)
-                    })
-                })
+        self.chunks().flat_map(|(c, ch)| {
+            let mut bits = ch.dirty;
+            core::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                Some((c * CHUNK as u64 + i as u64, ch.frames[i]))
             })
-            .filter_map(move |index| Some((index, self.get(index)?)))
+        })
     }
 
     fn clear_dirty(&mut self) {
-        for words in &mut self.dirty {
-            *words = [0; CHUNK / 64];
+        for ch in self.near.iter_mut().flatten() {
+            ch.dirty = 0;
+        }
+        for ch in self.far.values_mut() {
+            ch.dirty = 0;
         }
         self.ndirty = 0;
     }
