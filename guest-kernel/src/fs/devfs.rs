@@ -79,7 +79,13 @@ impl FileOps for Mem {
         match self {
             Mem::Null => return Ok(0),
             Mem::Zero | Mem::Full => buf.fill(0),
-            Mem::Random => crate::kernel::random::fill(buf),
+            Mem::Random => {
+                // One read makes at most what one getrandom() call does
+                // (the generator's cost per byte; a short read is allowed).
+                let n = buf.len().min(crate::kernel::random::GETRANDOM_MAX as usize);
+                crate::kernel::random::fill(&mut buf[..n]);
+                return Ok(n as u64);
+            }
         }
         Ok(buf.len() as u64)
     }

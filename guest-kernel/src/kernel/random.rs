@@ -98,7 +98,7 @@ pub fn fill(buf: &mut [u8]) {
 /// 0.75-0.85 ms measured, so 256 bytes (4 blocks) cost ~3.4 ms per call and
 /// 4 KiB ~47 ms; 32 MiB in one call took five minutes. A call therefore
 /// stops after 256 bytes, the most Linux guarantees.
-const GETRANDOM_MAX: u64 = 256;
+pub const GETRANDOM_MAX: u64 = 256;
 const GRND_NONBLOCK: u64 = 1;
 const GRND_RANDOM: u64 = 2;
 const GRND_INSECURE: u64 = 4;
