@@ -9,17 +9,9 @@ use std::time::Duration;
 /// than the default, so two of them sharing a CPU do not time out.
 const BIG_OUTPUT_TIMEOUT: Duration = Duration::from_secs(240);
 
-/// Deterministic bytes covering every value (xorshift32).
+/// Deterministic bytes covering every value.
 fn noise(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x2545_f491;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    crate::common::noise(len, 0x2545_f491)
 }
 
 #[test]

@@ -295,17 +295,7 @@ fn tree_content(rel: &str) -> Vec<u8> {
         "tree/b.txt" => b"pear\napple\nfig\n".to_vec(),
         "tree/empty" => Vec::new(),
         "tree/sub/c.sh" => b"#!/bin/sh\necho hi\n".to_vec(),
-        _ => {
-            let mut x: u32 = 0x9e37_79b9;
-            (0..10_000)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    x as u8
-                })
-                .collect()
-        }
+        _ => crate::common::noise(10_000, 0x9e37_79b9),
     }
 }
 

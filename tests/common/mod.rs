@@ -711,3 +711,16 @@ pub fn error_of(body: &str) -> String {
         })
         .unwrap_or_else(|| panic!("not an error body: {body}"))
 }
+
+/// Deterministic bytes covering every value (xorshift32 from `seed`).
+pub fn noise(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
