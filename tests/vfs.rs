@@ -446,6 +446,15 @@ impl Tree {
     }
 }
 
+/// A directory removed when the test ends, passed or failed.
+struct Removed(PathBuf);
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 impl Drop for Tree {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.base);
@@ -751,9 +760,9 @@ fn file_option_parents_and_block_accounting() {
 #[test]
 fn read_only_file_refuses_changes() {
     require_kvm!();
-    let dir = fresh_path("ro");
-    fs::create_dir_all(&dir).expect("mkdir");
-    let host = dir.join("host.txt");
+    let dir = Removed(fresh_path("ro"));
+    fs::create_dir_all(&dir.0).expect("mkdir");
+    let host = dir.0.join("host.txt");
     write(&host, b"original\n", 0o644);
     let ro = format!("{}:/tmp/ro.txt:ro", host.display());
     let rw = format!("{}:/tmp/rw.txt", host.display());
@@ -798,7 +807,6 @@ fn read_only_file_refuses_changes() {
     .assert_status(0)
     .assert_stdout("new\n");
     assert_eq!(fs::read(&host).expect("read host file"), b"original\n");
-    let _ = fs::remove_dir_all(&dir);
 }
 
 /// What tmpfs-full.c prints (and does natively on a small tmpfs): ENOSPC,
