@@ -182,7 +182,8 @@ fn walk_link_then(
     }
 }
 
-/// The flags open accepts (others are ignored, as Linux's open does).
+/// open, openat and creat: a user path from `dirfd` (unknown flags are
+/// ignored, as Linux's open ignores them).
 fn do_open(dirfd: u64, user_path: u64, flags: u64, mode: u64) -> SysResult {
     let flags = flags as u32;
     let path = getname(user_path)?;
