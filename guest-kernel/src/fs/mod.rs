@@ -121,9 +121,10 @@ fn populate_root(dir: &Inode) -> Result<(), Errno> {
 
 /// The first program's file (/proc/self/exe), building the tree if needed.
 pub fn exe() -> Option<Arc<Dentry>> {
-    if let Some(root) = ROOT.lock().clone() {
-        // Any lookup in the root makes it populate.
-        let _ = root.lookup(b"tmp");
+    if let Some(root) = ROOT.lock().clone()
+        && let Err(e) = tmpfs::populate_now(&root.inode)
+    {
+        crate::warn!("cannot build the file tree: {e:?}");
     }
     exe_if_placed()
 }

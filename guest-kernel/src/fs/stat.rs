@@ -1,7 +1,7 @@
 //! stat, lstat, fstat, newfstatat, statx, the i386 stat64 family, statfs
 //! and fstatfs: what the generic inode holds, in each ABI's layout.
 
-use super::inode::{Inode, Meta, decode_dev};
+use super::inode::{Inode, decode_dev};
 use super::mount::StatFs;
 use super::namei::{AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW, user_path_at};
 use crate::errno::{EINVAL, SysResult};
@@ -13,17 +13,12 @@ fn put(b: &mut [u8], at: usize, bytes: &[u8]) {
     b[at..at + bytes.len()].copy_from_slice(bytes);
 }
 
-/// The status of `inode` as stat reports it.
-fn meta_of(inode: &Inode) -> Meta {
-    inode.meta()
-}
-
 /// st_blksize: the page cache's unit.
 const BLKSIZE: u64 = 4096;
 
 /// Linux's x86-64 `struct stat` (144 bytes).
 fn stat_bytes(inode: &Inode) -> [u8; 144] {
-    let m = meta_of(inode);
+    let m = inode.meta();
     let mut b = [0u8; 144];
     put(&mut b, 0, &inode.sb.dev.to_le_bytes());
     put(&mut b, 8, &inode.ino.to_le_bytes());
@@ -44,7 +39,7 @@ fn stat_bytes(inode: &Inode) -> [u8; 144] {
 
 /// The i386 `struct stat64` (96 bytes, packed as the i386 ABI aligns it).
 fn stat64_bytes(inode: &Inode) -> [u8; 96] {
-    let m = meta_of(inode);
+    let m = inode.meta();
     let mut b = [0u8; 96];
     put(&mut b, 0, &inode.sb.dev.to_le_bytes());
     // __st_ino (32-bit) at 12, st_mode 16, st_nlink 20, uid 24, gid 28.
@@ -129,7 +124,7 @@ pub fn sys_statx(a: &Args) -> SysResult {
     }
     let d = user_path_at(dirfd, path, lookup_flags(flags & !AT_STATX_SYNC_TYPE)?)?;
     let inode = &d.inode;
-    let m = meta_of(inode);
+    let m = inode.meta();
     let mut b = [0u8; 256];
     put(&mut b, 0, &(STATX_BASIC_STATS | STATX_BTIME).to_le_bytes());
     put(&mut b, 4, &(BLKSIZE as u32).to_le_bytes());

@@ -96,6 +96,15 @@ pub fn new(fs_type: &'static str, limit_pages: u64, root_mode: u32) -> InodeRef 
     )
 }
 
+/// Runs `dir`'s populate hook now if it has not run (the program's file
+/// is wanted before anything looked at the tree).
+pub fn populate_now(dir: &Inode) -> Result<(), Errno> {
+    match TmpDir::downcast(dir) {
+        Some(d) => d.populated(dir).map(|_| ()),
+        None => Ok(()),
+    }
+}
+
 /// Gives the tmpfs directory `dir` more entries from `populate` when it
 /// is first used: a lookup that misses, a listing, a change.
 pub fn populate_on_use(dir: &Inode, populate: Populate) {
