@@ -39,6 +39,11 @@ pub fn open_node(inode: &InodeRef, flags: u32) -> Result<Arc<dyn FileOps>, Errno
             if read_only && flags & O_ACCMODE != O_RDONLY {
                 return Err(EROFS);
             }
+            // Its file system's blocks would change under it (Linux:
+            // EBUSY for a mounted disk opened for writing exclusively).
+            if super::ext2::mounted() && flags & O_ACCMODE != O_RDONLY {
+                return Err(crate::errno::EBUSY);
+            }
             Ok(Arc::new(BlockDevice))
         }
         // Fifos open once pipes exist; sockets never open.

@@ -91,6 +91,10 @@ pub fn write_at(inode: &Inode, pos: u64, buf: &[u8]) -> SysResult {
     let mut done = 0;
     let mut failed: Option<Errno> = None;
     for (index, offset, chunk) in pieces(pos, n) {
+        if let Err(e) = inode.ops.reserve_page(inode, index) {
+            failed = Some(e);
+            break;
+        }
         let frame = match inode.get_page(index) {
             Ok(frame) => frame,
             Err(e) => {
@@ -114,7 +118,7 @@ pub fn write_at(inode: &Inode, pos: u64, buf: &[u8]) -> SysResult {
     m.mtime = now;
     m.ctime = now;
     drop(m);
-    inode.ops.write_inode(inode)?;
+    inode.ops.dirty_inode(inode);
     Ok(done)
 }
 
@@ -141,7 +145,8 @@ impl FileOps for RegularFile {
         file.inode().size()
     }
     fn fsync(&self, file: &File) -> SysResult {
-        file.inode().writeback().map(|_| 0)
+        let inode = file.inode();
+        inode.ops.fsync(inode).map(|_| 0)
     }
     fn release(&self, file: &File) {
         if let Err(e) = file.inode().writeback() {

@@ -271,6 +271,26 @@ pub trait InodeOps: Send + Sync {
     fn write_inode(&self, _inode: &Inode) -> Result<(), Errno> {
         Ok(())
     }
+    /// A write() changed the size or times: no I/O now (Linux's
+    /// mark_inode_dirty), the inode goes out with the pages at writeback.
+    fn dirty_inode(&self, _inode: &Inode) {}
+    /// Page `index` is about to be written: a disk file system promises
+    /// it room now (delayed allocation: ENOSPC at write, not at close).
+    fn reserve_page(&self, _inode: &Inode, _index: u64) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// Writes back the dirty pages `(index, frame)` (already marked
+    /// clean), then what changed of the inode.
+    fn writepages(&self, inode: &Inode, pages: Vec<(u64, u64)>) -> Result<(), Errno> {
+        for (index, frame) in pages {
+            self.writepage(inode, index, frame)?;
+        }
+        Ok(())
+    }
+    /// fsync: writeback, and for a disk a device flush.
+    fn fsync(&self, inode: &Inode) -> Result<(), Errno> {
+        inode.writeback()
+    }
 
     // --- opening -----------------------------------------------------
     /// File operations for an open of this inode, when it is not a plain
@@ -509,10 +529,10 @@ impl Inode {
     /// Writes every dirty cached page back (fsync, the last close).
     pub fn writeback(&self) -> Result<(), Errno> {
         let dirty: Vec<(u64, u64)> = self.pages.lock().take_dirty();
-        for (index, frame) in dirty {
-            self.ops.writepage(self, index, frame).map_err(|_| EIO)?;
+        if dirty.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        self.ops.writepages(self, dirty).map_err(|_| EIO)
     }
 }
 

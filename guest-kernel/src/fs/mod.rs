@@ -17,6 +17,7 @@ pub mod compat;
 pub mod dentry;
 pub mod devfs;
 pub mod dir;
+pub mod ext2;
 pub mod fcntl;
 pub mod fdtable;
 pub mod file;
@@ -74,6 +75,9 @@ static EXE: Mutex<Option<Arc<Dentry>>> = Mutex::new(None);
 pub fn init(files: Vec<BootFile>) -> Result<(Arc<Dentry>, [Arc<Dentry>; 2]), Errno> {
     let (usable, _) = crate::mm::frame::usage();
     let module_pages: u64 = files.iter().map(|f| f.size.div_ceil(PAGE_SIZE)).sum();
+    if let Some(disk_root) = ext2::mount() {
+        return init_disk_root(disk_root, files, usable / 2, module_pages);
+    }
     // As Linux's tmpfs: half of memory, plus what the boot files bring.
     let root = Dentry::new_root(tmpfs::new("tmpfs", usable / 2 + module_pages, 0o755));
     mount::mount(None, &root, "tmpfs");
@@ -86,6 +90,76 @@ pub fn init(files: Vec<BootFile>) -> Result<(Arc<Dentry>, [Arc<Dentry>; 2]), Err
     *PENDING.lock() = files;
     tmpfs::populate_on_use(&root.inode, populate_root);
     Ok((root, consoles))
+}
+
+/// The root is the disk's ext2. Nothing the kernel adds is written to the
+/// disk: /dev and /proc are mounted over the image's directories of those
+/// names, and the boot files (the program, each --file) come from a tmpfs
+/// and are shown at their paths over whatever the image has there, as a
+/// bind mount would (directories the image lacks on their way are tmpfs
+/// directories too). The tree is built now: a disk was asked for.
+fn init_disk_root(
+    disk_root: inode::InodeRef,
+    files: Vec<BootFile>,
+    dev_pages: u64,
+    module_pages: u64,
+) -> Result<(Arc<Dentry>, [Arc<Dentry>; 2]), Errno> {
+    let root = Dentry::new_root(disk_root);
+    mount::mount(None, &root, "/dev/vda");
+    let dev = Dentry::new_child_of(tmpfs::new("devtmpfs", dev_pages, 0o755), b"dev", &root);
+    let consoles = devfs::populate_consoles(&dev)?;
+    tmpfs::populate_on_use(&dev.inode, devfs::populate);
+    let overlay = tmpfs::new("tmpfs", module_pages + 16, 0o755);
+    let at = overlay_dir(&root, b"dev", &overlay)?;
+    mount::mount(Some(&at), &dev, "devtmpfs");
+    let at = overlay_dir(&root, b"proc", &overlay)?;
+    mount::mount(Some(&at), &Dentry::new_root(procfs::new()), "proc");
+    for (i, f) in files.iter().enumerate() {
+        match install_in(&root, f, Some(&overlay)) {
+            Ok(d) if i == 0 => *EXE.lock() = Some(d),
+            Ok(_) => {}
+            Err(e) => crate::warn!(
+                "{}: cannot place the file: {e:?}",
+                core::str::from_utf8(&f.path).unwrap_or("?")
+            ),
+        }
+    }
+    *ROOT.lock() = Some(root.clone());
+    Ok((root, consoles))
+}
+
+/// `/name` on the disk, or where the image has no such directory, a tmpfs
+/// one shown there (not written to the image), to mount over.
+fn overlay_dir(
+    root: &Arc<Dentry>,
+    name: &[u8],
+    overlay: &inode::InodeRef,
+) -> Result<Arc<Dentry>, Errno> {
+    match root.lookup(name) {
+        Ok(d) if d.inode.is_dir() => Ok(d),
+        _ => {
+            crate::info!(
+                "the disk has no directory /{}: mounted over a placeholder that is not on the disk",
+                core::str::from_utf8(name).unwrap_or("?")
+            );
+            let inode = overlay_node(overlay, None)?;
+            Ok(root.add_child(name, inode))
+        }
+    }
+}
+
+/// A fresh directory (`file` None) or boot file of the overlay tmpfs,
+/// under a name of its own there (it is shown elsewhere, by the dentry
+/// cache).
+fn overlay_node(overlay: &inode::InodeRef, file: Option<u32>) -> Result<inode::InodeRef, Errno> {
+    static N: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+    let name = alloc::format!("{}", N.fetch_add(1, core::sync::atomic::Ordering::Relaxed));
+    match file {
+        None => overlay.ops.mkdir(overlay, name.as_bytes(), 0o755),
+        Some(mode) => overlay
+            .ops
+            .create(overlay, name.as_bytes(), S_IFREG | (mode & 0o7777), 0),
+    }
 }
 
 /// The root's first use: /tmp (1777), /dev and /proc with their file
@@ -137,6 +211,16 @@ pub fn exe_if_placed() -> Option<Arc<Dentry>> {
 
 /// Places a boot file at its absolute path, creating parent directories.
 pub fn install(root: &Arc<Dentry>, f: &BootFile) -> Result<Arc<Dentry>, Errno> {
+    install_in(root, f, None)
+}
+
+/// `install`; in directories of a disk (not memory-backed), what is made
+/// comes from `overlay` and only the dentry cache shows it there.
+fn install_in(
+    root: &Arc<Dentry>,
+    f: &BootFile,
+    overlay: Option<&inode::InodeRef>,
+) -> Result<Arc<Dentry>, Errno> {
     let mut dir = root.clone();
     let mut parts = f
         .path
@@ -149,19 +233,26 @@ pub fn install(root: &Arc<Dentry>, f: &BootFile) -> Result<Arc<Dentry>, Errno> {
                 Ok(d) if d.inode.is_dir() => d,
                 Ok(_) => return Err(ENOTDIR),
                 Err(_) => {
-                    let inode = dir.inode.ops.mkdir(&dir.inode, name, 0o755)?;
+                    let inode = match overlay {
+                        Some(o) if !dir.inode.sb.memory_backed => overlay_node(o, None)?,
+                        _ => dir.inode.ops.mkdir(&dir.inode, name, 0o755)?,
+                    };
                     dir.add_child(name, inode)
                 }
             };
             continue;
         }
-        if dir.lookup(name).is_ok() {
+        let on_disk = overlay.filter(|_| !dir.inode.sb.memory_backed);
+        if on_disk.is_none() && dir.lookup(name).is_ok() {
             return Err(EEXIST);
         }
-        let inode = dir
-            .inode
-            .ops
-            .create(&dir.inode, name, S_IFREG | (f.mode & 0o7777), 0)?;
+        let inode = match on_disk {
+            Some(o) => overlay_node(o, Some(f.mode))?,
+            None => dir
+                .inode
+                .ops
+                .create(&dir.inode, name, S_IFREG | (f.mode & 0o7777), 0)?,
+        };
         inode.adopt_pages(f.paddr, f.size.div_ceil(PAGE_SIZE))?;
         {
             let mut m = inode.meta.lock();

@@ -291,12 +291,26 @@ pub fn sys_fallocate(a: &Args) -> SysResult {
     check_not_running(inode)?;
     let offset = offset as u64;
     if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+        if !inode.sb.memory_backed {
+            // The disk file system does not free blocks in the middle of
+            // a file yet (Linux's ext2 has no fallocate at all).
+            return Err(EOPNOTSUPP);
+        }
         inode.punch_hole(offset, end.min(inode.size()));
         return Ok(0);
     }
     if inode.sb.memory_backed {
         for index in offset / PAGE_SIZE..end.div_ceil(PAGE_SIZE) {
             inode.get_page(index)?;
+        }
+    } else {
+        // A disk's blocks come at writeback: the range's pages are
+        // promised room and dirtied, so they are allocated (as zeros, or
+        // what was there) when the file is written back.
+        for index in offset / PAGE_SIZE..end.div_ceil(PAGE_SIZE) {
+            inode.ops.reserve_page(inode, index)?;
+            inode.get_page(index)?;
+            inode.pages.lock().mark_dirty(index);
         }
     }
     if mode & FALLOC_FL_KEEP_SIZE == 0 && end > inode.size() {

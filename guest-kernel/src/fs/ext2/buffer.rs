@@ -1,0 +1,260 @@
+//! ext2's metadata blocks in memory (Linux's buffer heads): bitmaps, group
+//! descriptors, inode tables, indirect blocks and directory blocks, one
+//! frame per block, read on first use and written back in phases.
+//!
+//! Why a cache of its own rather than /dev/vda's page cache: with 1 KiB
+//! blocks one 4 KiB page of the disk holds several blocks, some of them
+//! file data that is written straight from the file's own pages; writing
+//! the disk cache's whole page back would put stale copies of those over
+//! them. Here each block is written alone, at its own size.
+//!
+//! Writes go out in phases, each waited for before the next (`sync`), so
+//! that a crash between two of them leaves what e2fsck calls leaks and not
+//! damage: new blocks and bitmaps before the inode that points at them,
+//! the inode before the directory entry that names it (and the reverse
+//! for removals).
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use crate::drivers::virtio_blk::{self, SECTOR, Transfer};
+use crate::errno::{EIO, ENOMEM, Errno};
+use crate::mm::{PAGE_SIZE, frame, phys_to_virt};
+
+/// When a dirty block goes out relative to the others.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Phase {
+    /// Blocks just allocated (a new directory block, an indirect block,
+    /// a slow symlink's), bitmaps, group descriptors, the superblock.
+    Early = 0,
+    /// Inode table blocks.
+    Inode = 1,
+    /// Directory blocks that existed before (entries added or removed).
+    Dir = 2,
+}
+
+/// The order of a namespace change: creation (Early, Inode, Dir) or
+/// removal (Dir, Inode, Early).
+pub const CREATE: [Phase; 3] = [Phase::Early, Phase::Inode, Phase::Dir];
+pub const REMOVE: [Phase; 3] = [Phase::Dir, Phase::Inode, Phase::Early];
+
+struct Buf {
+    frame: u64,
+    dirty: Option<Phase>,
+}
+
+/// Clean blocks kept at most (4 KiB frames each): past it, clean blocks
+/// are dropped before a new one is read.
+const MAX_CLEAN: usize = 4096;
+
+pub struct Buffers {
+    bs: u32,
+    map: BTreeMap<u32, Buf>,
+    /// The primary superblock (1024 bytes at byte 1024), its own frame.
+    sb_frame: u64,
+    sb_dirty: bool,
+    /// Metadata blocks written since mount.
+    pub written: u64,
+}
+
+fn blk_err(_: virtio_blk::BlkError) -> Errno {
+    EIO
+}
+
+/// The bytes of `len` at the direct-mapped physical address `addr`.
+///
+/// # Safety
+/// `addr..addr + len` must be a frame (part) this cache owns, not aliased
+/// by another live slice.
+unsafe fn bytes<'a>(addr: u64, len: u32) -> &'a mut [u8] {
+    // SAFETY: per the function's contract.
+    unsafe { core::slice::from_raw_parts_mut(phys_to_virt(addr) as *mut u8, len as usize) }
+}
+
+impl Buffers {
+    /// The cache for a file system of `bs`-byte blocks whose superblock
+    /// was read into `sb_frame`.
+    pub fn new(bs: u32, sb_frame: u64) -> Buffers {
+        Buffers {
+            bs,
+            map: BTreeMap::new(),
+            sb_frame,
+            sb_dirty: false,
+            written: 0,
+        }
+    }
+
+    pub fn sb(&mut self) -> &mut [u8] {
+        // SAFETY: the superblock frame is ours; 1024 bytes of it.
+        unsafe { bytes(self.sb_frame, 1024) }
+    }
+
+    pub fn mark_sb(&mut self) {
+        self.sb_dirty = true;
+    }
+
+    fn make_room(&mut self) {
+        if self.map.len() < MAX_CLEAN {
+            return;
+        }
+        let clean: Vec<u32> = self
+            .map
+            .iter()
+            .filter(|(_, b)| b.dirty.is_none())
+            .map(|(&k, _)| k)
+            .collect();
+        for k in clean {
+            if let Some(b) = self.map.remove(&k) {
+                frame::free(b.frame);
+            }
+        }
+    }
+
+    /// Block `blk`, read from the disk if it is not cached.
+    pub fn get(&mut self, blk: u32) -> Result<&mut [u8], Errno> {
+        if !self.map.contains_key(&blk) {
+            self.make_room();
+            let f = frame::alloc_zeroed().ok_or(ENOMEM)?;
+            let t = Transfer {
+                write: false,
+                sector: u64::from(blk) * u64::from(self.bs) / SECTOR,
+                pages: &[f],
+                last_len: self.bs,
+            };
+            if let Err(e) = virtio_blk::transfer(&[t]) {
+                frame::free(f);
+                return Err(blk_err(e));
+            }
+            self.map.insert(
+                blk,
+                Buf {
+                    frame: f,
+                    dirty: None,
+                },
+            );
+        }
+        let b = self.map.get(&blk).ok_or(EIO)?;
+        // SAFETY: the block's frame is ours; the slice borrows `self`.
+        Ok(unsafe { bytes(b.frame, self.bs) })
+    }
+
+    /// Block `blk` just allocated: zeros, not read, dirty (Early).
+    pub fn fresh(&mut self, blk: u32) -> Result<&mut [u8], Errno> {
+        self.forget(blk);
+        self.make_room();
+        let f = frame::alloc_zeroed().ok_or(ENOMEM)?;
+        self.map.insert(
+            blk,
+            Buf {
+                frame: f,
+                dirty: Some(Phase::Early),
+            },
+        );
+        // SAFETY: the frame is ours; the slice borrows `self`.
+        Ok(unsafe { bytes(f, self.bs) })
+    }
+
+    /// Block `blk` changed; it goes out in `phase` (or earlier if it was
+    /// already due earlier: a block made in this change stays Early).
+    pub fn mark(&mut self, blk: u32, phase: Phase) {
+        if let Some(b) = self.map.get_mut(&blk) {
+            b.dirty = Some(b.dirty.map_or(phase, |p| p.min(phase)));
+        }
+    }
+
+    /// The block was freed (or became file data): its cached copy must
+    /// never be written over what comes next.
+    pub fn forget(&mut self, blk: u32) {
+        if let Some(b) = self.map.remove(&blk) {
+            frame::free(b.frame);
+        }
+    }
+
+    /// Writes every dirty block, phase by phase in `order`, each phase
+    /// one batch of requests waited for.
+    pub fn sync(&mut self, order: &[Phase]) -> Result<(), Errno> {
+        self.sync_with(order, &[])
+    }
+
+    /// `sync`, with `data` (file data requests) in the first batch: one
+    /// notification for a small file's data and its new blocks' bitmaps.
+    pub fn sync_with(&mut self, order: &[Phase], data: &[Transfer]) -> Result<(), Errno> {
+        let mut data = data;
+        let spb = u64::from(self.bs) / SECTOR;
+        for &phase in order {
+            let mut blocks: Vec<(u64, u64)> = self
+                .map
+                .iter()
+                .filter(|(_, b)| b.dirty == Some(phase))
+                .map(|(&k, b)| (u64::from(k) * spb, b.frame))
+                .collect();
+            if phase == Phase::Early && self.sb_dirty {
+                blocks.push((1024 / SECTOR, self.sb_frame));
+            }
+            if blocks.is_empty() && data.is_empty() {
+                continue;
+            }
+            let sb_sector = 1024 / SECTOR;
+            let frames: Vec<[u64; 1]> = blocks.iter().map(|&(_, f)| [f]).collect();
+            let mut transfers: Vec<Transfer> = data
+                .iter()
+                .map(|t| Transfer {
+                    write: t.write,
+                    sector: t.sector,
+                    pages: t.pages,
+                    last_len: t.last_len,
+                })
+                .collect();
+            data = &[];
+            transfers.extend(
+                blocks
+                    .iter()
+                    .zip(frames.iter())
+                    .map(|(&(sector, f), pages)| Transfer {
+                        write: true,
+                        sector,
+                        pages,
+                        last_len: if sector == sb_sector && f == self.sb_frame {
+                            1024
+                        } else {
+                            self.bs
+                        },
+                    }),
+            );
+            virtio_blk::transfer(&transfers).map_err(blk_err)?;
+            self.written += transfers.len() as u64;
+            crate::stats::add(
+                lstar_abi::stats::WORD_BLK_WRITE_REQUESTS,
+                transfers.len() as u64,
+            );
+            for b in self.map.values_mut() {
+                if b.dirty == Some(phase) {
+                    b.dirty = None;
+                }
+            }
+            if phase == Phase::Early {
+                self.sb_dirty = false;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Little-endian fields of on-disk structures.
+pub fn le16(b: &[u8], off: usize) -> u16 {
+    u16::from_le_bytes([b[off], b[off + 1]])
+}
+
+pub fn le32(b: &[u8], off: usize) -> u32 {
+    u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+pub fn set16(b: &mut [u8], off: usize, v: u16) {
+    b[off..off + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+pub fn set32(b: &mut [u8], off: usize, v: u32) {
+    b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+const _: () = assert!(PAGE_SIZE == 4096);
