@@ -99,9 +99,6 @@ fn open_tmpfile(dir: Arc<Dentry>, flags: u32, mode: u32) -> Result<Arc<File>, Er
     if !dir.inode.is_dir() {
         return Err(ENOTDIR);
     }
-    if !dir.inode.sb.memory_backed {
-        return Err(EOPNOTSUPP);
-    }
     // Created under a name no path can spell, then unlinked at once.
     let name = alloc::format!("#{}", dir.inode.sb.alloc_ino());
     let d = create_file(&dir, name.as_bytes(), mode)?;

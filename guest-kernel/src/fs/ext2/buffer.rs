@@ -14,7 +14,7 @@
 //! the inode before the directory entry that names it (and the reverse
 //! for removals).
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 use crate::drivers::virtio_blk::{self, SECTOR, Transfer};
@@ -50,6 +50,8 @@ const MAX_CLEAN: usize = 4096;
 pub struct Buffers {
     bs: u32,
     map: BTreeMap<u32, Buf>,
+    /// The blocks of `map` that are dirty (sync looks at these only).
+    dirty: BTreeSet<u32>,
     /// The primary superblock (1024 bytes at byte 1024), its own frame.
     sb_frame: u64,
     sb_dirty: bool,
@@ -78,6 +80,7 @@ impl Buffers {
         Buffers {
             bs,
             map: BTreeMap::new(),
+            dirty: BTreeSet::new(),
             sb_frame,
             sb_dirty: false,
             written: 0,
@@ -150,6 +153,7 @@ impl Buffers {
                 dirty: Some(Phase::Early),
             },
         );
+        self.dirty.insert(blk);
         // SAFETY: the frame is ours; the slice borrows `self`.
         Ok(unsafe { bytes(f, self.bs) })
     }
@@ -159,6 +163,7 @@ impl Buffers {
     pub fn mark(&mut self, blk: u32, phase: Phase) {
         if let Some(b) = self.map.get_mut(&blk) {
             b.dirty = Some(b.dirty.map_or(phase, |p| p.min(phase)));
+            self.dirty.insert(blk);
         }
     }
 
@@ -168,6 +173,7 @@ impl Buffers {
         if let Some(b) = self.map.remove(&blk) {
             frame::free(b.frame);
         }
+        self.dirty.remove(&blk);
     }
 
     /// Writes every dirty block, phase by phase in `order`, each phase
@@ -182,11 +188,15 @@ impl Buffers {
         let mut data = data;
         let spb = u64::from(self.bs) / SECTOR;
         for &phase in order {
-            let mut blocks: Vec<(u64, u64)> = self
-                .map
+            let due: Vec<u32> = self
+                .dirty
                 .iter()
-                .filter(|(_, b)| b.dirty == Some(phase))
-                .map(|(&k, b)| (u64::from(k) * spb, b.frame))
+                .copied()
+                .filter(|k| self.map.get(k).is_some_and(|b| b.dirty == Some(phase)))
+                .collect();
+            let mut blocks: Vec<(u64, u64)> = due
+                .iter()
+                .filter_map(|k| Some((u64::from(*k) * spb, self.map.get(k)?.frame)))
                 .collect();
             if phase == Phase::Early && self.sb_dirty {
                 blocks.push((1024 / SECTOR, self.sb_frame));
@@ -222,15 +232,16 @@ impl Buffers {
                     }),
             );
             virtio_blk::transfer(&transfers).map_err(blk_err)?;
-            self.written += transfers.len() as u64;
+            self.written += blocks.len() as u64;
             crate::stats::add(
                 lstar_abi::stats::WORD_BLK_WRITE_REQUESTS,
                 transfers.len() as u64,
             );
-            for b in self.map.values_mut() {
-                if b.dirty == Some(phase) {
+            for k in due {
+                if let Some(b) = self.map.get_mut(&k) {
                     b.dirty = None;
                 }
+                self.dirty.remove(&k);
             }
             if phase == Phase::Early {
                 self.sb_dirty = false;

@@ -130,11 +130,12 @@ pub fn names<'a>(
     io: &mut Io,
     d: &'a mut DiskInode,
     size: u64,
-) -> Result<&'a mut NameMap<(u32, u8)>, Errno> {
+) -> Result<&'a mut NameMap<(u32, u8, u32)>, Errno> {
     if d.names.is_none() {
         let mut map = NameMap::new();
+        let bs = u64::from(io.g.bs);
         scan(io, d, size, 0, |e| {
-            map.insert(e.name, (e.ino, e.ftype));
+            map.insert(e.name, (e.ino, e.ftype, (e.pos / bs) as u32));
             true
         })?;
         d.names = Some(map);
@@ -166,7 +167,7 @@ pub fn add(
     let need = rec_size(name.len());
     d.flags &= !INDEX_FL;
     let filetype = io.g.filetype;
-    for lblk in 0..size.div_ceil(bs) {
+    for lblk in d.room_from.min(size / bs)..size.div_ceil(bs) {
         let pb = inode::bmap(io, d, lblk, None)?;
         if pb == 0 {
             continue;
@@ -194,8 +195,9 @@ pub fn add(
             write_entry(b, off + used, rec_len - used, ino, ftype, name);
             io.buf.mark(pb, Phase::Dir);
             if let Some(map) = d.names.as_mut() {
-                map.insert(name, (ino, ftype));
+                map.insert(name, (ino, ftype, lblk as u32));
             }
+            d.room_from = lblk;
             return Ok(size);
         }
     }
@@ -215,22 +217,31 @@ pub fn add(
     write_entry(b, 0, bs as usize, ino, ftype, name);
     io.buf.mark(pb, Phase::Early);
     if let Some(map) = d.names.as_mut() {
-        map.insert(name, (ino, ftype));
+        map.insert(name, (ino, ftype, lblk as u32));
     }
+    d.room_from = lblk;
     Ok((lblk + 1) * bs)
 }
 
-/// Finds `name`: (its block, offset in it, the previous entry's offset
-/// in the same block).
+/// Finds `name`: (its logical and disk block, offset in it, the previous
+/// entry's offset in the same block).
 fn find(
     io: &mut Io,
     d: &mut DiskInode,
     size: u64,
     name: &[u8],
-) -> Result<Option<(u32, usize, Option<usize>)>, Errno> {
+) -> Result<Option<(u64, u32, usize, Option<usize>)>, Errno> {
     let bs = u64::from(io.g.bs);
     let filetype = io.g.filetype;
-    for lblk in 0..size.div_ceil(bs) {
+    // The block the name index says, else every block.
+    let known = names(io, d, size)?
+        .get(name)
+        .map(|&(_, _, lblk)| u64::from(lblk));
+    let blocks = match known {
+        Some(lblk) => lblk..lblk + 1,
+        None => 0..size.div_ceil(bs),
+    };
+    for lblk in blocks {
         let pb = inode::bmap(io, d, lblk, None)?;
         if pb == 0 {
             continue;
@@ -240,7 +251,7 @@ fn find(
         for e in entries(b, 0, filetype) {
             let e = e?;
             if e.ino != 0 && e.name == name {
-                return Ok(Some((pb, e.pos as usize, prev)));
+                return Ok(Some((lblk, pb, e.pos as usize, prev)));
             }
             prev = Some(e.pos as usize);
         }
@@ -251,8 +262,9 @@ fn find(
 /// Removes `name`'s entry (merged into the one before it, or emptied when
 /// first in its block). Returns its inode number.
 pub fn remove(io: &mut Io, d: &mut DiskInode, size: u64, name: &[u8]) -> Result<u32, Errno> {
-    let (pb, off, prev) = find(io, d, size, name)?.ok_or(crate::errno::ENOENT)?;
+    let (lblk, pb, off, prev) = find(io, d, size, name)?.ok_or(crate::errno::ENOENT)?;
     d.flags &= !INDEX_FL;
+    d.room_from = d.room_from.min(lblk);
     let b = io.buf.get(pb)?;
     let ino = le32(b, off);
     match prev {
@@ -278,7 +290,7 @@ pub fn retarget(
     ino: u32,
     ftype: u8,
 ) -> Result<(), Errno> {
-    let (pb, off, _) = find(io, d, size, name)?.ok_or(crate::errno::ENOENT)?;
+    let (lblk, pb, off, _) = find(io, d, size, name)?.ok_or(crate::errno::ENOENT)?;
     d.flags &= !INDEX_FL;
     let ftype = if io.g.filetype { ftype } else { 0 };
     let filetype = io.g.filetype;
@@ -289,7 +301,7 @@ pub fn retarget(
     }
     io.buf.mark(pb, Phase::Dir);
     if let Some(map) = d.names.as_mut() {
-        map.insert(name, (ino, ftype));
+        map.insert(name, (ino, ftype, lblk as u32));
     }
     Ok(())
 }

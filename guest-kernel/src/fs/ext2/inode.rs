@@ -41,8 +41,12 @@ pub struct DiskInode {
     pub regions: BTreeSet<(u8, u8, u64)>,
     /// Blocks this inode holds in `Io::reserved`.
     pub reserved_total: u64,
-    /// A directory's names (built on first lookup): ino and file type.
-    pub names: Option<NameMap<(u32, u8)>>,
+    /// A directory's names (built on first lookup): ino, file type and
+    /// the logical block holding the entry.
+    pub names: Option<NameMap<(u32, u8, u32)>>,
+    /// A directory's first block that may have room for an entry (those
+    /// before it were found full).
+    pub room_from: u64,
 }
 
 /// Where inode `ino` lies: (block, offset in it).
@@ -142,6 +146,7 @@ pub fn parse(raw: Vec<u8>) -> (DiskInode, Meta) {
         regions: BTreeSet::new(),
         reserved_total: 0,
         names: None,
+        room_from: 0,
     };
     (d, meta)
 }

@@ -415,7 +415,10 @@ impl Ext2Node {
         let mut st = self.fs.st.lock();
         let State { io, nodes } = &mut *st;
         let d = node(nodes, self.ino)?;
-        dir::names(io, d, size)?.get(name).copied().ok_or(ENOENT)
+        dir::names(io, d, size)?
+            .get(name)
+            .map(|&(ino, ft, _)| (ino, ft))
+            .ok_or(ENOENT)
     }
 }
 
@@ -543,7 +546,11 @@ impl InodeOps for Ext2Node {
             m.ctime = Timespec::now();
             *m
         };
-        inode::store(io, t.ino, node(nodes, t.ino)?, &tm)?;
+        let td = node(nodes, t.ino)?;
+        // An O_TMPFILE inode given a name: no longer freed at its last
+        // reference.
+        td.unlinked = false;
+        inode::store(io, t.ino, td, &tm)?;
         let dd = node(nodes, self.ino)?;
         let goal = dd.block[0];
         let ft = dir::ft_code(tm.file_type().unwrap_or(FileType::Regular));
@@ -716,9 +723,13 @@ impl InodeOps for Ext2Node {
         let nm = touch(new_dir, |m| {
             m.size = new_size;
             m.blocks = u64::from(nsectors);
-            if !same {
-                m.nlink = adjust(m.nlink, new_links);
-            }
+            // A directory replaced in its own parent still takes a link.
+            let by = if same {
+                new_links + old_links
+            } else {
+                new_links
+            };
+            m.nlink = adjust(m.nlink, by);
         });
         inode::store(io, target.ino, nd, &nm)?;
         if !same {
