@@ -223,14 +223,13 @@ pub fn add(
     Ok((lblk + 1) * bs)
 }
 
+/// Where an entry is: logical block, disk block, offset, and the offset
+/// of the entry before it in the block.
+type Found = (u64, u32, usize, Option<usize>);
+
 /// Finds `name`: (its logical and disk block, offset in it, the previous
 /// entry's offset in the same block).
-fn find(
-    io: &mut Io,
-    d: &mut DiskInode,
-    size: u64,
-    name: &[u8],
-) -> Result<Option<(u64, u32, usize, Option<usize>)>, Errno> {
+fn find(io: &mut Io, d: &mut DiskInode, size: u64, name: &[u8]) -> Result<Option<Found>, Errno> {
     let bs = u64::from(io.g.bs);
     let filetype = io.g.filetype;
     // The block the name index says, else every block.
