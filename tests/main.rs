@@ -21,6 +21,7 @@ mod cli;
 mod differential;
 mod disk;
 mod exec_errors;
+mod ext2;
 mod files;
 mod io;
 mod kernel;

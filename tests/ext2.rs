@@ -1,0 +1,685 @@
+//! ext2 on the virtio-blk disk: images made by e2fsprogs (`mkfs.ext2 -d`),
+//! used by real programs in lstar, and checked by e2fsprogs again
+//! (`e2fsck -fn` after every run, `debugfs` for what the image holds).
+//!
+//! - tests/progs/vfs.c in a directory of an ext2 root (1 and 4 KiB
+//!   blocks) prints what it prints natively; the tree it leaves, taken
+//!   out of the image with `debugfs rdump`, equals the one it leaves
+//!   natively (contents, modes, link counts, symlink targets).
+//! - Writeback at close, seen from the host while the program waits.
+//! - A populated image reads in the guest as its source tree on the host
+//!   (busybox find, sha256sum, ls -lnR; a 10,000-entry directory).
+//! - Growth across the indirect levels and past 4 GiB, sparse files,
+//!   truncation; a full disk; a read-only disk; refused features.
+//!
+//! One process per VM (no fork yet): each guest step is its own `lstar
+//! run` on the same image.
+
+use crate::common::{Cmd, Outcome, prog, report_skip, scratch_dir, which};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+const BUSYBOX: &str = "/bin/busybox";
+
+/// Returns from the test, reported skipped, without e2fsprogs.
+macro_rules! require_e2fsprogs {
+    () => {
+        require_kvm!();
+        if ["mkfs.ext2", "e2fsck", "debugfs"]
+            .iter()
+            .any(|t| which(t).is_none())
+        {
+            report_skip("e2fsprogs (mkfs.ext2, e2fsck, debugfs) not installed");
+            return;
+        }
+    };
+}
+
+/// A fresh path in the scratch directory.
+fn fresh(prefix: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = fs::canonicalize(scratch_dir("ext2")).expect("canonical scratch dir");
+    let path = dir.join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = fs::remove_dir_all(&path);
+    let _ = fs::remove_file(&path);
+    path
+}
+
+fn mkdir(path: &Path, mode: u32) {
+    fs::create_dir_all(path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// `mkfs.ext2 -b BS [-d SRC] EXTRA... IMG SIZE`.
+fn mkfs(bs: u32, src: Option<&Path>, size: &str, extra: &[&str]) -> PathBuf {
+    let img = fresh("img");
+    let mut cmd = Cmd::new("mkfs.ext2");
+    cmd.args(["-q", "-F", "-b", &bs.to_string()]).args(extra);
+    if let Some(src) = src {
+        cmd.arg("-d").arg(src);
+    }
+    cmd.arg(&img).arg(size).run().assert_status(0);
+    img
+}
+
+/// A source tree with only `/tmp` (1777), for images a program works in.
+fn tmp_only() -> PathBuf {
+    let src = fresh("src");
+    mkdir(&src.join("tmp"), 0o1777);
+    src
+}
+
+/// `e2fsck -fn` finds nothing to fix.
+#[track_caller]
+fn assert_clean(img: &Path, after: &str) {
+    let out = Cmd::new("e2fsck").arg("-fn").arg(img).run();
+    assert!(
+        out.code() == 0,
+        "e2fsck -fn after {after}: {}",
+        out.describe()
+    );
+}
+
+fn debugfs(img: &Path, request: &str) -> String {
+    let out = Cmd::new("debugfs").arg("-R").arg(request).arg(img).run();
+    out.assert_status(0);
+    out.stdout_str()
+}
+
+/// `lstar run --disk IMG [options] -- busybox ARGS...`.
+fn busybox(img: &Path, options: &[&str], args: &[&str]) -> Outcome {
+    Cmd::lstar()
+        .arg("--disk")
+        .arg(img)
+        .args(options)
+        .args(["--env", "TZ=UTC0", "--", BUSYBOX])
+        .args(args)
+        .timeout(Duration::from_secs(240))
+        .run()
+}
+
+// ---------------------------------------------------------------------------
+// vfs.c on an ext2 root
+
+/// What a tree holds, per relative path: kind, permission bits, content
+/// or symlink target; link counts come separately (rdump cannot keep them).
+fn tree_of(root: &Path) -> BTreeMap<String, (char, u32, Vec<u8>)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = e.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let m = fs::symlink_metadata(&path).unwrap();
+            let t = m.file_type();
+            let (kind, data) = if t.is_symlink() {
+                let target = fs::read_link(&path).unwrap();
+                ('l', target.into_os_string().into_encoded_bytes())
+            } else if t.is_dir() {
+                stack.push(path.clone());
+                ('d', Vec::new())
+            } else if t.is_file() {
+                ('f', fs::read(&path).unwrap())
+            } else {
+                ('o', Vec::new())
+            };
+            let mode = if kind == 'l' { 0 } else { m.mode() & 0o7777 };
+            out.insert(rel, (kind, mode, data));
+        }
+    }
+    out
+}
+
+/// Link counts of `paths` (relative to `base` in the image), one debugfs.
+fn image_links(img: &Path, base: &str, paths: &[String]) -> Vec<u64> {
+    let cmds = fresh("debugfs-cmds");
+    let text: String = paths
+        .iter()
+        .map(|p| format!("stat \"{base}/{p}\"\n"))
+        .collect();
+    fs::write(&cmds, text).unwrap();
+    let out = Cmd::new("debugfs").arg("-f").arg(&cmds).arg(img).run();
+    out.assert_status(0);
+    let links: Vec<u64> = out
+        .stdout_str()
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim_start().strip_prefix("Links: ")?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .collect();
+    assert_eq!(links.len(), paths.len(), "debugfs stat: {}", out.describe());
+    links
+}
+
+/// The lines vfs.c prints about a write at 2^40: ext2 with 1 KiB blocks
+/// holds at most 16 GiB per file (EFBIG, as Linux's ext2 says there).
+const AT_2_40: [&str; 4] = [
+    "pwrite 1 byte at 2^40",
+    "size 2^40 + ",
+    "pread it back",
+    "the byte is there",
+];
+
+fn vfs_on_ext2(bs: u32) {
+    let here = fresh("native");
+    let want = Cmd::new(prog("vfs"))
+        .arg(&here)
+        .env_clear()
+        .env("PATH", "/bin:/usr/bin")
+        .current_dir("/")
+        .run();
+    want.assert_status(0);
+    let img = mkfs(bs, Some(&tmp_only()), "64M", &[]);
+    let got = Cmd::lstar()
+        .arg("--disk")
+        .arg(&img)
+        .args(["--", prog("vfs").to_str().unwrap(), "/tmp/w"])
+        .timeout(Duration::from_secs(400))
+        .run();
+    got.assert_status(0);
+    let keep = |text: &str| -> String {
+        text.lines()
+            .filter(|l| bs != 1024 || !AT_2_40.iter().any(|p| l.starts_with(p)))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let (w, g) = (keep(&want.stdout_str()), keep(&got.stdout_str()));
+    if w != g {
+        let diff: Vec<String> = w
+            .lines()
+            .zip(g.lines())
+            .filter(|(a, b)| a != b)
+            .take(20)
+            .map(|(a, b)| format!("- {a}\n+ {b}"))
+            .collect();
+        panic!(
+            "vfs.c on ext2 ({bs}-byte blocks) differs from Linux:\n{}\n{}",
+            diff.join("\n"),
+            got.describe()
+        );
+    }
+    if bs == 1024 {
+        assert!(
+            got.stdout_str()
+                .contains("pwrite 1 byte at 2^40: -1 EFBIG\n"),
+            "{}",
+            got.describe()
+        );
+    }
+    assert_clean(&img, "vfs.c");
+
+    let out = fresh("rdump");
+    fs::create_dir_all(&out).unwrap();
+    debugfs(&img, &format!("rdump /tmp/w {}", out.display()));
+    let (native_tree, image_tree) = (tree_of(&here), tree_of(&out.join("w")));
+    assert_eq!(
+        native_tree.keys().collect::<Vec<_>>(),
+        image_tree.keys().collect::<Vec<_>>(),
+        "the names vfs.c left natively (left) and in the image (right)"
+    );
+    for (path, n) in &native_tree {
+        assert_eq!(Some(n), image_tree.get(path), "{path}: kind, mode, content");
+    }
+    let paths: Vec<String> = native_tree.keys().cloned().collect();
+    let native_links: Vec<u64> = paths
+        .iter()
+        .map(|p| fs::symlink_metadata(here.join(p)).unwrap().nlink())
+        .collect();
+    assert_eq!(
+        native_links,
+        image_links(&img, "/tmp/w", &paths),
+        "link counts of {paths:?}"
+    );
+    let _ = fs::remove_dir_all(&here);
+    let _ = fs::remove_dir_all(&out);
+    let _ = fs::remove_file(&img);
+}
+
+#[test]
+fn vfs_checks_on_an_ext2_root_with_4k_blocks_match_linux() {
+    require_e2fsprogs!();
+    vfs_on_ext2(4096);
+}
+
+#[test]
+fn vfs_checks_on_an_ext2_root_with_1k_blocks_match_linux() {
+    require_e2fsprogs!();
+    vfs_on_ext2(1024);
+}
+
+// ---------------------------------------------------------------------------
+// Writeback at close, from the host
+
+#[test]
+fn a_file_reaches_the_image_when_it_is_closed() {
+    require_e2fsprogs!();
+    let src = tmp_only();
+    mkdir(&src.join("out"), 0o755);
+    fs::write(src.join("out/result.txt"), "old content\n").unwrap();
+    let img = mkfs(1024, Some(&src), "8M", &[]);
+    let text = "written by the guest, closed before the host reads it";
+    let mut child = Command::new(crate::common::LSTAR)
+        .arg("run")
+        .arg("--disk")
+        .arg(&img)
+        .arg("--")
+        .arg(prog("ext2-close"))
+        .args(["/out/result.txt", text])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting lstar");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next_line = || lines.next().and_then(Result::ok).unwrap_or_default();
+    let cat = || debugfs(&img, "cat /out/result.txt");
+
+    assert_eq!(next_line(), "written");
+    // Open with O_TRUNC is on disk (a namespace change); the data is not.
+    let before = cat();
+    assert!(!before.contains(text), "data before close: {before:?}");
+    assert_clean(&img, "write() before close()");
+
+    stdin.write_all(b"\n").unwrap();
+    assert_eq!(next_line(), "closed");
+    assert_eq!(cat(), text, "after close() returned");
+    assert_clean(&img, "close()");
+
+    stdin.write_all(b"\n").unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_clean(&img, "exit");
+    let _ = fs::remove_file(&img);
+}
+
+// ---------------------------------------------------------------------------
+// A populated image
+
+/// The tree the image is made from: `{root}/data/...`.
+fn populated_tree(root: &Path) {
+    let data = root.join("data");
+    mkdir(&data, 0o755);
+    let many = data.join("many");
+    mkdir(&many, 0o755);
+    for i in 0..10_000 {
+        fs::write(many.join(format!("f{i:05}")), b"").unwrap();
+    }
+    for d in 0..20 {
+        let dir = data.join(format!("tree/d{d:02}"));
+        mkdir(&dir, 0o755);
+        for f in 0..50 {
+            let bytes = crate::common::noise((d * 50 + f) * 37 % 5000, (d * 50 + f + 1) as u32);
+            let p = dir.join(format!("file-{f:02}.bin"));
+            fs::write(&p, bytes).unwrap();
+            fs::set_permissions(
+                &p,
+                fs::Permissions::from_mode(0o600 + (f as u32 % 3) * 0o44),
+            )
+            .unwrap();
+        }
+    }
+    fs::write(data.join("big.bin"), crate::common::noise(12 << 20, 7)).unwrap();
+    let mut deep = data.join("deep");
+    for _ in 0..40 {
+        deep = deep.join("level");
+    }
+    mkdir(&deep, 0o755);
+    fs::write(deep.join("bottom.txt"), b"at the bottom\n").unwrap();
+    let long = "n".repeat(255);
+    fs::write(data.join(&long), b"a long name\n").unwrap();
+    mkdir(&data.join("links"), 0o755);
+    std::os::unix::fs::symlink("../big.bin", data.join("links/fast")).unwrap();
+    let slow_target = format!("../tree/{}d01/file-01.bin", "d00/../".repeat(20));
+    std::os::unix::fs::symlink(&slow_target, data.join("links/slow")).unwrap();
+    fs::hard_link(data.join("tree/d00/file-00.bin"), data.join("links/hard")).unwrap();
+    let out = Cmd::new("touch")
+        .args(["-h", "-d", "2021-03-04 05:06:07 UTC"])
+        .arg(data.join("links/fast"))
+        .arg(data.join("links/slow"))
+        .run();
+    out.assert_status(0);
+}
+
+/// `busybox ARGS` on the host, output with `host_root` spelled `/`.
+fn host_busybox(host_root: &Path, args: &[String]) -> String {
+    let out = Cmd::new(BUSYBOX)
+        .args(args)
+        .env_clear()
+        .env("TZ", "UTC0")
+        .current_dir("/")
+        .run();
+    out.assert_status(0);
+    out.stdout_str()
+        .replace(&format!("{}/", host_root.display()), "/")
+}
+
+/// ls -lnR without what each file system chooses: directory sizes and
+/// "total" block counts.
+fn without_fs_choices(listing: &str) -> String {
+    listing
+        .lines()
+        .filter(|l| !l.starts_with("total "))
+        .map(|l| {
+            if l.starts_with('d') {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                if f.len() > 5 {
+                    return format!("{} {} {} {} - {}", f[0], f[1], f[2], f[3], f[5..].join(" "));
+                }
+            }
+            l.to_string()
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn sorted(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text.lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_populated_image_reads_as_its_source_tree() {
+    require_e2fsprogs!();
+    let root = fresh("populated");
+    populated_tree(&root);
+    let img = mkfs(4096, Some(&root), "96M", &["-N", "16384"]);
+    let host = |args: &[&str]| {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("/data", &format!("{}/data", root.display())))
+            .collect();
+        host_busybox(&root, &args)
+    };
+    let guest = |args: &[&str]| {
+        let out = busybox(&img, &[], args);
+        out.assert_status(0);
+        out.stdout_str()
+    };
+
+    // Every kernel instruction is emulated on kvm-pvm (~6 ms per file
+    // looked up and stat'ed): find and ls -lnR leave the 10,000-entry
+    // directory to a listing by glob, which reads it without a stat each,
+    // and one lookup in it.
+    let find = [
+        "find",
+        "/data",
+        "-path",
+        "/data/many",
+        "-prune",
+        "-o",
+        "-print",
+    ];
+    assert_eq!(sorted(&guest(&find)), sorted(&host(&find)), "find /data");
+    let glob = ["sh", "-c", "echo /data/many/*"];
+    let names = guest(&glob);
+    assert_eq!(names, host(&glob), "the 10,000-entry directory");
+    assert_eq!(names.split_whitespace().count(), 10_000);
+    let one = ["ls", "-ln", "/data/many/f05000", "/data/many/f09999"];
+    assert_eq!(guest(&one), host(&one), "lookups in it");
+
+    let mut sums: Vec<String> = (0..50)
+        .map(|f| format!("/data/tree/d00/file-{f:02}.bin"))
+        .collect();
+    let long = format!("/data/{}", "n".repeat(255));
+    let deep = format!("/data/deep{}/bottom.txt", "/level".repeat(40));
+    sums.extend(
+        [
+            "/data/big.bin",
+            "/data/links/fast",
+            "/data/links/slow",
+            "/data/links/hard",
+            "/data/tree/d19/file-49.bin",
+            &long,
+            &deep,
+        ]
+        .map(String::from),
+    );
+    let mut args = vec!["sha256sum"];
+    args.extend(sums.iter().map(String::as_str));
+    assert_eq!(guest(&args), host(&args), "sha256sum");
+
+    let ls = [
+        "ls",
+        "-lnR",
+        "/data/tree/d00",
+        "/data/tree/d07",
+        "/data/links",
+        "/data/deep",
+    ];
+    let (g, h) = (guest(&ls), host(&ls));
+    assert_eq!(
+        without_fs_choices(&g),
+        without_fs_choices(&h),
+        "ls -lnR (directory sizes and totals left out)"
+    );
+    assert_clean(&img, "reading");
+    let _ = fs::remove_dir_all(&root);
+    let _ = fs::remove_file(&img);
+}
+
+// ---------------------------------------------------------------------------
+// Block maps, sizes, a full disk
+
+#[test]
+fn files_grow_across_the_indirect_levels_and_past_4_gib() {
+    require_e2fsprogs!();
+    let img = mkfs(1024, None, "96M", &[]);
+    let pattern = fresh("pattern");
+    let bytes: Vec<u8> = (0..1024u32).map(|i| (i * 7 + 3) as u8).collect();
+    fs::write(&pattern, &bytes).unwrap();
+    let file_arg = format!("{}:/pat", pattern.display());
+    // KiB offsets (1 KiB blocks): direct, single, double and triple
+    // indirect, then 5 GiB (still triple: ext2's limit there is 16 GiB).
+    let offsets = [1u64, 100, 5_000, 70_000, 5 << 20];
+    for seek in offsets {
+        let out = busybox(
+            &img,
+            &["--file", &file_arg],
+            &[
+                "dd",
+                "if=/pat",
+                "of=/sparse",
+                "bs=1024",
+                &format!("seek={seek}"),
+                "conv=notrunc",
+            ],
+        );
+        out.assert_status(0);
+        assert_clean(&img, &format!("a write at {seek} KiB"));
+    }
+    let stat = debugfs(&img, "stat /sparse");
+    let size = (5u64 << 30) + 1024;
+    assert!(stat.contains(&format!("Size: {size}")), "{stat}");
+    // 5 data blocks, and 1 + 2 + 3 + 3 indirect blocks on their ways.
+    assert!(stat.contains("Blockcount: 28"), "{stat}");
+    for seek in offsets {
+        let out = busybox(
+            &img,
+            &[],
+            &[
+                "dd",
+                "if=/sparse",
+                "bs=1024",
+                "count=1",
+                &format!("skip={seek}"),
+            ],
+        );
+        out.assert_status(0);
+        assert_eq!(out.stdout, bytes, "the block at {seek} KiB");
+    }
+    let hole = busybox(
+        &img,
+        &[],
+        &["dd", "if=/sparse", "bs=1024", "count=1", "skip=4000"],
+    );
+    assert_eq!(hole.stdout, vec![0u8; 1024], "a hole");
+    let out = busybox(&img, &[], &["truncate", "-s", "3000", "/sparse"]);
+    out.assert_status(0);
+    assert_clean(&img, "truncate");
+    let stat = debugfs(&img, "stat /sparse");
+    assert!(
+        // Blocks 0 and 1: the first write's page was written whole.
+        stat.contains("Size: 3000") && stat.contains("Blockcount: 4"),
+        "{stat}"
+    );
+    let out = busybox(&img, &[], &["rm", "/sparse"]);
+    out.assert_status(0);
+    assert_clean(&img, "rm");
+    let _ = fs::remove_file(&img);
+}
+
+#[test]
+fn a_full_disk_gives_enospc_and_a_clean_image() {
+    require_e2fsprogs!();
+    let img = mkfs(1024, Some(&tmp_only()), "4M", &[]);
+    let out = busybox(
+        &img,
+        &[],
+        &["dd", "if=/dev/zero", "of=/tmp/big", "bs=65536"],
+    );
+    assert_eq!(out.code(), 1, "{}", out.describe());
+    assert!(
+        out.stderr_str().contains("No space left on device"),
+        "{}",
+        out.describe()
+    );
+    assert_clean(&img, "filling the disk");
+    let stat = debugfs(&img, "stat /tmp/big");
+    assert!(stat.contains("Size: 3"), "most of 4 MiB written: {stat}");
+    let out = busybox(&img, &[], &["mkdir", "/tmp/d"]);
+    assert_eq!(out.code(), 1, "{}", out.describe());
+    assert_clean(&img, "mkdir on a full disk");
+    busybox(&img, &[], &["rm", "/tmp/big"]).assert_status(0);
+    busybox(&img, &[], &["mkdir", "/tmp/d"]).assert_status(0);
+    assert_clean(&img, "rm and mkdir");
+    let _ = fs::remove_file(&img);
+}
+
+// ---------------------------------------------------------------------------
+// Mounting: which root, read-only, refused features
+
+#[test]
+fn the_root_is_the_disk_when_it_holds_ext2() {
+    require_e2fsprogs!();
+    let src = tmp_only();
+    mkdir(&src.join("etc"), 0o755);
+    fs::write(src.join("etc/hostname"), "from-the-image\n").unwrap();
+    let img = mkfs(4096, Some(&src), "8M", &[]);
+    let out = busybox(&img, &["--verbose"], &["cat", "/etc/hostname"]);
+    out.assert_status(0).assert_stdout("from-the-image\n");
+    assert!(
+        out.stderr_str().contains("root: ext2 on /dev/vda"),
+        "{}",
+        out.describe()
+    );
+    // The image has no /dev or /proc: they are there anyway, not on disk.
+    let out = busybox(&img, &[], &["ls", "/dev/null", "/proc/self/exe"]);
+    out.assert_status(0);
+    assert!(!debugfs(&img, "ls /").contains("proc"));
+    // The disk may not be written under its file system.
+    let out = busybox(&img, &[], &["dd", "if=/dev/zero", "of=/dev/vda", "count=1"]);
+    assert!(
+        out.code() == 1 && out.stderr_str().contains("busy"),
+        "{}",
+        out.describe()
+    );
+    assert_clean(&img, "dd to /dev/vda");
+
+    // A disk without ext2 leaves the tmpfs root.
+    let raw = fresh("raw");
+    fs::write(&raw, vec![0u8; 1 << 20]).unwrap();
+    let out = busybox(&raw, &["--verbose"], &["ls", "/tmp"]);
+    out.assert_status(0);
+    assert!(
+        out.stderr_str().contains("the root is a tmpfs"),
+        "{}",
+        out.describe()
+    );
+    let _ = fs::remove_file(&img);
+    let _ = fs::remove_file(&raw);
+}
+
+#[test]
+fn a_read_only_disk_is_mounted_read_only() {
+    require_e2fsprogs!();
+    let src = tmp_only();
+    fs::write(src.join("tmp/f"), "kept\n").unwrap();
+    let img = mkfs(1024, Some(&src), "8M", &[]);
+    let before = fs::read(&img).unwrap();
+    let ro = ["--read-only"];
+    busybox(&img, &ro, &["cat", "/tmp/f"])
+        .assert_status(0)
+        .assert_stdout("kept\n");
+    for args in [
+        &["touch", "/tmp/new"][..],
+        &["rm", "/tmp/f"],
+        &["mkdir", "/tmp/d"],
+        &["chmod", "600", "/tmp/f"],
+    ] {
+        let out = busybox(&img, &ro, args);
+        assert!(
+            out.code() == 1 && out.stderr_str().contains("Read-only file system"),
+            "{args:?}: {}",
+            out.describe()
+        );
+    }
+    assert!(fs::read(&img).unwrap() == before, "the image changed");
+    let _ = fs::remove_file(&img);
+}
+
+#[test]
+fn images_with_features_the_kernel_lacks_are_refused_or_read_only() {
+    require_e2fsprogs!();
+    // ext4's extents (with metadata_csum, 64bit, flex_bg): not mounted.
+    let img = fresh("ext4");
+    Cmd::new("mkfs.ext4")
+        .args(["-q", "-F", "-O", "^has_journal"])
+        .arg(&img)
+        .arg("8M")
+        .run()
+        .assert_status(0);
+    let before = fs::read(&img).unwrap();
+    let out = busybox(&img, &[], &["ls", "/"]);
+    out.assert_status(0);
+    assert!(
+        out.stderr_str().contains("ext2 on /dev/vda not mounted")
+            && out.stdout_str().contains("tmp"),
+        "{}",
+        out.describe()
+    );
+    assert!(fs::read(&img).unwrap() == before, "the image changed");
+
+    // A read-only compatible feature it does not know: read-only.
+    let src = tmp_only();
+    fs::write(src.join("tmp/f"), "readable\n").unwrap();
+    let img2 = mkfs(1024, Some(&src), "8M", &["-O", "huge_file"]);
+    let out = busybox(&img2, &[], &["cat", "/tmp/f"]);
+    out.assert_status(0).assert_stdout("readable\n");
+    assert!(
+        out.stderr_str().contains("mounted read-only"),
+        "{}",
+        out.describe()
+    );
+    let out = busybox(&img2, &[], &["touch", "/tmp/g"]);
+    assert!(
+        out.stderr_str().contains("Read-only file system"),
+        "{}",
+        out.describe()
+    );
+    let _ = fs::remove_file(&img);
+    let _ = fs::remove_file(&img2);
+}
