@@ -140,8 +140,10 @@ fn tree_of(root: &Path) -> BTreeMap<String, (char, u32, Vec<u8>)> {
     out
 }
 
-/// Link counts of `paths` (relative to `base` in the image), one debugfs.
-fn image_links(img: &Path, base: &str, paths: &[String]) -> Vec<u64> {
+/// Link counts and permission bits of `paths` (relative to `base` in the
+/// image), from one debugfs: rdump cannot keep link counts, and it chowns
+/// after it chmods, which drops a directory's setgid bit.
+fn image_stats(img: &Path, base: &str, paths: &[String]) -> Vec<(u64, u32)> {
     let cmds = fresh("debugfs-cmds");
     let text: String = paths
         .iter()
@@ -150,16 +152,29 @@ fn image_links(img: &Path, base: &str, paths: &[String]) -> Vec<u64> {
     fs::write(&cmds, text).unwrap();
     let out = Cmd::new("debugfs").arg("-f").arg(&cmds).arg(img).run();
     out.assert_status(0);
-    let links: Vec<u64> = out
-        .stdout_str()
-        .lines()
-        .filter_map(|l| {
-            let rest = l.trim_start().strip_prefix("Links: ")?;
-            rest.split_whitespace().next()?.parse().ok()
-        })
+    let text = out.stdout_str();
+    let field = |name: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| {
+                let at = l.find(name)?;
+                Some(l[at + name.len()..].split_whitespace().next()?.to_string())
+            })
+            .collect()
+    };
+    let links: Vec<u64> = field("Links: ")
+        .iter()
+        .filter_map(|v| v.parse().ok())
         .collect();
-    assert_eq!(links.len(), paths.len(), "debugfs stat: {}", out.describe());
-    links
+    let modes: Vec<u32> = field("Mode: ")
+        .iter()
+        .filter_map(|v| u32::from_str_radix(v, 8).ok())
+        .collect();
+    assert!(
+        links.len() == paths.len() && modes.len() == paths.len(),
+        "debugfs stat: {}",
+        out.describe()
+    );
+    links.into_iter().zip(modes).collect()
 }
 
 /// The lines vfs.c prints about a write at 2^40: ext2 with 1 KiB blocks
@@ -228,18 +243,26 @@ fn vfs_on_ext2(bs: u32) {
         image_tree.keys().collect::<Vec<_>>(),
         "the names vfs.c left natively (left) and in the image (right)"
     );
-    for (path, n) in &native_tree {
-        assert_eq!(Some(n), image_tree.get(path), "{path}: kind, mode, content");
+    for (path, (kind, _, data)) in &native_tree {
+        let (ikind, _, idata) = &image_tree[path];
+        assert_eq!(
+            (kind, data),
+            (ikind, idata),
+            "{path}: kind, content or target"
+        );
     }
     let paths: Vec<String> = native_tree.keys().cloned().collect();
-    let native_links: Vec<u64> = paths
+    let native_stats: Vec<(u64, u32)> = paths
         .iter()
-        .map(|p| fs::symlink_metadata(here.join(p)).unwrap().nlink())
+        .map(|p| {
+            let m = fs::symlink_metadata(here.join(p)).unwrap();
+            (m.nlink(), m.mode() & 0o7777)
+        })
         .collect();
     assert_eq!(
-        native_links,
-        image_links(&img, "/tmp/w", &paths),
-        "link counts of {paths:?}"
+        native_stats,
+        image_stats(&img, "/tmp/w", &paths),
+        "link counts and modes of {paths:?}"
     );
     let _ = fs::remove_dir_all(&here);
     let _ = fs::remove_dir_all(&out);

@@ -3,6 +3,8 @@
  *   blk-bench write MIB        writes MIB MiB to /dev/vda in 1 MiB writes, closes
  *   blk-bench write-fsync MIB  the same, with fsync before the close
  *   blk-bench read MIB         reads MIB MiB back in 1 MiB reads (after a fresh boot)
+ *   ... MIB PATH               the same on the file PATH (created or truncated
+ *                              by the write modes) instead of /dev/vda
  *
  * Write modes time, with CLOCK_MONOTONIC, the first write to the return of
  * the last write (the page cache only: no device I/O), to the return of
@@ -46,8 +48,8 @@ static uint64_t sum(uint64_t h)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: blk-bench write|write-fsync|read MIB\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: blk-bench write|write-fsync|read MIB [PATH]\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -58,9 +60,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	writing |= do_fsync;
-	int fd = open("/dev/vda", writing ? O_RDWR : O_RDONLY);
+	const char *path = argc == 4 ? argv[3] : "/dev/vda";
+	int flags = writing ? O_RDWR : O_RDONLY;
+	if (writing && argc == 4)
+		flags |= O_CREAT | O_TRUNC;
+	int fd = open(path, flags, 0644);
 	if (fd < 0) {
-		perror("open /dev/vda");
+		perror(path);
 		return 1;
 	}
 	uint64_t h = 0xcbf29ce484222325ull;

@@ -232,6 +232,9 @@ fn touch(inode: &Inode, f: impl FnOnce(&mut Meta)) -> Meta {
     *m
 }
 
+/// Entries readdir takes from the directory per lock.
+const READDIR_BATCH: usize = 32;
+
 /// One inode of an ext2 (any type).
 struct Ext2Node {
     fs: Arc<Fs>,
@@ -744,28 +747,37 @@ impl InodeOps for Ext2Node {
 
     fn readdir(&self, dir: &Inode, pos: u64, emit: &mut Filldir) -> Result<(), Errno> {
         let size = dir.size();
-        // Copied out first: emit writes to user memory, which may fault a
-        // file page in through this same file system.
-        let list = {
-            let mut st = self.fs.st.lock();
-            let State { io, nodes } = &mut *st;
-            dir::list(io, node(nodes, self.ino)?, size, pos, 256)?
-        };
-        for (name, ino, ft, next) in list {
-            let kind = match dir::ft_kind(ft) {
-                Some(k) => k,
-                None => self.fs.iget(&dir.sb, ino)?.file_type(),
+        let mut pos = pos;
+        loop {
+            // Copied out a few at a time: emit writes to user memory,
+            // which may fault a file page in through this same file
+            // system; and a small buffer takes only a few entries, so
+            // listing far ahead would be parsing for nothing.
+            let list = {
+                let mut st = self.fs.st.lock();
+                let State { io, nodes } = &mut *st;
+                dir::list(io, node(nodes, self.ino)?, size, pos, READDIR_BATCH)?
             };
-            let e = DirEntry {
-                name: &name,
-                ino: u64::from(ino),
-                kind,
-            };
-            if !emit(&e, next) {
-                break;
+            let more = list.len() == READDIR_BATCH;
+            for (name, ino, ft, next) in list {
+                let kind = match dir::ft_kind(ft) {
+                    Some(k) => k,
+                    None => self.fs.iget(&dir.sb, ino)?.file_type(),
+                };
+                let e = DirEntry {
+                    name: &name,
+                    ino: u64::from(ino),
+                    kind,
+                };
+                if !emit(&e, next) {
+                    return Ok(());
+                }
+                pos = next;
+            }
+            if !more {
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     fn is_empty_dir(&self, dir: &Inode) -> bool {
