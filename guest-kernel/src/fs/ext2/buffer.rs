@@ -115,7 +115,12 @@ impl Buffers {
 
     /// Block `blk`, read from the disk if it is not cached.
     pub fn get(&mut self, blk: u32) -> Result<&mut [u8], Errno> {
-        if !self.map.contains_key(&blk) {
+        // One tree walk when cached (the common case, per block mapped).
+        if let Some(b) = self.map.get(&blk) {
+            // SAFETY: the block's frame is ours; the slice borrows `self`.
+            return Ok(unsafe { bytes(b.frame, self.bs) });
+        }
+        {
             self.make_room();
             let f = frame::alloc_zeroed().ok_or(ENOMEM)?;
             let t = Transfer {

@@ -41,6 +41,8 @@ pub struct DiskInode {
     pub regions: BTreeSet<(u8, u8, u64)>,
     /// Blocks this inode holds in `Io::reserved`.
     pub reserved_total: u64,
+    /// The data blocks among them (the sum of `reserved`'s values).
+    pub reserved_data: u64,
     /// A directory's names (built on first lookup): ino, file type and
     /// the logical block holding the entry.
     pub names: Option<NameMap<(u32, u8, u32)>>,
@@ -145,6 +147,7 @@ pub fn parse(raw: Vec<u8>) -> (DiskInode, Meta) {
         reserved: BTreeMap::new(),
         regions: BTreeSet::new(),
         reserved_total: 0,
+        reserved_data: 0,
         names: None,
         room_from: 0,
     };
@@ -419,6 +422,16 @@ pub fn free_all(io: &mut Io, ino: u32, d: &mut DiskInode) -> Result<(), Errno> {
     set32(&mut d.raw, 20, now.sec as u32);
     store(io, ino, d, &gone)?;
     group::free_inode(io, ino, m.mode & S_IFMT == crate::fs::inode::S_IFDIR)
+}
+
+/// The size the record on disk says: no block at or past it is mapped
+/// (e2fsck's rule), so pages there need no walk of the block map.
+pub fn disk_size(d: &DiskInode) -> u64 {
+    let mut size = u64::from(le32(&d.raw, 4));
+    if d.mode & S_IFMT == crate::fs::inode::S_IFREG {
+        size |= u64::from(le32(&d.raw, 108)) << 32;
+    }
+    size
 }
 
 /// A symlink whose target sits in i_block (no data block).

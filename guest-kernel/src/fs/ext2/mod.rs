@@ -403,7 +403,7 @@ impl Ext2Node {
     /// Sectors promised to pages not yet written (st_blocks counts them,
     /// as Linux does for delayed allocation).
     fn reserved_sectors(&self, io: &Io, d: &DiskInode) -> u64 {
-        d.reserved.values().map(|&n| u64::from(n)).sum::<u64>() * u64::from(io.g.spb())
+        d.reserved_data * u64::from(io.g.spb())
     }
 
     fn release_reservations(io: &mut Io, d: &mut DiskInode) {
@@ -411,6 +411,7 @@ impl Ext2Node {
         d.reserved.clear();
         d.regions.clear();
         d.reserved_total = 0;
+        d.reserved_data = 0;
     }
 
     fn lookup_ino(&self, dir: &Inode, name: &[u8]) -> Result<(u32, u8), Errno> {
@@ -815,7 +816,9 @@ impl InodeOps for Ext2Node {
         let d = node(nodes, self.ino)?;
         let bs = u64::from(io.g.bs);
         let bpp = PAGE_SIZE / bs;
-        let nblocks = size.div_ceil(bs);
+        // Blocks at or past the size on disk are holes (a page a write
+        // is about to fill, past the end: nothing to read).
+        let nblocks = size.min(inode::disk_size(d)).div_ceil(bs);
         // (first sector, offset in the page, bytes): runs of blocks that
         // lie in a row on disk; holes stay zero.
         let mut runs: Vec<(u64, u64, u32)> = Vec::new();
@@ -869,10 +872,12 @@ impl InodeOps for Ext2Node {
         let per = u64::from(io.g.per);
         let mut data = 0u32;
         let mut regions = Vec::new();
+        // Past the size on disk nothing is mapped: no walk (appends).
+        let mapped_below = inode::disk_size(d).div_ceil(bs);
         for k in 0..bpp {
             let lblk = index * bpp + k;
             let (depth, idx) = inode::path(per, lblk).ok_or(crate::errno::EFBIG)?;
-            if inode::bmap(io, d, lblk, None)? != 0 {
+            if lblk < mapped_below && inode::bmap(io, d, lblk, None)? != 0 {
                 continue;
             }
             data += 1;
@@ -896,6 +901,7 @@ impl InodeOps for Ext2Node {
         io.reserved += need;
         d.reserved_total += need;
         d.reserved.insert(index, data);
+        d.reserved_data += u64::from(data);
         let blocks = u64::from(d.sectors) + self.reserved_sectors(io, d);
         inode.meta.lock().blocks = blocks;
         Ok(())
@@ -963,6 +969,7 @@ impl InodeOps for Ext2Node {
         for k in gone {
             if let Some(n) = d.reserved.remove(&k) {
                 d.reserved_total = d.reserved_total.saturating_sub(u64::from(n));
+                d.reserved_data = d.reserved_data.saturating_sub(u64::from(n));
                 io.reserved = io.reserved.saturating_sub(u64::from(n));
             }
         }
