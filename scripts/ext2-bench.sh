@@ -131,8 +131,10 @@ for row in rows:
 print()
 for what, c, unit in [("ext2 64 MiB write", wc, MIB), ("raw 64 MiB write", rwc, MIB),
                       ("ext2 1,000 files", fc, FILES)]:
-    print(f"- {what}: blk counters {c}, per {'MiB' if unit == MIB else 'file'}: "
-          + ", ".join(f"{k} {v / unit:.2f}" for k, v in sorted(c.items())))
+    keys = ["reads", "writes", "flushes", "notifications", "interrupts"]
+    print(f"- {what}: per {'MiB' if unit == MIB else 'file'}: "
+          + ", ".join(f"{k} {c.get(k, 0) / unit:.2f}" for k in keys)
+          + f" (in all: {', '.join(f'{k} {c.get(k, 0)}' for k in keys)})")
 if perf_ok and fi is not None and f0 is not None:
     print(f"- kernel instructions per file created (kvm-pvm): ext2 {(fi - f0) / FILES:,.0f}, "
           f"tmpfs {(ti - t0) / FILES:,.0f}")
