@@ -18,6 +18,15 @@ pub const EINVAL: Errno = Errno(22);
 pub const EMFILE: Errno = Errno(24);
 pub const ENOTTY: Errno = Errno(25);
 pub const ENODEV: Errno = Errno(19);
+pub const EINTR: Errno = Errno(4);
+pub const E2BIG: Errno = Errno(7);
+pub const ENOEXEC: Errno = Errno(8);
+pub const ECHILD: Errno = Errno(10);
+pub const EAGAIN: Errno = Errno(11);
+pub const EPIPE: Errno = Errno(32);
+/// Kernel-internal: a system call interrupted by a signal, restarted or
+/// turned into EINTR on the way out (never seen by a program).
+pub const ERESTARTSYS: Errno = Errno(512);
 pub const ENOSPC: Errno = Errno(28);
 pub const ESPIPE: Errno = Errno(29);
 pub const EROFS: Errno = Errno(30);

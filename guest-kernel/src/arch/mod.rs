@@ -9,6 +9,7 @@ pub mod port;
 pub mod prctl;
 pub mod pt_regs;
 pub mod string;
+pub mod switch_to;
 pub mod traps;
 
 /// Operand of LGDT/LIDT.

@@ -367,7 +367,7 @@ impl Inode {
         self.unmap_mappings(first_full, last_full);
         for index in first_full..last_full {
             if let Some(frame) = self.pages.lock().remove(index) {
-                crate::mm::frame::free(frame);
+                crate::mm::frame::put(frame);
                 self.ops.uncharge_page(self);
             }
         }
@@ -417,7 +417,7 @@ impl Inode {
             return Err(crate::errno::ENOMEM);
         };
         if let Err(e) = self.ops.readpage(self, index, frame) {
-            crate::mm::frame::free(frame);
+            crate::mm::frame::put(frame);
             self.ops.uncharge_page(self);
             return Err(e);
         }
@@ -455,7 +455,7 @@ impl Inode {
         self.unmap_mappings(first, u64::MAX);
         let frames = self.pages.lock().remove_from(first);
         for frame in frames {
-            crate::mm::frame::free(frame);
+            crate::mm::frame::put(frame);
             self.ops.uncharge_page(self);
         }
         self.update_blocks();
@@ -522,7 +522,7 @@ impl Drop for Inode {
         // go back to the frame allocator (and to the file system's quota).
         let frames = self.pages.get_mut().remove_from(0);
         for frame in frames {
-            crate::mm::frame::free(frame);
+            crate::mm::frame::put(frame);
             self.ops.uncharge_page(self);
         }
     }

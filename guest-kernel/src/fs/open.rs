@@ -73,6 +73,12 @@ fn open_dentry(d: Arc<Dentry>, flags: u32, created: bool) -> Result<Arc<File>, E
     Ok(File::new(d, ops, status))
 }
 
+/// Opens a program file for execve (read-only; the caller checked it is
+/// a regular file with an execute bit).
+pub fn open_for_exec(d: Arc<Dentry>) -> Result<Arc<File>, Errno> {
+    open_dentry(d, O_RDONLY, false)
+}
+
 /// ETXTBSY: the running program's file cannot be written (its text is
 /// mapped from the file's pages).
 fn check_not_running(inode: &InodeRef) -> Result<(), Errno> {

@@ -4,11 +4,15 @@
 
 use crate::errno::{EINVAL, ESRCH, SysResult};
 use crate::syscall::Args;
-use crate::task::{NSIG, SigAction, current};
+use alloc::vec::Vec;
+
+use crate::arch::pt_regs::PtRegs;
+use crate::task::{self, NSIG, Pid, SigAction, Task, TaskState, current};
 use crate::uaccess::{copy_from_user, copy_to_user, get_user, put_user};
 
 const SIGKILL: u64 = 9;
 const SIGSTOP: u64 = 19;
+const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
 const SIGSET_SIZE: u64 = 8;
 const SIG_BLOCK: u64 = 0;
@@ -107,50 +111,139 @@ fn ignored_by_default(sig: u64) -> bool {
     matches!(sig, 17 | 18 | 23 | 28) // SIGCHLD SIGCONT SIGURG SIGWINCH
 }
 
-fn send_self(sig: u64) -> SysResult {
+fn stops_by_default(sig: u64) -> bool {
+    matches!(sig, 19..=22) // SIGSTOP SIGTSTP SIGTTIN SIGTTOU
+}
+
+const SIGCONT: u32 = 18;
+
+/// Whether `t` has an unblocked signal pending.
+pub fn signal_pending(t: &Task) -> bool {
+    t.sigpending & !t.sigmask != 0
+}
+
+/// Queues `sig` on `t` and wakes it from an interruptible sleep; SIGKILL
+/// and SIGCONT also continue a stopped task.
+pub fn send_signal_from_kernel(t: &mut Task, sig: u32) {
+    if sig == 0 || sig as usize > NSIG || t.state == TaskState::Zombie {
+        return;
+    }
+    let action = t.sigaction(sig);
+    if sig != SIGKILL as u32 && action.handler == SIG_IGN {
+        return;
+    }
+    if sig == SIGCONT || sig == SIGKILL as u32 {
+        // Pending stop signals are dropped by SIGCONT, as on Linux.
+        if sig == SIGCONT {
+            t.sigpending &= !(0xf << 18);
+        }
+        if t.state == TaskState::Stopped {
+            crate::kernel::sched::make_runnable(t);
+            if let Some(parent) = task::find(t.ppid) {
+                parent.wait_chld.wake_up();
+            }
+        }
+    }
+    t.sigpending |= 1 << (sig - 1);
+    if t.sigpending & !t.sigmask & (1 << (sig - 1)) != 0 {
+        crate::kernel::sched::wake_up(t.pid);
+    }
+}
+
+/// Acts on pending signals on the way back to user mode. Handlers are not
+/// run yet (signal frames come with signal delivery): a caught signal is
+/// consumed as if ignored. Default actions terminate, stop or ignore.
+pub fn do_signal(regs: &mut PtRegs) {
+    loop {
+        let t = current();
+        let deliverable = t.sigpending & !t.sigmask;
+        if deliverable == 0 {
+            break;
+        }
+        let sig = u64::from(deliverable.trailing_zeros()) + 1;
+        t.sigpending &= !(1 << (sig - 1));
+        let action = t.sigaction(sig as u32);
+        if sig != SIGKILL && action.handler != SIG_DFL {
+            continue;
+        }
+        if ignored_by_default(sig) {
+            continue;
+        }
+        if stops_by_default(sig) {
+            crate::exit::do_stop(sig as u32);
+            continue;
+        }
+        crate::exit::do_exit_signal(sig as u32);
+    }
+    restart_syscall(regs);
+}
+
+/// A system call interrupted by a signal that ran no handler starts over
+/// (rip back over the 2-byte `syscall` or `int $0x80`, rax = orig_rax).
+fn restart_syscall(regs: &mut PtRegs) {
+    let from_syscall = regs.vector == crate::arch::pt_regs::VECTOR_SYSCALL
+        || regs.vector == 0x80
+        || regs.vector == 6;
+    if from_syscall && is_restart(regs.rax) {
+        regs.rax = regs.error_code;
+        regs.rip -= 2;
+    }
+}
+
+fn is_restart(rax: u64) -> bool {
+    let e = -(rax as i64);
+    matches!(e, 512..=514 | 516)
+}
+
+/// The tasks `pid` names for kill(2): one, a process group, or all.
+fn kill_targets(pid: i64) -> Vec<Pid> {
+    let me = current();
+    let (me_pid, me_pgid) = (me.pid, me.pgid);
+    task::all()
+        .filter(|t| t.state != TaskState::Zombie)
+        .filter(|t| match pid {
+            p if p > 0 => t.tgid == p as Pid,
+            0 => t.pgid == me_pgid,
+            -1 => t.pid > 1 && t.pid != me_pid,
+            p => t.pgid == (-p) as Pid,
+        })
+        .map(|t| t.pid)
+        .collect()
+}
+
+fn kill(pid: i64, sig: u64) -> SysResult {
     if sig > NSIG as u64 {
         return Err(EINVAL);
     }
-    if sig == 0 {
-        return Ok(0);
+    let targets = kill_targets(pid);
+    if targets.is_empty() {
+        return Err(ESRCH);
     }
-    let task = current();
-    let action = task.sigaction(sig as u32);
-    if sig != SIGKILL && (action.handler == SIG_IGN || ignored_by_default(sig)) {
-        return Ok(0);
+    for p in targets {
+        if let Some(t) = task::find(p) {
+            send_signal_from_kernel(t, sig as u32);
+        }
     }
-    crate::warn!(
-        "{}: killed by signal {sig}",
-        core::str::from_utf8(&task.comm).unwrap_or("?")
-    );
-    crate::exit::do_exit(128 + sig as u32)
-}
-
-fn is_self(pid: u64) -> bool {
-    pid as i64 == i64::from(current().pid) || pid == 0 || pid as i64 == -1
+    Ok(0)
 }
 
 pub fn sys_kill(a: &Args) -> SysResult {
-    if !is_self(a[0]) {
-        return Err(ESRCH);
-    }
-    send_self(a[1])
+    kill(a[0] as i32 as i64, a[1])
 }
 
 pub fn sys_tkill(a: &Args) -> SysResult {
-    if a[0] != u64::from(current().pid) {
-        return Err(if (a[0] as i64) <= 0 { EINVAL } else { ESRCH });
+    if (a[0] as i32) <= 0 {
+        return Err(EINVAL);
     }
-    send_self(a[1])
+    kill(i64::from(a[0] as i32), a[1])
 }
 
 pub fn sys_tgkill(a: &Args) -> SysResult {
-    if a[0] != u64::from(current().pid) || a[1] != u64::from(current().pid) {
-        return Err(if (a[0] as i64) <= 0 || (a[1] as i64) <= 0 {
-            EINVAL
-        } else {
-            ESRCH
-        });
+    if (a[0] as i32) <= 0 || (a[1] as i32) <= 0 {
+        return Err(EINVAL);
     }
-    send_self(a[2])
+    match task::find(a[1] as Pid) {
+        Some(t) if t.tgid == a[0] as Pid => kill(i64::from(a[1] as i32), a[2]),
+        _ => Err(ESRCH),
+    }
 }
