@@ -51,6 +51,10 @@ pub fn do_exit_signal(sig: u32) -> ! {
 /// reference queues its release, which writes data back, as task work),
 /// then runs that work now.
 fn exit_mm_and_files(t: &mut Task) {
+    if t.pid == 1 && task::count() == 1 {
+        // The machine stops next: nothing needs the memory back.
+        t.mm.abandon();
+    }
     let mm = core::mem::replace(&mut t.mm, Shared::new(AddressSpace::kernel_only()));
     if core::ptr::eq(t, current()) {
         crate::mm::paging::load_cr3(crate::mm::address_space::kernel_pml4());

@@ -533,6 +533,14 @@ impl AddressSpace {
         PageFault::Handled
     }
 
+    /// The machine is about to stop: only the areas' files matter (a
+    /// shared mapping's pages go back through their file's release), the
+    /// frames and tables need not be given back one by one.
+    pub fn abandon(&mut self) {
+        self.vmas.clear();
+        self.pml4 = kernel_pml4();
+    }
+
     /// A copy for fork (Linux's dup_mmap): the same areas, and every present
     /// entry shared with the child; in private areas both sides lose write
     /// access, so that the first write of either copies the page. Shared
@@ -619,10 +627,14 @@ impl Drop for AddressSpace {
         if self.pml4 == kernel_pml4() {
             return;
         }
-        paging::for_each_present(self.pml4, 0, TASK_SIZE, &mut |_, pte| {
-            // SAFETY: `pte` points at a present entry of this tree.
-            frame::put(paging::entry_frame(unsafe { *pte }));
-        });
+        // Only the areas can have entries: visiting them, not the whole
+        // user half, skips most of the tables' unused slots.
+        for v in &self.vmas {
+            paging::for_each_present(self.pml4, v.start, v.end, &mut |_, pte| {
+                // SAFETY: `pte` points at a present entry of this tree.
+                frame::put(paging::entry_frame(unsafe { *pte }));
+            });
+        }
         paging::free_user_tables(self.pml4);
     }
 }
