@@ -95,8 +95,8 @@ fn do_exit_status(status: u32) -> ! {
             if action.handler == SIG_IGN || action.flags & SA_NOCLDWAIT != 0 {
                 // Nobody will wait: the task goes once off its stack.
                 crate::kernel::sched::release_after_switch(pid);
-            } else {
-                crate::kernel::signal::send_signal_from_kernel(parent, SIGCHLD);
+            } else if t.exit_signal != 0 {
+                crate::kernel::signal::send_signal_from_kernel(parent, t.exit_signal);
             }
             parent.wait_chld.wake_up();
         }

@@ -220,6 +220,7 @@ fn start_program(
         sid: 1,
         state: task::TaskState::Running,
         exit_status: 0,
+        exit_signal: 0,
         stop_report: None,
         mm: task::Shared::new(mm),
         files: task::Shared::new(files),

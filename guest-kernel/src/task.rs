@@ -70,9 +70,6 @@ impl<T> Shared<T> {
         Arc::strong_count(&self.0) > 1
     }
 
-    pub fn ptr_eq(&self, other: &Shared<T>) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 impl<T> Clone for Shared<T> {
@@ -107,6 +104,9 @@ pub struct Task {
     /// The wait status once a zombie (Linux's encoding: code << 8, or the
     /// signal number with 0x80 for a core dump).
     pub exit_status: u32,
+    /// The signal the parent gets when this task ends (SIGCHLD for fork;
+    /// clone's low byte; 0 for none).
+    pub exit_signal: u32,
     /// A stop not yet reported to the parent's wait4(WUNTRACED).
     pub stop_report: Option<u32>,
     pub mm: Shared<AddressSpace>,

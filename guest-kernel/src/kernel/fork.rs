@@ -130,6 +130,7 @@ pub fn do_fork(args: CloneArgs) -> SysResult {
         sid: parent.sid,
         state: TaskState::Sleeping,
         exit_status: 0,
+        exit_signal: args.exit_signal as u32,
         stop_report: None,
         mm,
         files,
@@ -195,6 +196,7 @@ pub fn child_first_run() {
 pub fn sys_fork(_: &Args) -> SysResult {
     do_fork(CloneArgs {
         flags: 17, // SIGCHLD
+        exit_signal: 17,
         ..CloneArgs::default()
     })
 }
@@ -202,6 +204,7 @@ pub fn sys_fork(_: &Args) -> SysResult {
 pub fn sys_vfork(_: &Args) -> SysResult {
     do_fork(CloneArgs {
         flags: CLONE_VM | CLONE_VFORK | 17,
+        exit_signal: 17,
         ..CloneArgs::default()
     })
 }

@@ -91,7 +91,12 @@ pub fn sys_mmap(a: &Args) -> SysResult {
             _ => mm.find_free(len).ok_or(ENOMEM)?,
         }
     };
-    let file = file.flatten();
+    let mut file = file.flatten();
+    if shared && file.is_none() {
+        // Shared anonymous memory is a file in memory, so that fork
+        // shares its pages rather than copying them.
+        file = Some(crate::fs::memfd::shmem_file(len)?);
+    }
     mm.insert_vma(Vma {
         start,
         end: start + len,
