@@ -41,7 +41,8 @@ pub fn open_node(inode: &InodeRef, flags: u32) -> Result<Arc<dyn FileOps>, Errno
             }
             Ok(Arc::new(BlockDevice))
         }
-        // Fifos open once pipes exist; sockets never open.
+        Some(FileType::Fifo) => super::pipe::fifo_open(inode, flags),
+        // Sockets have no file operations to open.
         _ => Err(ENXIO),
     }
 }

@@ -287,6 +287,8 @@ pub struct Inode {
     pub meta: Mutex<Meta>,
     /// The cached pages of a regular file's data (Linux's `i_mapping`).
     pub pages: Mutex<PageIndex>,
+    /// A FIFO's pipe while it is open (Linux's `i_pipe`).
+    pub fifo: Mutex<Option<Arc<super::pipe::Pipe>>>,
     pub ops: alloc::boxed::Box<dyn InodeOps>,
 }
 
@@ -302,6 +304,7 @@ impl Inode {
             sb: sb.clone(),
             meta: Mutex::new(meta),
             pages: Mutex::new(PageIndex::new()),
+            fifo: Mutex::new(None),
             ops,
         })
     }

@@ -2,8 +2,8 @@
 //! a write end. Readers wait for data and see EOF once the last writer is
 //! gone; writers wait for room and get SIGPIPE and EPIPE once the last
 //! reader is gone; writes of at most PIPE_BUF bytes are never interleaved
-//! with others. Each end is an open file whose release (the last close,
-//! through fput) updates the counts and wakes the other side.
+//! with others. Each end is an open file; when it goes (the last close,
+//! through fput) the counts change and the other side is woken.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -38,6 +38,10 @@ struct Ring {
     len: usize,
     readers: u32,
     writers: u32,
+    /// Opens of each end so far: a FIFO opener waits for the other end to
+    /// have been opened, even if it closed again since (Linux's counters).
+    opened_readers: u64,
+    opened_writers: u64,
 }
 
 impl Ring {
@@ -102,6 +106,8 @@ impl Pipe {
                 len: 0,
                 readers: 0,
                 writers: 0,
+                opened_readers: 0,
+                opened_writers: 0,
             }),
             wait: WaitQueue::new(),
         })
@@ -126,14 +132,48 @@ impl PipeEnd {
             let mut r = pipe.ring.lock();
             if write {
                 r.writers += 1;
+                r.opened_writers += 1;
             } else {
                 r.readers += 1;
+                r.opened_readers += 1;
             }
         }
         Arc::new(PipeEnd {
             pipe: pipe.clone(),
             write,
         })
+    }
+}
+
+impl PipeEnd {
+    /// A FIFO opened O_RDWR: one file that is both a reader and a writer.
+    fn open_both(pipe: &Arc<Pipe>) -> Arc<dyn FileOps> {
+        let r = PipeEnd::open(pipe, false);
+        let w = PipeEnd::open(pipe, true);
+        Arc::new(BothEnds { r, w })
+    }
+}
+
+struct BothEnds {
+    r: Arc<dyn FileOps>,
+    w: Arc<dyn FileOps>,
+}
+
+impl FileOps for BothEnds {
+    fn read(&self, file: &File, buf: &mut [u8]) -> SysResult {
+        self.r.read(file, buf)
+    }
+    fn write(&self, file: &File, buf: &[u8]) -> SysResult {
+        self.w.write(file, buf)
+    }
+    fn poll(&self, file: &File) -> u16 {
+        (self.r.poll(file) & (POLLIN | POLLHUP)) | (self.w.poll(file) & (POLLOUT | POLLERR))
+    }
+    fn ioctl(&self, file: &File, request: u64, arg: u64) -> SysResult {
+        self.r.ioctl(file, request, arg)
+    }
+    fn pipe_size(&self, new: Option<u64>) -> SysResult {
+        self.r.pipe_size(new)
     }
 }
 
@@ -257,7 +297,12 @@ impl FileOps for PipeEnd {
         Ok(r.capacity as u64)
     }
 
-    fn release(&self, _file: &File) {
+}
+
+/// An end goes when its open file does (after the release of the last
+/// close), or at once when an open of a FIFO was interrupted.
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
         {
             let mut r = self.pipe.ring.lock();
             if self.write {
@@ -265,8 +310,58 @@ impl FileOps for PipeEnd {
             } else {
                 r.readers -= 1;
             }
+            if r.readers == 0 && r.writers == 0 {
+                // A FIFO nobody has open keeps no data (as on Linux).
+                r.len = 0;
+                r.head = 0;
+            }
         }
         self.pipe.changed();
+    }
+}
+
+/// Opens a FIFO (Linux's fifo_open): a reader waits for a writer and a
+/// writer for a reader, unless O_NONBLOCK (then a writer with no reader
+/// gets ENXIO); O_RDWR waits for nobody.
+pub fn fifo_open(inode: &InodeRef, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+    use super::file::{O_ACCMODE, O_RDWR};
+    let pipe = inode.fifo.lock().get_or_insert_with(Pipe::new).clone();
+    let nonblock = flags & O_NONBLOCK != 0;
+    match flags & O_ACCMODE {
+        O_RDONLY => {
+            let ops = PipeEnd::open(&pipe, false);
+            pipe.changed();
+            let seen = pipe.ring.lock().opened_writers;
+            if !nonblock {
+                let ring = &pipe.ring;
+                // On a signal the end just opened is released with `ops`.
+                pipe.wait.wait_event(|| {
+                    let r = ring.lock();
+                    r.writers > 0 || r.opened_writers != seen
+                })?;
+            }
+            Ok(ops)
+        }
+        O_WRONLY => {
+            if nonblock && pipe.ring.lock().readers == 0 {
+                return Err(crate::errno::ENXIO);
+            }
+            let ops = PipeEnd::open(&pipe, true);
+            pipe.changed();
+            let seen = pipe.ring.lock().opened_readers;
+            let ring = &pipe.ring;
+            pipe.wait.wait_event(|| {
+                let r = ring.lock();
+                r.readers > 0 || r.opened_readers != seen
+            })?;
+            Ok(ops)
+        }
+        O_RDWR => {
+            let ops = PipeEnd::open_both(&pipe);
+            pipe.changed();
+            Ok(ops)
+        }
+        _ => Err(EINVAL),
     }
 }
 
