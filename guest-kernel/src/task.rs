@@ -69,7 +69,6 @@ impl<T> Shared<T> {
     pub fn is_shared(&self) -> bool {
         Arc::strong_count(&self.0) > 1
     }
-
 }
 
 impl<T> Clone for Shared<T> {

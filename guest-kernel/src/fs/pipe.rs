@@ -296,7 +296,6 @@ impl FileOps for PipeEnd {
         }
         Ok(r.capacity as u64)
     }
-
 }
 
 /// An end goes when its open file does (after the release of the last

@@ -550,37 +550,15 @@ impl AddressSpace {
         let mut child = AddressSpace::new()?;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
-        let mut failed = false;
+        let mut result = Ok(());
         for v in &self.vmas {
             child.vmas.push(v.slice(v.start, v.end));
-            if failed {
-                continue;
+            if result.is_ok() {
+                result = paging::dup_range(self.pml4, child.pml4, v.start, v.end, !v.is_shared());
             }
-            let cow = !v.is_shared();
-            let pml4 = child.pml4;
-            paging::for_each_present(self.pml4, v.start, v.end, &mut |va, pte| {
-                if failed {
-                    return;
-                }
-                // SAFETY: `pte` points at a present entry of this tree.
-                let mut value = unsafe { *pte };
-                if cow && value & PTE_WRITABLE != 0 {
-                    value &= !PTE_WRITABLE;
-                    // SAFETY: as above; the TLB is flushed below.
-                    unsafe { *pte = value };
-                }
-                let frame = paging::entry_frame(value);
-                frame::get(frame);
-                if paging::map(pml4, va, frame, value & !paging::ADDR_MASK).is_err() {
-                    frame::put(frame);
-                    failed = true;
-                }
-            });
         }
         paging::flush_tlb();
-        if failed {
-            return Err(OutOfMemory);
-        }
+        result?;
         Ok(child)
     }
 
@@ -627,15 +605,14 @@ impl Drop for AddressSpace {
         if self.pml4 == kernel_pml4() {
             return;
         }
-        // Only the areas can have entries: visiting them, not the whole
-        // user half, skips most of the tables' unused slots.
-        for v in &self.vmas {
-            paging::for_each_present(self.pml4, v.start, v.end, &mut |_, pte| {
-                // SAFETY: `pte` points at a present entry of this tree.
-                frame::put(paging::entry_frame(unsafe { *pte }));
-            });
+        // Only the areas can have entries: visiting them, a table at a
+        // time, not the whole user half, skips every unused slot.
+        let mut tables = Vec::new();
+        let ranges: Vec<(u64, u64)> = self.vmas.iter().map(|v| (v.start, v.end)).collect();
+        for &(start, end) in &ranges {
+            paging::release_range(self.pml4, start, end, &mut tables);
         }
-        paging::free_user_tables(self.pml4);
+        paging::free_tree(self.pml4, tables, &ranges);
     }
 }
 

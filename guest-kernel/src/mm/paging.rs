@@ -91,28 +91,163 @@ pub fn read_cr3() -> u64 {
     cr3 & ADDR_MASK
 }
 
-/// Frees the user half's page tables under `pml4` and the root itself.
-/// The frames they map were given back already; the kernel half is shared
-/// with every tree and stays.
-pub fn free_user_tables(pml4: u64) {
-    fn free_level(table_phys: u64, level: u32) {
-        if level > 0 {
-            for i in 0..512 {
-                // SAFETY: `table_phys` is a page-table frame; i < 512.
-                let value = unsafe { *table(table_phys).add(i) };
-                if value & PTE_PRESENT != 0 && value & PTE_HUGE == 0 {
-                    free_level(value & ADDR_MASK, level - 1);
-                }
+/// The page tables on the way to `va`: (PDPT, PD, PT) physical addresses,
+/// as far as they exist.
+fn tables_of(pml4: u64, va: u64) -> [Option<u64>; 3] {
+    let mut out = [None; 3];
+    let mut table_phys = pml4;
+    for (slot, level) in (1..=3).rev().enumerate() {
+        // SAFETY: `table_phys` is a page-table frame; the index is < 512.
+        let value = unsafe { *table(table_phys).add(index(va, level)) };
+        if value & PTE_PRESENT == 0 || value & PTE_HUGE != 0 {
+            break;
+        }
+        table_phys = value & ADDR_MASK;
+        out[slot] = Some(table_phys);
+    }
+    out
+}
+
+/// Calls `f(first_va, entries)` for each last-level table overlapping
+/// `[start, end)`, with the slice of its entries inside the range: one
+/// walk per 2 MiB instead of one per page.
+fn for_each_pt(pml4: u64, start: u64, end: u64, mut f: impl FnMut(u64, &mut [u64], u64)) {
+    let mut va = start;
+    while va < end {
+        let tables = tables_of(pml4, va);
+        let Some(pt) = tables[2] else {
+            // No table at some level: skip what that level's entry spans
+            // (a sparse 1 TiB reservation costs a few steps).
+            va = next_boundary(va, tables);
+            continue;
+        };
+        let chunk_end = next_boundary(va, tables).min(end);
+        let (first, last) = (index(va, 0), index(chunk_end - 1, 0) + 1);
+        // SAFETY: `pt` is a last-level table frame; first..last <= 512 and
+        // nothing else holds a reference into it meanwhile.
+        let entries =
+            unsafe { core::slice::from_raw_parts_mut(table(pt).add(first), last - first) };
+        f(va, entries, pt);
+        va = chunk_end;
+    }
+}
+
+/// The start of the next region that `tables` (from `tables_of(va)`)
+/// says may be mapped differently: past the first missing level's span.
+fn next_boundary(va: u64, tables: [Option<u64>; 3]) -> u64 {
+    let level = match tables {
+        [None, _, _] => 3,
+        [_, None, _] => 2,
+        _ => 1,
+    };
+    let span = 1u64 << (12 + 9 * level);
+    ((va / span) + 1).saturating_mul(span)
+}
+
+/// The index of the first non-zero entry of `entries` from `from`: one
+/// `repe scasq` (emulated in bulk on kvm-pvm, where a loop over 512 mostly
+/// absent entries costs thousands of emulated instructions).
+fn next_present(entries: &[u64], from: usize) -> Option<usize> {
+    let rest = entries.get(from..)?;
+    if rest.is_empty() {
+        return None;
+    }
+    let left: usize;
+    let differs: u8;
+    // SAFETY: scans `rest.len()` words of `rest` (DF is clear in the
+    // kernel, per the ABI); reads only.
+    unsafe {
+        core::arch::asm!(
+            "repe scasq",
+            "setnz {d}",
+            d = out(reg_byte) differs,
+            inout("rdi") rest.as_ptr() => _,
+            inout("rcx") rest.len() => left,
+            in("rax") 0u64,
+            options(nostack, readonly)
+        );
+    }
+    (differs != 0).then(|| from + rest.len() - left - 1)
+}
+
+/// Fork's copy of `[start, end)`: every present entry goes to `dst` too,
+/// with one more owner for its frame; with `cow`, writable entries lose
+/// write access in both trees. The caller flushes the source's TLB.
+pub fn dup_range(src: u64, dst: u64, start: u64, end: u64, cow: bool) -> Result<(), OutOfMemory> {
+    let mut result = Ok(());
+    for_each_pt(src, start, end, |va, entries, _| {
+        let Some(mut i) = next_present(entries, 0) else {
+            return;
+        };
+        if result.is_err() {
+            return;
+        }
+        let dst_pte = match walk(dst, va, true) {
+            Ok(Some(p)) => p,
+            _ => {
+                result = Err(OutOfMemory);
+                return;
+            }
+        };
+        loop {
+            let e = &mut entries[i];
+            // Entries are 0 or present: nothing here writes others.
+            if cow && *e & PTE_WRITABLE != 0 {
+                *e &= !PTE_WRITABLE;
+            }
+            frame::get(*e & ADDR_MASK);
+            // SAFETY: entry i of the destination's table for this chunk
+            // (same index range as the source's, i < 512 - first).
+            unsafe { *dst_pte.add(i) = *e };
+            match next_present(entries, i + 1) {
+                Some(n) => i = n,
+                None => break,
             }
         }
-        frame::put(table_phys);
-    }
-    for i in 0..256 {
-        // SAFETY: the root is a page-table frame; i < 256 is the user half.
-        let value = unsafe { *table(pml4).add(i) };
-        if value & PTE_PRESENT != 0 {
-            free_level(value & ADDR_MASK, 2);
+    });
+    result
+}
+
+/// Gives back the frames `[start, end)` maps (one put per entry) without
+/// clearing the entries, and collects the tables on the way into
+/// `tables` (a tree being torn down).
+pub fn release_range(pml4: u64, start: u64, end: u64, tables: &mut alloc::vec::Vec<u64>) {
+    for_each_pt(pml4, start, end, |_, entries, pt| {
+        let mut at = next_present(entries, 0);
+        while let Some(i) = at {
+            frame::put(entries[i] & ADDR_MASK);
+            at = next_present(entries, i + 1);
         }
+        if tables.last() != Some(&pt) {
+            tables.push(pt);
+        }
+    });
+}
+
+/// Frees a user tree: the last-level tables in `tables` (from
+/// `release_range`), the upper-level tables above them, and the root.
+pub fn free_tree(pml4: u64, mut tables: alloc::vec::Vec<u64>, ranges: &[(u64, u64)]) {
+    // The directories above each area's tables, found by a walk per 1 GiB
+    // and per 512 GiB step: a handful for any process.
+    for &(start, end) in ranges {
+        let mut va = start;
+        while va < end {
+            let found = tables_of(pml4, va);
+            let [pdpt, pd, _] = found;
+            tables.extend(pdpt);
+            tables.extend(pd);
+            // Past this directory: the next PD (1 GiB), or the next
+            // missing level's span.
+            va = match found {
+                [Some(_), Some(_), _] => ((va >> 30) + 1).saturating_mul(1 << 30),
+                _ => next_boundary(va, found),
+            };
+        }
+    }
+    tables.sort_unstable();
+    tables.dedup();
+    for t in tables {
+        frame::put(t);
     }
     frame::put(pml4);
 }
