@@ -40,10 +40,14 @@ pub fn do_exit_signal(sig: u32) -> ! {
     } else {
         crate::info!("{} (pid {}): killed by signal {sig}", t.comm_str(), t.pid);
     }
+    exit_by_signal(sig)
+}
+
+/// Ends the task killed by `sig` without a report (the caller made one).
+pub fn exit_by_signal(sig: u32) -> ! {
     // SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU,
-    // SIGXFSZ, SIGSYS dump core on Linux; no core is written here, but the
-    // status says what Linux's would (without the 0x80 "core dumped" bit,
-    // since none was dumped).
+    // SIGXFSZ, SIGSYS dump core on Linux; no core is written here, and the
+    // status says so (no 0x80 "core dumped" bit).
     do_exit_status(sig & 0x7f)
 }
 

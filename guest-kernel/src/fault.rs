@@ -95,7 +95,7 @@ pub fn user_fault(regs: &PtRegs) -> ! {
             regs.rip
         );
     }
-    crate::exit::do_exit_signal(sig)
+    crate::exit::exit_by_signal(sig)
 }
 
 /// No memory was left for a page the program may touch: Linux's OOM
@@ -106,7 +106,7 @@ pub fn oom_kill(regs: &PtRegs, addr: u64) -> ! {
         "{comm}: killed by SIGKILL (out of memory at a page fault on {addr:#x}) at rip {:#x}",
         regs.rip
     );
-    crate::exit::do_exit_signal(SIGKILL)
+    crate::exit::exit_by_signal(SIGKILL)
 }
 
 pub fn kernel_fault(regs: &PtRegs) -> ! {

@@ -305,15 +305,22 @@ impl AddressSpace {
     /// first write copies it.
     pub fn protect_pages(&mut self, start: u64, end: u64, prot: u32, shared: bool) {
         let flags = pte_flags(prot);
+        let none = prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0;
         paging::for_each_present(self.pml4, start, end, &mut |va, pte| {
-            // SAFETY: `pte` points at a present entry of this tree.
+            // SAFETY: `pte` points at an entry of this tree holding a frame.
             let frame = paging::entry_frame(unsafe { *pte });
-            let mut f = flags;
-            if !shared && f & PTE_WRITABLE != 0 && frame::is_shared(frame) {
-                f &= !PTE_WRITABLE;
-            }
+            let value = if none {
+                // Not present, so that any access faults; the frame stays.
+                frame | paging::PTE_PROTNONE
+            } else {
+                let mut f = flags;
+                if !shared && f & PTE_WRITABLE != 0 && frame::is_shared(frame) {
+                    f &= !PTE_WRITABLE;
+                }
+                frame | f | paging::PTE_PRESENT
+            };
             // SAFETY: as above.
-            unsafe { *pte = frame | f | paging::PTE_PRESENT };
+            unsafe { *pte = value };
             paging::invlpg(va);
         });
     }

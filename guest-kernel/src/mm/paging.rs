@@ -6,6 +6,10 @@ pub const PTE_PRESENT: u64 = 1 << 0;
 pub const PTE_WRITABLE: u64 = 1 << 1;
 pub const PTE_USER: u64 = 1 << 2;
 pub const PTE_HUGE: u64 = 1 << 7;
+/// A software bit (ignored by the CPU): a page of a PROT_NONE area, not
+/// present so that every access faults, but still holding its frame for
+/// when the area becomes accessible again (Linux's _PAGE_PROTNONE).
+pub const PTE_PROTNONE: u64 = 1 << 9;
 pub const PTE_NX: u64 = 1 << 63;
 pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
@@ -191,7 +195,8 @@ pub fn dup_range(src: u64, dst: u64, start: u64, end: u64, cow: bool) -> Result<
         };
         loop {
             let e = &mut entries[i];
-            // Entries are 0 or present: nothing here writes others.
+            // Entries are 0, present or PROT_NONE: each non-zero one
+            // holds a frame, which the copy shares.
             if cow && *e & PTE_WRITABLE != 0 {
                 *e &= !PTE_WRITABLE;
             }
@@ -258,7 +263,8 @@ pub fn load_cr3(pml4: u64) {
     unsafe { core::arch::asm!("mov cr3, {}", in(reg) pml4, options(nostack, preserves_flags)) }
 }
 
-/// Calls `f(va, entry)` for every present 4 KiB entry in `[start, end)`,
+/// Calls `f(va, entry)` for every 4 KiB entry holding a frame (present,
+/// or PROT_NONE) in `[start, end)`,
 /// visiting only the entries that overlap the range at each level and
 /// skipping absent tables wholesale (an untouched 8 MiB area costs a few
 /// steps, not 2048 walks; a one-page range costs four).
@@ -281,7 +287,14 @@ pub fn for_each_present(pml4: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, 
             let entry = unsafe { table(table_phys).add(i as usize) };
             // SAFETY: as above.
             let value = unsafe { *entry };
-            if value & PTE_PRESENT == 0 || (level > 0 && value & PTE_HUGE != 0) {
+            // A last-level entry counts when it holds a frame: present, or
+            // parked by PROT_NONE.
+            let holds = if level == 0 {
+                value & (PTE_PRESENT | PTE_PROTNONE) != 0
+            } else {
+                value & PTE_PRESENT != 0 && value & PTE_HUGE == 0
+            };
+            if !holds {
                 continue;
             }
             let lo = base + i * span;
