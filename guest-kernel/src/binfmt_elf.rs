@@ -158,12 +158,16 @@ fn segments(
     elf: &ElfFile,
     file_len: u64,
     bias: u64,
+    interp: &mut Option<Vec<u8>>,
 ) -> Result<(Vec<Segment>, Option<u64>), ExecError> {
     let mut out = Vec::new();
     let mut phdr = None;
     for ph in elf.program_iter() {
         match ph.get_type() {
-            Ok(PhType::Interp) => return Err(ExecError::Dynamic(interp_path(elf, &ph))),
+            Ok(PhType::Interp) => {
+                *interp = Some(interp_path(elf, &ph));
+                continue;
+            }
             Ok(PhType::Phdr) => {
                 phdr = ph.virtual_addr().checked_add(bias);
                 continue;
@@ -440,9 +444,36 @@ fn hwcap() -> u64 {
 }
 
 /// Loads `image` into `mm` and prepares its stack.
+/// Where a dynamically linked program's interpreter (ld.so) goes: below
+/// the top-down mmap area, as Linux places it in the mmap region.
+const INTERP_BASE: u64 = 0x7f00_0000_0000;
+
+/// Maps the interpreter (an ET_DYN ELF without an interpreter of its own)
+/// at INTERP_BASE; returns its entry point.
+fn load_interp(mm: &mut AddressSpace, image: &Image) -> Result<u64, ExecError> {
+    let elf = ElfFile::new(image.bytes).map_err(ExecError::NotElf)?;
+    check_header(&elf, image.bytes.len())?;
+    if elf.header.pt2.type_().as_type() != ElfType::SharedObject {
+        return Err(ExecError::NotExecutable);
+    }
+    let mut nested = None;
+    let (segs, _) = segments(&elf, image.bytes.len() as u64, INTERP_BASE, &mut nested)?;
+    if nested.is_some() {
+        return Err(ExecError::BadSegment);
+    }
+    for seg in &segs {
+        load_segment(mm, image, seg, &segs)?;
+    }
+    Ok(elf.header.pt2.entry_point() + INTERP_BASE)
+}
+
+/// Loads `image` into `mm` with its stack (argv, envp, auxv). A program
+/// with PT_INTERP needs `interp`, the interpreter's image: without it the
+/// error names the interpreter, so that the caller can find it and retry.
 pub fn load(
     mm: &mut AddressSpace,
     image: &Image,
+    interp: Option<&Image>,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     at_random: [u8; 16],
@@ -454,12 +485,22 @@ pub fn load(
         ElfType::SharedObject => ET_DYN_BASE,
         _ => return Err(ExecError::NotExecutable),
     };
-    let (segs, phdr) = segments(&elf, image.bytes.len() as u64, bias)?;
+    let mut interp_path = None;
+    let (segs, phdr) = segments(&elf, image.bytes.len() as u64, bias, &mut interp_path)?;
+    let interp = match (interp_path, interp) {
+        (Some(path), None) => return Err(ExecError::Dynamic(path)),
+        (Some(_), Some(i)) => Some(i),
+        (None, _) => None,
+    };
     let mut brk = 0;
     for seg in &segs {
         load_segment(mm, image, seg, &segs)?;
         brk = brk.max(seg.vaddr + seg.memsz);
     }
+    let start = match interp {
+        Some(i) => Some(load_interp(mm, i)?),
+        None => None,
+    };
     let brk = page_align_up(brk).ok_or(ExecError::BadSegment)?;
     mm.brk_start = brk;
     mm.brk = brk;
@@ -478,7 +519,7 @@ pub fn load(
         (AT_PHENT, 56),
         (AT_PHNUM, u64::from(elf.header.pt2.ph_count())),
         (AT_PAGESZ, PAGE_SIZE),
-        (AT_BASE, 0),
+        (AT_BASE, if start.is_some() { INTERP_BASE } else { 0 }),
         (AT_FLAGS, 0),
         (AT_ENTRY, entry),
         (AT_UID, 0),
@@ -492,7 +533,7 @@ pub fn load(
     let (sp, stack) = build_stack(argv, envp, &aux, at_random)?;
     mm.add_vma(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE);
     Ok(Loaded {
-        entry,
+        entry: start.unwrap_or(entry),
         stack_pointer: sp,
         stack_image: stack,
     })

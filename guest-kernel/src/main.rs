@@ -263,7 +263,7 @@ fn start_program(
         bytes,
         file: binfmt_elf::ImageFile::Program,
     };
-    let loaded = match binfmt_elf::load(&mut task.mm, &image, &argv, &envp, at_random) {
+    let loaded = match binfmt_elf::load(&mut task.mm, &image, None, &argv, &envp, at_random) {
         Ok(l) => l,
         Err(e) => {
             warn!(

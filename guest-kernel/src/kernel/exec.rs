@@ -127,7 +127,7 @@ fn parse_shebang(head: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>), Errno> {
 /// fresh frames, freed once the segments are loaded (`owned`).
 fn file_image(
     file: &Arc<crate::fs::file::File>,
-    owned: &mut Option<(u64, u64)>,
+    owned: &mut Vec<(u64, u64)>,
 ) -> Result<Image, Errno> {
     let inode = &file.dentry.inode;
     let size = inode.size();
@@ -145,7 +145,7 @@ fn file_image(
         Some(first) => first,
         None => {
             let first = frame::alloc_contiguous(pages).ok_or(ENOMEM)?;
-            *owned = Some((first, pages));
+            owned.push((first, pages));
             // SAFETY: fresh frames of ours, direct-mapped.
             let buf = unsafe {
                 core::slice::from_raw_parts_mut(phys_to_virt(first) as *mut u8, size as usize)
@@ -163,6 +163,17 @@ fn file_image(
         bytes,
         file: ImageFile::File(file.clone()),
     })
+}
+
+/// The interpreter a dynamically linked program names, opened as a
+/// program file is (ENOENT when the guest has no such file).
+fn find_interpreter(path: &[u8], owned: &mut Vec<(u64, u64)>) -> Result<Image, Errno> {
+    let d = namei::lookup_at(namei::AT_FDCWD, path, true)?;
+    let file = crate::fs::open::open_for_exec(d.clone())?;
+    if d.inode.file_type() != FileType::Regular {
+        return Err(EACCES);
+    }
+    file_image(&file, owned)
 }
 
 fn exec_errno(e: &ExecError) -> Errno {
@@ -221,27 +232,41 @@ fn do_execveat(dirfd: u64, path_ptr: u64, argv_ptr: u64, envp_ptr: u64, flags: u
         dentry = namei::lookup_at(namei::AT_FDCWD, &interp, true)?;
         path = interp;
     };
-    let mut owned = None;
+    let mut owned = Vec::new();
     let image = file_image(&file, &mut owned)?;
-    let mut mm = AddressSpace::new().map_err(|_| ENOMEM)?;
     let mut random = [0u8; 16];
     crate::kernel::random::fill(&mut random);
-    let loaded = binfmt_elf::load(&mut mm, &image, &argv, &envp, random);
-    if let Some((first, pages)) = owned {
-        // The copy's frames now belong to the mappings that took them.
+    let mut interp_image = None;
+    let result = loop {
+        let mut mm = AddressSpace::new().map_err(|_| ENOMEM)?;
+        match binfmt_elf::load(&mut mm, &image, interp_image.as_ref(), &argv, &envp, random) {
+            Err(ExecError::Dynamic(interp)) if interp_image.is_none() => {
+                // The interpreter from the guest's file system, if it is
+                // there; the first attempt's areas go with its `mm`.
+                match find_interpreter(&interp, &mut owned) {
+                    Ok(i) => interp_image = Some(i),
+                    Err(e) => {
+                        crate::warn!(
+                            "{}: dynamically linked, and its interpreter {} is not in the guest's file system",
+                            core::str::from_utf8(&path).unwrap_or("?"),
+                            core::str::from_utf8(&interp).unwrap_or("?")
+                        );
+                        break Err(e);
+                    }
+                }
+            }
+            Ok(l) => break Ok((mm, l)),
+            Err(e) => break Err(exec_errno(&e)),
+        }
+    };
+    drop(interp_image);
+    for (first, pages) in owned {
+        // The copies' frames now belong to the mappings that took them.
         for i in 0..pages {
             frame::put(first + i * PAGE_SIZE);
         }
     }
-    let loaded = match loaded {
-        Ok(l) => l,
-        Err(e) => {
-            if let ExecError::Dynamic(_) = e {
-                crate::warn!("{}: {e}", core::str::from_utf8(&path).unwrap_or("?"));
-            }
-            return Err(exec_errno(&e));
-        }
-    };
+    let (mut mm, loaded) = result?;
     mm.write_bytes(loaded.stack_pointer, &loaded.stack_image)
         .map_err(|_| ENOMEM)?;
     // The point of no return.
