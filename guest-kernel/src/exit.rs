@@ -172,6 +172,13 @@ pub fn sys_exit(a: &Args) -> SysResult {
     do_exit((a[0] & 0xff) as u32)
 }
 
+/// The CPU time of the child the last wait reported (its rusage).
+static LAST_REAPED_CPU: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+fn reaped_cpu() -> u64 {
+    LAST_REAPED_CPU.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// Which children a wait selects.
 #[derive(Clone, Copy)]
 enum Select {
@@ -242,10 +249,13 @@ fn do_wait(sel: Select, options: u64) -> Result<Option<(Pid, Event, u32)>, Errno
     };
     let status = match event {
         Event::Exited => {
-            let status = task::find(pid).map_or(0, |c| c.exit_status);
+            let (status, cpu) =
+                task::find(pid).map_or((0, 0), |c| (c.exit_status, c.run_ns + c.children_run_ns));
             if options & WNOWAIT == 0 {
                 drop(task::remove(pid));
+                current().children_run_ns += cpu;
             }
+            LAST_REAPED_CPU.store(cpu, core::sync::atomic::Ordering::Relaxed);
             status
         }
         Event::Stopped(sig) => {
@@ -278,8 +288,7 @@ pub fn sys_wait4(a: &Args) -> SysResult {
         put_user(wstatus, &status)?;
     }
     if rusage != 0 {
-        // No per-task accounting yet: a zero rusage (struct rusage, 144 bytes).
-        copy_to_user(rusage, &[0u8; 144])?;
+        copy_to_user(rusage, &crate::kernel::sys::rusage_bytes(reaped_cpu()))?;
     }
     Ok(u64::from(pid))
 }
@@ -322,7 +331,7 @@ pub fn sys_waitid(a: &Args) -> SysResult {
         copy_to_user(infop, &info)?;
     }
     if rusage != 0 {
-        copy_to_user(rusage, &[0u8; 144])?;
+        copy_to_user(rusage, &crate::kernel::sys::rusage_bytes(reaped_cpu()))?;
     }
     Ok(0)
 }

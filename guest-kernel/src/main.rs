@@ -243,6 +243,9 @@ fn start_program(
         alarm_at: None,
         alarm_interval: 0,
         syscalls: 0,
+        run_ns: 0,
+        switched_in: crate::kernel::time::monotonic_ns(),
+        children_run_ns: 0,
         start_ns: kernel::time::monotonic_ns(),
         thread: arch::switch_to::Thread::boot(kernel_stack_top()),
     }));

@@ -143,6 +143,13 @@ pub struct Task {
     pub alarm_interval: u64,
     /// System calls made (/vm/tasks).
     pub syscalls: u64,
+    /// CPU time used (ns), counted at switches: user and kernel time are
+    /// not told apart (getrusage reports it all as user time).
+    pub run_ns: u64,
+    /// When it last got the CPU (monotonic ns).
+    pub switched_in: u64,
+    /// CPU time of its reaped children and theirs (RUSAGE_CHILDREN).
+    pub children_run_ns: u64,
     pub start_ns: u64,
     pub thread: crate::arch::switch_to::Thread,
 }
@@ -171,6 +178,17 @@ impl Task {
         // kernel_rsp, traps through TSS.RSP0) builds its PtRegs at the top
         // of the running task's stack; fork writes a child's there.
         unsafe { &mut *(at as *mut PtRegs) }
+    }
+
+    /// CPU time used so far, including the running slice.
+    pub fn cpu_ns(&self) -> u64 {
+        let running = match try_current() {
+            Some(c) if core::ptr::eq(c, self) => {
+                crate::kernel::time::monotonic_ns().saturating_sub(self.switched_in)
+            }
+            _ => 0,
+        };
+        self.run_ns + running
     }
 
     pub fn comm_str(&self) -> &str {

@@ -165,6 +165,9 @@ pub fn do_fork(args: CloneArgs) -> SysResult {
         alarm_at: None,
         alarm_interval: 0,
         syscalls: 0,
+        run_ns: 0,
+        switched_in: crate::kernel::time::monotonic_ns(),
+        children_run_ns: 0,
         start_ns: crate::kernel::time::monotonic_ns(),
         thread,
     });

@@ -161,6 +161,9 @@ pub fn schedule() {
     let Some(next) = task::find(next_pid) else {
         return;
     };
+    let now = monotonic_ns();
+    prev.run_ns += now.saturating_sub(prev.switched_in);
+    next.switched_in = now;
     task::set_current(next);
     if prev.mm.pml4 != next.mm.pml4 {
         crate::mm::paging::load_cr3(next.mm.pml4);
@@ -184,6 +187,37 @@ pub fn schedule_tail() {
 /// An exited task nobody will wait for goes once the switch is done.
 pub fn release_after_switch(pid: Pid) {
     *DEAD.lock() = Some(pid);
+}
+
+/// One vCPU: CPU 0 is the only one a task can run on.
+pub fn sys_sched_getaffinity(a: &Args) -> SysResult {
+    let (pid, len, mask) = (a[0] as i32, a[1], a[2]);
+    if pid < 0 || (pid > 0 && task::find(pid as Pid).is_none()) {
+        return Err(crate::errno::ESRCH);
+    }
+    // Linux answers in whole longs of its cpumask (8 bytes for <= 64 CPUs).
+    if len < 8 || len % 8 != 0 {
+        return Err(crate::errno::EINVAL);
+    }
+    crate::uaccess::put_user(mask, &1u64)?;
+    Ok(8)
+}
+
+/// Any mask that includes CPU 0 is accepted (it is the only CPU).
+pub fn sys_sched_setaffinity(a: &Args) -> SysResult {
+    let (pid, len, mask) = (a[0] as i32, a[1], a[2]);
+    if pid < 0 || (pid > 0 && task::find(pid as Pid).is_none()) {
+        return Err(crate::errno::ESRCH);
+    }
+    if len == 0 {
+        return Err(crate::errno::EINVAL);
+    }
+    let mut first = [0u8; 1];
+    crate::uaccess::copy_from_user(&mut first, mask)?;
+    if first[0] & 1 == 0 {
+        return Err(crate::errno::EINVAL);
+    }
+    Ok(0)
 }
 
 pub fn sys_sched_yield(_: &Args) -> SysResult {

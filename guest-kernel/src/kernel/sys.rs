@@ -174,3 +174,55 @@ pub fn sys_getrlimit(a: &Args) -> SysResult {
     }
     copy_to_user(a[1], &rlimit_bytes(a[0])).map(|_| 0)
 }
+
+/// `struct rusage` (144 bytes) with `cpu_ns` as user time; the other
+/// fields (page faults, context switches...) are not counted per task.
+pub fn rusage_bytes(cpu_ns: u64) -> [u8; 144] {
+    let mut b = [0u8; 144];
+    b[0..8].copy_from_slice(&(cpu_ns / 1_000_000_000).to_le_bytes());
+    b[8..16].copy_from_slice(&((cpu_ns % 1_000_000_000) / 1000).to_le_bytes());
+    b
+}
+
+const RUSAGE_SELF: i32 = 0;
+const RUSAGE_CHILDREN: i32 = -1;
+const RUSAGE_THREAD: i32 = 1;
+
+pub fn sys_getrusage(a: &Args) -> SysResult {
+    let t = current();
+    let cpu = match a[0] as i32 {
+        RUSAGE_SELF | RUSAGE_THREAD => t.cpu_ns(),
+        RUSAGE_CHILDREN => t.children_run_ns,
+        _ => return Err(EINVAL),
+    };
+    copy_to_user(a[1], &rusage_bytes(cpu))?;
+    Ok(0)
+}
+
+/// times(): clock ticks (100 Hz) of the task and its reaped children, and
+/// the ticks since boot as the return value.
+pub fn sys_times(a: &Args) -> SysResult {
+    let t = current();
+    let ticks = |ns: u64| ns / 10_000_000;
+    if a[0] != 0 {
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&ticks(t.cpu_ns()).to_le_bytes());
+        b[16..24].copy_from_slice(&ticks(t.children_run_ns).to_le_bytes());
+        copy_to_user(a[0], &b)?;
+    }
+    Ok(ticks(crate::kernel::time::monotonic_ns()))
+}
+
+/// sysinfo(): uptime, memory in pages of 4 KiB (mem_unit 4096), tasks.
+pub fn sys_sysinfo(a: &Args) -> SysResult {
+    let (total, used) = crate::mm::frame::usage();
+    let mut b = [0u8; 112];
+    let uptime = crate::kernel::time::monotonic_ns() / 1_000_000_000;
+    b[0..8].copy_from_slice(&uptime.to_le_bytes());
+    b[32..40].copy_from_slice(&total.to_le_bytes());
+    b[40..48].copy_from_slice(&total.saturating_sub(used).to_le_bytes());
+    b[80..82].copy_from_slice(&(crate::task::count() as u16).to_le_bytes());
+    b[104..108].copy_from_slice(&4096u32.to_le_bytes());
+    copy_to_user(a[0], &b)?;
+    Ok(0)
+}
