@@ -32,6 +32,11 @@ pub fn do_exit(code: u32) -> ! {
     do_exit_status((code & 0xff) << 8)
 }
 
+/// A signal's default action ends the whole process (every thread).
+fn group_exit_by_signal(sig: u32) -> ! {
+    do_group_exit(sig & 0x7f)
+}
+
 /// The default action of a terminating signal.
 pub fn do_exit_signal(sig: u32) -> ! {
     let t = current();
@@ -48,7 +53,7 @@ pub fn exit_by_signal(sig: u32) -> ! {
     // SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU,
     // SIGXFSZ, SIGSYS dump core on Linux; no core is written here, and the
     // status says so (no 0x80 "core dumped" bit).
-    do_exit_status(sig & 0x7f)
+    group_exit_by_signal(sig)
 }
 
 /// Gives back what the task holds: mappings, then descriptors (each last
@@ -72,43 +77,115 @@ fn exit_mm_and_files(t: &mut Task) {
     crate::task_work::task_work_run();
 }
 
+/// What a thread leaves for others on its way out: CLONE_CHILD_CLEARTID's
+/// word is zeroed and its futex woken (pthread_join waits on it), robust
+/// futexes it held are marked OWNER_DIED. Only when the address space
+/// lives on (other threads, a vfork parent), as Linux's mm_release.
+fn exit_thread_words(t: &mut Task) {
+    if !t.mm.is_shared() {
+        return;
+    }
+    if t.robust_list.0 != 0 {
+        crate::kernel::futex::exit_robust_list(t.robust_list.0);
+    }
+    if t.clear_child_tid != 0 {
+        let _ = put_user(t.clear_child_tid, &0u32);
+        crate::kernel::futex::wake_one(t.clear_child_tid);
+    }
+}
+
 fn do_exit_status(status: u32) -> ! {
     let t = current();
+    let status = t.group_exit.unwrap_or(status);
+    exit_thread_words(t);
     release_vfork_parent(t);
     exit_mm_and_files(t);
     t.exit_status = status;
+    t.alarm_at = None;
     let pid = t.pid;
+    if !task::other_threads(t).is_empty() {
+        // Not the group's last thread: a thread other than the leader goes
+        // at once; the leader stays a zombie until the group is done.
+        t.state = TaskState::Zombie;
+        if !t.is_group_leader() {
+            crate::kernel::sched::release_after_switch(pid);
+        }
+        loop {
+            crate::kernel::sched::schedule();
+        }
+    }
+    // The last thread: the process ends. Its status is the leader's.
+    let tgid = t.tgid;
+    if !t.is_group_leader() {
+        t.state = TaskState::Zombie;
+        crate::kernel::sched::release_after_switch(pid);
+    }
+    let Some(leader) = task::find(tgid) else {
+        loop {
+            crate::kernel::sched::schedule();
+        }
+    };
+    let status = leader
+        .group_exit
+        .unwrap_or(if leader.state == TaskState::Zombie {
+            leader.exit_status
+        } else {
+            status
+        });
+    leader.exit_status = status;
     let mut orphan_zombie = false;
     for c in task::all() {
-        if c.ppid == pid {
+        if c.ppid == tgid && c.tgid != tgid {
             c.ppid = 1;
             orphan_zombie |= c.state == TaskState::Zombie;
         }
     }
-    if pid == 1 {
+    if tgid == 1 {
         end_machine(status);
     }
     if orphan_zombie && let Some(init) = task::find(1) {
         init.wait_chld.wake_up();
     }
-    t.state = TaskState::Zombie;
-    t.alarm_at = None;
-    match task::find(t.ppid) {
+    leader.state = TaskState::Zombie;
+    let (ppid, exit_signal) = (leader.ppid, leader.exit_signal);
+    match task::find(ppid) {
         Some(parent) => {
             let action = parent.sigaction(SIGCHLD);
             if action.handler == SIG_IGN || action.flags & SA_NOCLDWAIT != 0 {
-                // Nobody will wait: the task goes once off its stack.
-                crate::kernel::sched::release_after_switch(pid);
-            } else if t.exit_signal != 0 {
-                crate::kernel::signal::send_signal_from_kernel(parent, t.exit_signal);
+                // Nobody will wait: the leader goes once off its stack (or
+                // now, if another thread of the group is the one exiting).
+                if tgid == pid {
+                    crate::kernel::sched::release_after_switch(tgid);
+                } else {
+                    drop(task::remove(tgid));
+                }
+            } else if exit_signal != 0 {
+                crate::kernel::signal::send_signal_from_kernel(parent, exit_signal);
             }
             parent.wait_chld.wake_up();
         }
-        None => crate::kernel::sched::release_after_switch(pid),
+        None if tgid == pid => crate::kernel::sched::release_after_switch(tgid),
+        None => drop(task::remove(tgid)),
     }
     loop {
         crate::kernel::sched::schedule();
     }
+}
+
+/// exit_group: every other thread of the group is killed, and all of them
+/// end with `status`.
+fn do_group_exit(status: u32) -> ! {
+    let t = current();
+    if t.group_exit.is_none() {
+        for pid in task::other_threads(t) {
+            if let Some(o) = task::find(pid) {
+                o.group_exit = Some(status);
+                crate::kernel::signal::send_signal_from_kernel(o, 9);
+            }
+        }
+        t.group_exit = Some(status);
+    }
+    do_exit_status(status)
 }
 
 /// A vfork child that execs or exits lets its parent go on.
@@ -164,10 +241,10 @@ pub fn power_off(status: u32) -> ! {
 }
 
 pub fn sys_exit_group(a: &Args) -> SysResult {
-    do_exit((a[0] & 0xff) as u32)
+    do_group_exit(((a[0] & 0xff) as u32) << 8)
 }
 
-/// exit ends the thread; with one thread per process it is exit_group.
+/// exit ends the calling thread (the process, if it was the last).
 pub fn sys_exit(a: &Args) -> SysResult {
     do_exit((a[0] & 0xff) as u32)
 }
@@ -208,7 +285,12 @@ fn find_waitable(sel: Select, options: u64) -> Result<Option<(Pid, Event)>, Errn
     let me = current().pid;
     let mut any = false;
     for c in task::all() {
-        if c.ppid != me || !matches(sel, c) {
+        // Threads are not waited for; a leader only once its group is gone.
+        if c.ppid != me || !c.is_group_leader() || !matches(sel, c) {
+            continue;
+        }
+        if c.state == TaskState::Zombie && !task::other_threads(c).is_empty() {
+            any = true;
             continue;
         }
         any = true;

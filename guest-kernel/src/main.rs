@@ -221,6 +221,7 @@ fn start_program(
         state: task::TaskState::Running,
         exit_status: 0,
         exit_signal: 0,
+        group_exit: None,
         stop_report: None,
         mm: task::Shared::new(mm),
         files: task::Shared::new(files),

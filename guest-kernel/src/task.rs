@@ -106,6 +106,8 @@ pub struct Task {
     /// The signal the parent gets when this task ends (SIGCHLD for fork;
     /// clone's low byte; 0 for none).
     pub exit_signal: u32,
+    /// exit_group's status, set on every thread of the group it ends.
+    pub group_exit: Option<u32>,
     /// A stop not yet reported to the parent's wait4(WUNTRACED).
     pub stop_report: Option<u32>,
     pub mm: Shared<AddressSpace>,
@@ -191,6 +193,10 @@ impl Task {
         self.run_ns + running
     }
 
+    pub fn is_group_leader(&self) -> bool {
+        self.pid == self.tgid
+    }
+
     pub fn comm_str(&self) -> &str {
         core::str::from_utf8(&self.comm).unwrap_or("?")
     }
@@ -255,6 +261,16 @@ pub fn count() -> usize {
 /// while iterating).
 pub fn all() -> impl Iterator<Item = &'static mut Task> {
     table().values_mut().map(|t| &mut **t)
+}
+
+/// The other live (not exited) threads of `t`'s group.
+pub fn other_threads(t: &Task) -> Vec<Pid> {
+    let (tgid, pid) = (t.tgid, t.pid);
+    table()
+        .values()
+        .filter(|o| o.tgid == tgid && o.pid != pid && o.state != TaskState::Zombie)
+        .map(|o| o.pid)
+        .collect()
 }
 
 pub fn pids() -> Vec<Pid> {

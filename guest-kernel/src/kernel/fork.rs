@@ -1,13 +1,14 @@
 //! fork, vfork, clone and clone3 (Linux's kernel/fork.c, `copy_process`):
 //! a new task with a copy-on-write copy of the address space (or the same
-//! one, for vfork's CLONE_VM), a copy of the descriptor table, fs_struct
-//! and signal handlers, and its own kernel stack whose frame returns to
-//! user mode with rax = 0.
+//! one: vfork's and threads' CLONE_VM), a copy of the descriptor table,
+//! fs_struct and signal handlers (or the same ones, CLONE_FILES, CLONE_FS,
+//! CLONE_SIGHAND), and its own kernel stack whose frame returns to user
+//! mode with rax = 0. CLONE_THREAD puts it in the caller's thread group.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use crate::errno::{EAGAIN, EFAULT, EINVAL, ENOMEM, ENOSYS, SysResult};
+use crate::errno::{EAGAIN, EFAULT, EINVAL, ENOMEM, SysResult};
 use crate::kernel::sched;
 use crate::syscall::Args;
 use crate::task::{self, Pid, Shared, Task, TaskState, current};
@@ -34,6 +35,8 @@ const CLONE_CHILD_SETTID: u64 = 0x100_0000;
 const CLONE_NEW_ANY: u64 = 0x7e02_0000 | 0x0000_0080 | 0x2_0000_0000;
 
 const SUPPORTED: u64 = CSIGNAL
+    | CLONE_THREAD
+    | CLONE_SIGHAND
     | CLONE_VM
     | CLONE_FS
     | CLONE_FILES
@@ -76,13 +79,17 @@ pub fn do_fork(args: CloneArgs) -> SysResult {
     if flags & CLONE_NEW_ANY != 0 {
         return Err(EINVAL);
     }
-    if flags & (CLONE_THREAD | CLONE_SIGHAND) != 0 {
-        // Threads are not supported yet: tell the runtime so, as before.
-        return Err(ENOSYS);
+    // Linux's rules: a thread shares the handlers, which needs a shared
+    // address space.
+    if (flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0)
+        || (flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0)
+    {
+        return Err(EINVAL);
     }
     if flags & !SUPPORTED != 0 || flags & CLONE_PIDFD != 0 {
         return Err(EINVAL);
     }
+    let is_thread = flags & CLONE_THREAD != 0;
     if task::count() >= max_tasks() {
         return Err(EAGAIN);
     }
@@ -120,17 +127,23 @@ pub fn do_fork(args: CloneArgs) -> SysResult {
     }
     let child = Box::new(Task {
         pid,
-        tgid: pid,
-        ppid: if flags & CLONE_PARENT != 0 {
+        // A thread joins the caller's group; its exit is nobody's SIGCHLD.
+        tgid: if is_thread { parent.tgid } else { pid },
+        ppid: if flags & (CLONE_PARENT | CLONE_THREAD) != 0 {
             parent.ppid
         } else {
-            parent.pid
+            parent.tgid
         },
         pgid: parent.pgid,
         sid: parent.sid,
         state: TaskState::Sleeping,
         exit_status: 0,
-        exit_signal: args.exit_signal as u32,
+        exit_signal: if is_thread {
+            0
+        } else {
+            args.exit_signal as u32
+        },
+        group_exit: None,
         stop_report: None,
         mm,
         files,

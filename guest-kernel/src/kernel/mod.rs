@@ -2,6 +2,7 @@
 
 pub mod exec;
 pub mod fork;
+pub mod futex;
 pub mod random;
 pub mod sched;
 pub mod signal;

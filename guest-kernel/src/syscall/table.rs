@@ -66,6 +66,7 @@ pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
     t[nr::WAIT4] = Some(sys_wait4);
     t[nr::WAITID] = Some(sys_waitid);
     t[nr::CLONE3] = Some(sys_clone3);
+    t[nr::FUTEX] = Some(crate::kernel::futex::sys_futex);
     t[nr::GETRUSAGE] = Some(sys_getrusage);
     t[nr::TIMES] = Some(sys_times);
     t[nr::SYSINFO] = Some(sys_sysinfo);
