@@ -34,6 +34,20 @@ pub const ENOTEMPTY: Errno = Errno(39);
 pub const ELOOP: Errno = Errno(40);
 pub const EOVERFLOW: Errno = Errno(75);
 pub const EOPNOTSUPP: Errno = Errno(95);
+pub const EINTR: Errno = Errno(4);
+pub const EAGAIN: Errno = Errno(11);
+
+// Kernel-internal: a system call interrupted by a signal returns one of
+// these, and the signal code (kernel/signal.rs) turns it into EINTR or a
+// restart before user mode can see it (Linux's include/linux/errno.h).
+/// Restart unless a handler without SA_RESTART runs.
+pub const ERESTARTSYS: Errno = Errno(512);
+/// Always restart, even after a handler.
+pub const ERESTARTNOINTR: Errno = Errno(513);
+/// Restart only if no handler runs.
+pub const ERESTARTNOHAND: Errno = Errno(514);
+/// Restart through restart_syscall (after a handler: EINTR).
+pub const ERESTART_RESTARTBLOCK: Errno = Errno(516);
 
 pub type SysResult = Result<u64, Errno>;
 

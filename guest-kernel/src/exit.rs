@@ -14,6 +14,13 @@ pub fn do_exit(status: u32) -> ! {
     power_off(status)
 }
 
+/// Ends the program as killed by `sig` (the default action of a
+/// terminating or core-dumping signal): status 128 + sig, as a shell
+/// reports it. The caller has printed why.
+pub fn do_exit_signal(sig: u32) -> ! {
+    do_exit(128 + sig)
+}
+
 /// Writes the isa-debug-exit port: lstar exits with `status`, QEMU with
 /// `(status << 1) | 1`.
 pub fn power_off(status: u32) -> ! {

@@ -221,8 +221,8 @@ fn start_program(
         clear_child_tid: 0,
         robust_list: (0, 0),
         fs_base: 0,
-        sigactions: Vec::new(),
-        sigmask: 0,
+        sighand: Default::default(),
+        signal: Default::default(),
     });
     let task = task::current();
     if let Some(name) = selftest {

@@ -9,18 +9,6 @@ use crate::fs::fs_struct::FsStruct;
 use crate::mm::address_space::AddressSpace;
 use crate::task_work::TaskWork;
 
-/// Linux's `struct k_sigaction` as rt_sigaction passes it (x86-64).
-#[derive(Clone, Copy, Default, Debug)]
-#[repr(C)]
-pub struct SigAction {
-    pub handler: u64,
-    pub flags: u64,
-    pub restorer: u64,
-    pub mask: u64,
-}
-
-pub const NSIG: usize = 64;
-
 pub struct Task {
     pub pid: u32,
     pub mm: AddressSpace,
@@ -34,28 +22,10 @@ pub struct Task {
     pub clear_child_tid: u64,
     pub robust_list: (u64, u64),
     pub fs_base: u64,
-    /// Dispositions set with rt_sigaction, by signal number; absent means
-    /// SIG_DFL. Sparse because a full table is 2 KiB to build and move at
-    /// boot, and copying costs ~300 cycles a byte in ring 0 on kvm-pvm.
-    pub sigactions: Vec<(u32, SigAction)>,
-    pub sigmask: u64,
-}
-
-impl Task {
-    pub fn sigaction(&self, sig: u32) -> SigAction {
-        self.sigactions
-            .iter()
-            .find(|(s, _)| *s == sig)
-            .map(|&(_, a)| a)
-            .unwrap_or_default()
-    }
-
-    pub fn set_sigaction(&mut self, sig: u32, action: SigAction) {
-        match self.sigactions.iter_mut().find(|(s, _)| *s == sig) {
-            Some(slot) => slot.1 = action,
-            None => self.sigactions.push((sig, action)),
-        }
-    }
+    /// Signal dispositions (shared by the threads of a process).
+    pub sighand: crate::kernel::signal::SigHand,
+    /// Per-task signal state: blocked mask, pending signals, altstack.
+    pub signal: crate::kernel::signal::SigState,
 }
 
 static mut CURRENT: Option<Task> = None;
