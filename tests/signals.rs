@@ -39,7 +39,7 @@ fn signals_behave_as_on_linux() {
 }
 
 /// (argument of signals-fatal, the signal that ends it).
-const FATAL: [(&str, i32, &str); 9] = [
+const FATAL: [(&str, i32, &str); 10] = [
     ("term", 15, "SIGTERM"),
     ("abort", 6, "SIGABRT"),
     ("segv-blocked", 11, "SIGSEGV"),
@@ -49,6 +49,7 @@ const FATAL: [(&str, i32, &str); 9] = [
     ("corrupt-fpstate", 11, "SIGSEGV"),
     ("corrupt-rip", 11, "SIGSEGV"),
     ("corrupt-mxcsr", 11, "SIGSEGV"),
+    ("sigreturn-zero", 11, "SIGSEGV"),
 ];
 
 #[test]

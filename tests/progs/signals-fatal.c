@@ -75,6 +75,16 @@ int main(int argc, char **argv)
 		struct ksigaction ka = {handler, 0, 0, 0};
 		syscall(SYS_rt_sigaction, SIGUSR1, &ka, 0, 8);
 		raise(SIGUSR1);
+	} else if (!strcmp(what, "sigreturn-zero")) {
+		/* rt_sigreturn with no handler running, on a frame of zeros:
+		 * RIP 0, RSP 0, no FPU image. */
+		static uint64_t zeros[128];
+		__asm__ volatile("mov %0, %%rsp\n"
+				 "mov $15, %%eax\n"
+				 "syscall"
+				 :
+				 : "r"(&zeros[1])
+				 : "rax", "rcx", "r11", "memory");
 	} else if (!strncmp(what, "corrupt-", 8)) {
 		mode = !strcmp(what, "corrupt-fpstate") ? 0 : !strcmp(what, "corrupt-rip") ? 1 : 2;
 		struct sigaction sa;

@@ -260,6 +260,19 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 
 extern char ud2_here[];
 
+static volatile int corrupt_how;
+
+static void corrupt_frame(int sig, siginfo_t *si, void *p)
+{
+	ucontext_t *uc = p;
+	(void)sig;
+	(void)si;
+	if (corrupt_how == 0)
+		uc->uc_mcontext.fpregs = (void *)0x10;
+	else
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)0x8000000000000000ULL;
+}
+
 static void test_faults(void)
 {
 	on(SIGSEGV, on_fault, 0);
@@ -299,6 +312,17 @@ static void test_faults(void)
 	if (!sigsetjmp(jb, 1))
 		*(volatile int *)0x2000 = 1;
 	check("SIGSEGV again", fault_sig == SIGSEGV && fault_addr == 0x2000);
+
+	/* rt_sigreturn of a frame whose FPU pointer is bad, then of one whose
+	 * RIP is not canonical: SIGSEGV (SI_KERNEL), which a handler catches. */
+	on(SIGUSR2, corrupt_frame, 0);
+	for (corrupt_how = 0; corrupt_how < 2; corrupt_how++) {
+		fault_sig = 0;
+		if (!sigsetjmp(jb, 1))
+			raise(SIGUSR2);
+		printf("corrupt frame %d: signal %d, code %d\n", corrupt_how, fault_sig, fault_code);
+	}
+	signal(SIGUSR2, SIG_DFL);
 }
 
 /* --- registers across a handler that clobbers them all --- */
