@@ -681,8 +681,8 @@ fn setup_rt_frame(
         st.altstack = AltStack::default();
     }
     regs.rdi = u64::from(info.signo as u32);
-    regs.rsi = frame_addr + OFFSET_INFO;
-    regs.rdx = frame_addr + OFFSET_UC;
+    regs.rsi = frame_addr.wrapping_add(OFFSET_INFO);
+    regs.rdx = frame_addr.wrapping_add(OFFSET_UC);
     regs.rax = 0;
     regs.rsp = frame_addr;
     regs.rip = act.handler;
