@@ -71,6 +71,10 @@ int main(int argc, char **argv)
 		/* A fault inside its own handler: blocked there, so it kills. */
 		signal(SIGILL, ill_handler);
 		__asm__ volatile("ud2");
+	} else if (!strcmp(what, "bad-stack")) {
+		/* A handler, but no stack to put its frame on. */
+		signal(SIGSEGV, handler);
+		__asm__ volatile("mov $0x1000, %%rsp\n push %%rax" ::: "memory");
 	} else if (!strcmp(what, "no-restorer")) {
 		struct ksigaction ka = {handler, 0, 0, 0};
 		syscall(SYS_rt_sigaction, SIGUSR1, &ka, 0, 8);

@@ -459,26 +459,47 @@ static void test_registers(void)
 /* --- the FPU control state is the handler's own, and comes back --- */
 
 static volatile double fp_result;
+static unsigned handler_mxcsr;
 
 static void fp_handler(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
 	(void)si;
 	(void)uc;
-	/* Change MXCSR rounding to "toward zero" and compute. */
-	unsigned mx = 0x7f80;
+	__asm__ volatile("stmxcsr %0" : "=m"(handler_mxcsr));
+	/* Change MXCSR rounding to "up" and compute. */
+	unsigned mx = 0x5f80;
 	__asm__ volatile("ldmxcsr %0" ::"m"(mx));
 	fp_result = 1.0 / 3.0;
 }
 
+/* xmm_probe: a handler that stores its XMM15 as it finds it. */
+uint64_t probed[2] = {1, 1};
+__asm__(".text\n"
+	".globl xmm_probe\n"
+	"xmm_probe:\n"
+	"	movdqu %xmm15, probed(%rip)\n"
+	"	ret\n");
+extern void xmm_probe(int, siginfo_t *, void *);
+
 static void test_fpu(void)
 {
-	unsigned before, after;
-	__asm__ volatile("stmxcsr %0" : "=m"(before));
+	on(SIGUSR1, xmm_probe, 0);
+	__asm__ volatile("pcmpeqd %%xmm15, %%xmm15" ::: "xmm15");
+	raise(SIGUSR1);
+	check("handler starts with XMM15 zero", probed[0] == 0 && probed[1] == 0);
+
+	/* The interrupted code rounds toward zero; the handler starts with
+	 * the default MXCSR, and whatever it sets is gone after it returns. */
+	unsigned before = 0x7f80, after;
+	__asm__ volatile("ldmxcsr %0" ::"m"(before));
 	on(SIGUSR2, fp_handler, 0);
 	raise(SIGUSR2);
 	__asm__ volatile("stmxcsr %0" : "=m"(after));
-	check("MXCSR restored after the handler", before == after && fp_result > 0.33);
+	unsigned dflt = 0x1f80;
+	__asm__ volatile("ldmxcsr %0" ::"m"(dflt));
+	check("handler starts with the default MXCSR", handler_mxcsr == 0x1f80);
+	check("MXCSR restored after the handler", after == before && fp_result > 0.33);
 }
 
 /* --- sigaltstack --- */
@@ -534,6 +555,34 @@ static void test_altstack(void)
 	on(SIGUSR1, alt_handler, SA_ONSTACK);
 	raise(SIGUSR1);
 	check("SA_ONSTACK with none: the normal stack", !on_alt);
+}
+
+/* A stack overflow in miniature: RSP is unusable, so the SIGSEGV frame can
+ * only go on the alternate stack. */
+static void on_fault_alt(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	char local;
+	on_alt = &local >= alt_base && &local < alt_base + alt_size;
+	fault_sig = sig;
+	fault_addr = (uintptr_t)si->si_addr;
+	siglongjmp(jb, 1);
+}
+
+static void test_bad_stack(void)
+{
+	stack_t ss = {.ss_sp = alt_base, .ss_size = alt_size, .ss_flags = 0};
+	sigaltstack(&ss, 0);
+	on(SIGSEGV, on_fault_alt, SA_ONSTACK);
+	fault_sig = 0;
+	on_alt = 0;
+	if (!sigsetjmp(jb, 1))
+		__asm__ volatile("mov $0x1000, %%rsp\n push %%rax" ::: "memory");
+	check("SIGSEGV on a bad stack, handled on the alternate one",
+	      fault_sig == SIGSEGV && fault_addr == 0xff8 && on_alt);
+	stack_t off = {.ss_flags = SS_DISABLE};
+	sigaltstack(&off, 0);
+	signal(SIGSEGV, SIG_DFL);
 }
 
 /* --- rt_sigsuspend, rt_sigtimedwait, queued real-time signals --- */
@@ -595,6 +644,7 @@ int main(void)
 	test_registers();
 	test_fpu();
 	test_altstack();
+	test_bad_stack();
 	test_waits();
 	printf("%s\n", failures ? "FAILED" : "OK");
 	return failures != 0;

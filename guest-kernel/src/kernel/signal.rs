@@ -676,6 +676,9 @@ fn setup_rt_frame(
     };
     put_user(fx_addr, &FxState::save())?;
     put_user(frame_addr, &frame)?;
+    // The handler starts with a clean FPU (default MXCSR, x87 reset, XMM
+    // zero), as in Linux; its caller's state is in the frame.
+    FxState::init_state().restore();
     st.saved_mask = None;
     if entering && alt.flags & SS_AUTODISARM != 0 {
         st.altstack = AltStack::default();
