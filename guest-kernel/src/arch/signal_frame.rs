@@ -124,8 +124,18 @@ impl FxState {
         fx
     }
 
-    fn mxcsr(&self) -> u32 {
+    pub fn mxcsr(&self) -> u32 {
         self.0[MXCSR_WORD] as u32
+    }
+
+    /// The x87 control word (bytes 0-1).
+    pub fn fcw(&self) -> u16 {
+        self.0[0] as u16
+    }
+
+    /// The x87 status word (bytes 2-3).
+    pub fn fsw(&self) -> u16 {
+        (self.0[0] >> 16) as u16
     }
 
     fn mxcsr_mask(&self) -> u32 {
