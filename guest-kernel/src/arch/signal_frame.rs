@@ -153,13 +153,19 @@ impl FxState {
         if self.mxcsr() & !FxState::save().mxcsr_mask() != 0 {
             return false;
         }
+        self.load();
+        true
+    }
+
+    /// FXRSTOR of an image whose MXCSR is known valid (checked by
+    /// `restore`, or `init_state`'s default).
+    pub fn load(&self) {
         // SAFETY: a 512-byte, 64-byte-aligned image whose MXCSR has no
-        // reserved bit set (checked above); no other field of the legacy
-        // area can make FXRSTOR fault.
+        // reserved bit set (see above); no other field of the legacy area
+        // can make FXRSTOR fault.
         unsafe {
             core::arch::asm!("fxrstor64 [{}]", in(reg) self.0.as_ptr(), options(nostack, readonly, preserves_flags))
         };
-        true
     }
 
     /// The state a new program starts with (Linux's fpu__clear_user_states

@@ -505,7 +505,11 @@ fn in_syscall(regs: &PtRegs) -> bool {
 }
 
 fn restart_code(regs: &PtRegs) -> Option<Errno> {
-    let e = (regs.rax as i64).checked_neg()?;
+    let e = (regs.rax as i64).wrapping_neg();
+    // One range check on every system call's way out.
+    if !(512..=516).contains(&e) {
+        return None;
+    }
     [
         ERESTARTSYS,
         ERESTARTNOINTR,
@@ -678,7 +682,7 @@ fn setup_rt_frame(
     put_user(frame_addr, &frame)?;
     // The handler starts with a clean FPU (default MXCSR, x87 reset, XMM
     // zero), as in Linux; its caller's state is in the frame.
-    FxState::init_state().restore();
+    FxState::init_state().load();
     st.saved_mask = None;
     if entering && alt.flags & SS_AUTODISARM != 0 {
         st.altstack = AltStack::default();
