@@ -539,11 +539,12 @@ fn restart_syscall_nr(regs: &PtRegs) -> u64 {
 /// previous one, as Linux's exit loop does) and finishes interrupted
 /// system calls: EINTR, or a restart when no handler ran.
 pub fn do_signal(regs: &mut PtRegs) {
-    let task = current();
-    // The common case costs a few instructions (each emulated on kvm-pvm).
-    if !signal_pending(task)
-        && task.signal.saved_mask.is_none()
-        && !(in_syscall(regs) && restart_code(regs).is_some())
+    let st = &current().signal;
+    // The common case costs a few instructions (each emulated on kvm-pvm):
+    // nothing pending, no sigsuspend mask, RAX not in -516..=-512.
+    if st.pending & !st.blocked == 0
+        && st.saved_mask.is_none()
+        && (regs.rax as i64).wrapping_add(516) as u64 > 4
     {
         return;
     }
