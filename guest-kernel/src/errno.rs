@@ -18,6 +18,12 @@ pub const EINVAL: Errno = Errno(22);
 pub const EMFILE: Errno = Errno(24);
 pub const ENOTTY: Errno = Errno(25);
 pub const ENODEV: Errno = Errno(19);
+pub const EINTR: Errno = Errno(4);
+pub const E2BIG: Errno = Errno(7);
+pub const ENOEXEC: Errno = Errno(8);
+pub const ECHILD: Errno = Errno(10);
+pub const EAGAIN: Errno = Errno(11);
+pub const EPIPE: Errno = Errno(32);
 pub const ENOSPC: Errno = Errno(28);
 pub const ESPIPE: Errno = Errno(29);
 pub const EROFS: Errno = Errno(30);
@@ -34,8 +40,6 @@ pub const ENOTEMPTY: Errno = Errno(39);
 pub const ELOOP: Errno = Errno(40);
 pub const EOVERFLOW: Errno = Errno(75);
 pub const EOPNOTSUPP: Errno = Errno(95);
-pub const EINTR: Errno = Errno(4);
-pub const EAGAIN: Errno = Errno(11);
 
 // Kernel-internal: a system call interrupted by a signal returns one of
 // these, and the signal code (kernel/signal.rs) turns it into EINTR or a

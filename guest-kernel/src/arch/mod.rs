@@ -10,6 +10,7 @@ pub mod prctl;
 pub mod pt_regs;
 pub mod signal_frame;
 pub mod string;
+pub mod switch_to;
 pub mod traps;
 
 /// Operand of LGDT/LIDT.

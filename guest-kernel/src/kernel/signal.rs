@@ -22,7 +22,7 @@ use crate::errno::{
     ERESTARTNOINTR, ERESTARTSYS, ESRCH, Errno, SysResult,
 };
 use crate::syscall::Args;
-use crate::task::{Task, current};
+use crate::task::{self, Pid, Task, TaskState, current};
 use crate::uaccess::{Pod, get_user, put_user};
 
 pub const NSIG: u32 = 64;
@@ -138,7 +138,6 @@ impl SigHand {
         }
     }
 
-    #[allow(dead_code, reason = "called by execve (issue 10)")]
     /// execve: handlers go back to SIG_DFL; ignored signals stay ignored,
     /// with no flags or mask (Linux's flush_signal_handlers).
     pub fn reset_for_exec(&mut self) {
@@ -274,7 +273,6 @@ pub struct SigState {
 }
 
 impl SigState {
-    #[allow(dead_code, reason = "called by fork (issue 10)")]
     /// fork: the child inherits the mask and the alternate stack, and
     /// nothing pending.
     pub fn for_fork(&self) -> SigState {
@@ -285,7 +283,11 @@ impl SigState {
         }
     }
 
-    #[allow(dead_code, reason = "called by execve (issue 10)")]
+    /// The pending set (bit n-1 for signal n), for /proc/PID/status.
+    pub fn pending(&self) -> u64 {
+        self.pending
+    }
+
     /// execve: the alternate stack is gone with the old address space;
     /// mask and pending signals are kept (POSIX).
     pub fn reset_for_exec(&mut self) {
@@ -382,21 +384,53 @@ pub fn signal_pending(task: &Task) -> bool {
     task.signal.pending & !task.signal.blocked != 0
 }
 
+/// Linux's prepare_signal: what sending does before queueing. SIGCONT
+/// (and SIGKILL) resume a stopped task, SIGCONT drops pending stop
+/// signals and a stop signal a pending SIGCONT.
+fn prepare_signal(t: &mut Task, sig: u32) {
+    const STOPS: u64 = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
+    if sig == SIGCONT {
+        t.signal.pending &= !STOPS;
+        t.signal.queue.retain(|q| STOPS & bit(q.signo as u32) == 0);
+    } else if STOPS & bit(sig) != 0 {
+        t.signal.discard(SIGCONT);
+    }
+    if (sig == SIGCONT || sig == SIGKILL) && t.state == TaskState::Stopped {
+        crate::kernel::sched::make_runnable(t);
+        if let Some(parent) = task::find(t.ppid) {
+            parent.wait_chld.wake_up();
+        }
+    }
+}
+
 fn send_signal_checked(task: &mut Task, sig: u32, info: SigInfo) -> Result<bool, Errno> {
-    // The stop/continue side effects (SIGCONT resuming a stopped task,
-    // SIGKILL waking one) belong here, with the scheduler.
+    if task.state == TaskState::Zombie {
+        return Ok(false);
+    }
+    prepare_signal(task, sig);
     if ignored(task, sig) {
         return Ok(false);
     }
     task.signal.enqueue(sig, info)?;
-    Ok(task.signal.blocked & bit(sig) == 0)
+    let wake = sig == SIGKILL || task.signal.blocked & bit(sig) == 0;
+    if wake {
+        crate::kernel::sched::wake_up(task.pid);
+    }
+    Ok(wake)
 }
 
-#[allow(dead_code, reason = "called by pipes, wait and timers (issue 10)")]
-/// Queues `sig` for `task`; true when the target should be woken from an
-/// interruptible sleep (the signal is not blocked).
+/// Queues `sig` for `task` and wakes it from an interruptible sleep when
+/// the signal is not blocked (the return value says whether it did).
 pub fn send_signal(task: &mut Task, sig: u32, info: SigInfo) -> bool {
     send_signal_checked(task, sig, info).unwrap_or(false)
+}
+
+/// A signal the kernel sends on its own account (SIGCHLD, SIGPIPE,
+/// SIGALRM): si_code SI_KERNEL.
+pub fn send_signal_from_kernel(t: &mut Task, sig: u32) {
+    if (1..=NSIG).contains(&sig) {
+        send_signal(t, sig, SigInfo::kernel(sig));
+    }
 }
 
 /// A signal the kernel raises for what the task itself did (a fault, a bad
@@ -443,16 +477,11 @@ pub fn force_sig_fault(regs: &mut PtRegs, sig: u32, code: i32, addr: u64) {
 }
 
 /// The default action of a stop signal (SIGSTOP, SIGTSTP, SIGTTIN,
-/// SIGTTOU) or SIGCONT. There is no job control yet: the signal is
-/// ignored, and said so once.
+/// SIGTTOU): the task stops until SIGCONT. SIGCONT's own default (resume)
+/// happened when it was sent (prepare_signal).
 pub fn do_stop_default(sig: u32) {
-    static LOGGED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
-    if !LOGGED.swap(true, core::sync::atomic::Ordering::Relaxed) {
-        crate::info!(
-            "signal {} ({}): stopping is not implemented, ignored",
-            sig,
-            signal_name(sig)
-        );
+    if sig != SIGCONT {
+        crate::exit::do_stop(sig);
     }
 }
 
@@ -561,11 +590,8 @@ pub fn do_signal(regs: &mut PtRegs) {
             SIG_DFL => match default_action(sig) {
                 DefaultAction::Ignore => {}
                 DefaultAction::Stop => do_stop_default(sig),
-                DefaultAction::Terminate => {
-                    let comm = core::str::from_utf8(&task.comm).unwrap_or("?");
-                    crate::warn!("{comm}: killed by {} (signal {sig})", signal_name(sig));
-                    crate::exit::do_exit_signal(sig)
-                }
+                // exit.rs reports it (a warning for pid 1).
+                DefaultAction::Terminate => crate::exit::do_exit_signal(sig),
             },
             _ => handled |= handle_signal(regs, &info, &act),
         }
@@ -895,12 +921,14 @@ pub fn sys_rt_sigpending(a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// Sleeps until a signal is pending that is not blocked. One task and no
-/// timer signal yet: the scheduler will replace this with a real
-/// interruptible sleep (send_signal's return says when to wake).
-fn wait_for_signal() {
+/// Sleeps until a signal is pending that is not blocked, or `deadline`
+/// (monotonic ns) passes.
+fn wait_for_signal(deadline: Option<u64>) {
     while !signal_pending(current()) {
-        crate::arch::wait_for_interrupt();
+        if deadline.is_some_and(|d| crate::kernel::time::monotonic_ns() >= d) {
+            return;
+        }
+        crate::kernel::sched::sleep(deadline);
     }
 }
 
@@ -914,51 +942,50 @@ pub fn sys_rt_sigsuspend(a: &Args) -> SysResult {
     let st = &mut current().signal;
     st.saved_mask = Some(st.blocked);
     st.blocked = mask & !UNBLOCKABLE;
-    wait_for_signal();
-    Err(ERESTARTNOHAND)
-}
-
-pub fn sys_pause(_: &Args) -> SysResult {
-    wait_for_signal();
+    wait_for_signal(None);
     Err(ERESTARTNOHAND)
 }
 
 /// rt_sigtimedwait: takes a pending signal of `set` without running its
-/// handler. A zero timeout polls; otherwise it waits (without a time
-/// limit yet: timers come with the scheduler).
+/// handler, waiting for one up to the timeout (none: forever); EAGAIN when
+/// it passes, EINTR when another signal comes.
 pub fn sys_rt_sigtimedwait(a: &Args) -> SysResult {
     let (uset, uinfo, utimeout, sigsetsize) = (a[0], a[1], a[2], a[3]);
     if sigsetsize != SIGSET_SIZE {
         return Err(EINVAL);
     }
     let set = get_user::<u64>(uset)? & !UNBLOCKABLE;
-    let poll = if utimeout != 0 {
+    let deadline = if utimeout != 0 {
         let ts: [u64; 2] = get_user(utimeout)?;
         if ts[1] >= 1_000_000_000 || (ts[0] as i64) < 0 {
             return Err(EINVAL);
         }
-        ts == [0, 0]
+        let ns = ts[0].saturating_mul(1_000_000_000).saturating_add(ts[1]);
+        Some(crate::kernel::time::monotonic_ns().saturating_add(ns))
     } else {
-        false
+        None
     };
     let task = current();
     let mut info = task.signal.dequeue(set);
-    if info.is_none() && !poll {
+    if info.is_none() {
         // The awaited signals may wake the wait while it lasts.
         let blocked = task.signal.blocked;
         task.signal.blocked &= !set;
-        wait_for_signal();
+        wait_for_signal(deadline);
         let task = current();
         task.signal.blocked = blocked;
         info = task.signal.dequeue(set);
     }
-    let Some(info) = info else {
-        return Err(if poll { EAGAIN } else { EINTR });
-    };
-    if uinfo != 0 {
-        put_user(uinfo, &info)?;
+    match info {
+        Some(info) => {
+            if uinfo != 0 {
+                put_user(uinfo, &info)?;
+            }
+            Ok(u64::from(info.signo as u32))
+        }
+        None if signal_pending(current()) => Err(EINTR),
+        None => Err(EAGAIN),
     }
-    Ok(u64::from(info.signo as u32))
 }
 
 /// restart_syscall: what ERESTART_RESTARTBLOCK restarts into. No call
@@ -967,11 +994,29 @@ pub fn sys_restart_syscall(_: &Args) -> SysResult {
     Err(EINTR)
 }
 
-/// The task with this pid. Only the current task exists today; the task
-/// list replaces this lookup.
+/// The live task with this pid.
 fn find_task(pid: i32) -> Option<&'static mut Task> {
-    let task = current();
-    (pid > 0 && pid as u32 == task.pid).then_some(task)
+    if pid <= 0 {
+        return None;
+    }
+    task::find(pid as Pid).filter(|t| t.state != TaskState::Zombie)
+}
+
+/// The tasks `pid` names for kill(2): one process, a process group, or
+/// all but init and the caller.
+fn kill_targets(pid: i32) -> Vec<Pid> {
+    let me = current();
+    let (me_pid, me_pgid) = (me.pid, me.pgid);
+    task::all()
+        .filter(|t| t.state != TaskState::Zombie)
+        .filter(|t| match pid {
+            p if p > 0 => t.tgid == p as Pid,
+            0 => t.pgid == me_pgid,
+            -1 => t.pid > 1 && t.pid != me_pid,
+            p => t.pgid == p.unsigned_abs(),
+        })
+        .map(|t| t.pid)
+        .collect()
 }
 
 fn valid_signal(sig: u64) -> Result<u32, Errno> {
@@ -995,18 +1040,18 @@ fn sender_info(sig: u32, code: i32) -> SigInfo {
 }
 
 pub fn sys_kill(a: &Args) -> SysResult {
-    let pid = a[0] as i32;
     let sig = valid_signal(a[1])?;
+    let targets = kill_targets(a[0] as i32);
+    if targets.is_empty() {
+        return Err(ESRCH);
+    }
     let info = sender_info(sig, SI_USER);
-    let target = match pid {
-        // The caller's process group (each process is its own today).
-        0 => Some(current()),
-        // Every process but init and the caller: none exists yet.
-        -1 => None,
-        p if p < -1 => find_task(p.wrapping_neg()),
-        p => find_task(p),
-    };
-    deliver_to(target.ok_or(ESRCH)?, sig, info)
+    for pid in targets {
+        if let Some(t) = task::find(pid) {
+            deliver_to(t, sig, info)?;
+        }
+    }
+    Ok(0)
 }
 
 pub fn sys_tkill(a: &Args) -> SysResult {
@@ -1024,9 +1069,8 @@ pub fn sys_tgkill(a: &Args) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(EINVAL);
     }
-    // One thread per process: the thread group id is the pid.
     let task = find_task(tid)
-        .filter(|t| t.pid == tgid as u32)
+        .filter(|t| t.tgid == tgid as Pid)
         .ok_or(ESRCH)?;
     let sig = valid_signal(a[2])?;
     deliver_to(task, sig, sender_info(sig, SI_TKILL))
@@ -1036,7 +1080,7 @@ pub fn sys_tgkill(a: &Args) -> SysResult {
 /// as the kernel or as kill() towards another process.
 fn queued_info(sig: u32, uinfo: u64, target: &Task) -> Result<SigInfo, Errno> {
     let mut info: SigInfo = get_user(uinfo)?;
-    if (info.code >= 0 || info.code == SI_TKILL) && target.pid != current().pid {
+    if (info.code >= 0 || info.code == SI_TKILL) && target.tgid != current().tgid {
         return Err(EPERM);
     }
     info.signo = sig as i32;
@@ -1056,7 +1100,7 @@ pub fn sys_rt_tgsigqueueinfo(a: &Args) -> SysResult {
         return Err(EINVAL);
     }
     let task = find_task(tid)
-        .filter(|t| t.pid == tgid as u32)
+        .filter(|t| t.tgid == tgid as Pid)
         .ok_or(ESRCH)?;
     let sig = valid_signal(a[2])?;
     let info = queued_info(sig, a[3], task)?;

@@ -23,12 +23,16 @@ pub fn sys_uname(a: &Args) -> SysResult {
 }
 
 pub fn sys_getpid(_: &Args) -> SysResult {
+    Ok(u64::from(current().tgid))
+}
+
+pub fn sys_gettid(_: &Args) -> SysResult {
     Ok(u64::from(current().pid))
 }
 
-/// The program is the first process: its parent is "nobody" (0), as for init.
+/// pid 1's parent is "nobody" (0), as for init.
 pub fn sys_getppid(_: &Args) -> SysResult {
-    Ok(0)
+    Ok(u64::from(current().ppid))
 }
 
 /// Everyone is root inside the sandbox (uid/gid 0), as in a container.
@@ -51,33 +55,65 @@ pub fn sys_set_robust_list(a: &Args) -> SysResult {
     Ok(0)
 }
 
-pub fn sys_sched_yield(_: &Args) -> SysResult {
-    Ok(0)
+/// The task `pid` names (0: the caller).
+fn task_of(pid: u64) -> Result<&'static mut crate::task::Task, crate::errno::Errno> {
+    if pid == 0 {
+        return Ok(current());
+    }
+    crate::task::find(pid as u32)
+        .filter(|t| t.state != crate::task::TaskState::Zombie || t.ppid != 0)
+        .ok_or(ESRCH)
 }
 
-/// Process group and session: the program leads both.
 pub fn sys_getpgid(a: &Args) -> SysResult {
-    if a[0] != 0 && a[0] != u64::from(current().pid) {
-        return Err(ESRCH);
-    }
-    Ok(u64::from(current().pid))
+    Ok(u64::from(task_of(a[0] & 0xffff_ffff)?.pgid))
+}
+
+pub fn sys_getsid(a: &Args) -> SysResult {
+    Ok(u64::from(task_of(a[0] & 0xffff_ffff)?.sid))
 }
 
 pub fn sys_getpgrp(_: &Args) -> SysResult {
-    Ok(u64::from(current().pid))
+    Ok(u64::from(current().pgid))
 }
 
+/// setpgid(pid, pgid): the caller or one of its children, into a group of
+/// the same session (or a new group named after it), as Linux checks.
 pub fn sys_setpgid(a: &Args) -> SysResult {
-    let pid = u64::from(current().pid);
-    if (a[0] != 0 && a[0] != pid) || (a[1] != 0 && a[1] != pid) {
+    let (pid, pgid) = (a[0] as i32, a[1] as i32);
+    if pgid < 0 {
+        return Err(EINVAL);
+    }
+    let me = current();
+    let (me_pid, me_sid) = (me.pid, me.sid);
+    let t = task_of(pid as u64)?;
+    if t.pid != me_pid && t.ppid != me_pid {
         return Err(ESRCH);
     }
+    if t.sid != me_sid {
+        return Err(EPERM);
+    }
+    if t.pid == t.sid {
+        return Err(EPERM);
+    }
+    let pgid = if pgid == 0 { t.pid } else { pgid as u32 };
+    if pgid != t.pid && !crate::task::all().any(|o| o.pgid == pgid && o.sid == me_sid) {
+        return Err(EPERM);
+    }
+    t.pgid = pgid;
     Ok(0)
 }
 
-/// Already a session leader, as Linux answers a process-group leader.
+/// A new session and group led by the caller; EPERM for a group leader.
 pub fn sys_setsid(_: &Args) -> SysResult {
-    Err(EPERM)
+    let me = current();
+    let pid = me.pid;
+    if crate::task::all().any(|t| t.pgid == pid) {
+        return Err(EPERM);
+    }
+    me.sid = pid;
+    me.pgid = pid;
+    Ok(u64::from(pid))
 }
 
 const RLIM_INFINITY: u64 = u64::MAX;

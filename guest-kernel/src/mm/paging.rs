@@ -7,7 +7,7 @@ pub const PTE_WRITABLE: u64 = 1 << 1;
 pub const PTE_USER: u64 = 1 << 2;
 pub const PTE_HUGE: u64 = 1 << 7;
 pub const PTE_NX: u64 = 1 << 63;
-const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
 /// Out of physical memory while building page tables.
 #[derive(Debug)]
@@ -75,6 +75,46 @@ pub fn entry_frame(pte: u64) -> u64 {
 pub fn invlpg(va: u64) {
     // SAFETY: invalidating a TLB entry has no other effect.
     unsafe { core::arch::asm!("invlpg [{}]", in(reg) va, options(nostack, preserves_flags)) }
+}
+
+/// Flushes every non-global TLB entry (after write-protecting a range).
+pub fn flush_tlb() {
+    load_cr3(read_cr3());
+}
+
+pub fn read_cr3() -> u64 {
+    let cr3: u64;
+    // SAFETY: reading CR3 has no side effects.
+    unsafe {
+        core::arch::asm!("mov {}, cr3", out(reg) cr3, options(nomem, nostack, preserves_flags))
+    };
+    cr3 & ADDR_MASK
+}
+
+/// Frees the user half's page tables under `pml4` and the root itself.
+/// The frames they map were given back already; the kernel half is shared
+/// with every tree and stays.
+pub fn free_user_tables(pml4: u64) {
+    fn free_level(table_phys: u64, level: u32) {
+        if level > 0 {
+            for i in 0..512 {
+                // SAFETY: `table_phys` is a page-table frame; i < 512.
+                let value = unsafe { *table(table_phys).add(i) };
+                if value & PTE_PRESENT != 0 && value & PTE_HUGE == 0 {
+                    free_level(value & ADDR_MASK, level - 1);
+                }
+            }
+        }
+        frame::put(table_phys);
+    }
+    for i in 0..256 {
+        // SAFETY: the root is a page-table frame; i < 256 is the user half.
+        let value = unsafe { *table(pml4).add(i) };
+        if value & PTE_PRESENT != 0 {
+            free_level(value & ADDR_MASK, 2);
+        }
+    }
+    frame::put(pml4);
 }
 
 pub fn load_cr3(pml4: u64) {

@@ -7,18 +7,22 @@ use lstar_abi::syscall_nr::{NR_SYSCALLS_64, NR_SYSCALLS_I386, nr, nr_i386};
 
 use super::SyscallFn;
 use crate::arch::prctl::sys_arch_prctl;
-use crate::exit::sys_exit_group;
+use crate::exit::{sys_exit, sys_exit_group, sys_wait4, sys_waitid};
 use crate::fs::compat::*;
 use crate::fs::dir::*;
 use crate::fs::fcntl::*;
 use crate::fs::ioctl::sys_ioctl;
 use crate::fs::memfd::sys_memfd_create;
 use crate::fs::open::*;
+use crate::fs::pipe::{sys_pipe, sys_pipe2};
 use crate::fs::read_write::*;
 use crate::fs::readdir::*;
 use crate::fs::select::*;
 use crate::fs::stat::*;
+use crate::kernel::exec::{sys_execve, sys_execveat};
+use crate::kernel::fork::{compat_sys_clone, sys_clone, sys_clone3, sys_fork, sys_vfork};
 use crate::kernel::random::sys_getrandom;
+use crate::kernel::sched::sys_sched_yield;
 use crate::kernel::signal::*;
 use crate::kernel::sys::*;
 use crate::kernel::time::*;
@@ -53,7 +57,21 @@ pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
     t[nr::DUP2] = Some(sys_dup2);
     t[nr::NANOSLEEP] = Some(sys_nanosleep);
     t[nr::GETPID] = Some(sys_getpid);
-    t[nr::EXIT] = Some(sys_exit_group);
+    t[nr::EXIT] = Some(sys_exit);
+    t[nr::CLONE] = Some(sys_clone);
+    t[nr::FORK] = Some(sys_fork);
+    t[nr::VFORK] = Some(sys_vfork);
+    t[nr::EXECVE] = Some(sys_execve);
+    t[nr::EXECVEAT] = Some(sys_execveat);
+    t[nr::WAIT4] = Some(sys_wait4);
+    t[nr::WAITID] = Some(sys_waitid);
+    t[nr::CLONE3] = Some(sys_clone3);
+    t[nr::PIPE] = Some(sys_pipe);
+    t[nr::PIPE2] = Some(sys_pipe2);
+    t[nr::PAUSE] = Some(sys_pause);
+    t[nr::ALARM] = Some(sys_alarm);
+    t[nr::GETITIMER] = Some(sys_getitimer);
+    t[nr::SETITIMER] = Some(sys_setitimer);
     t[nr::KILL] = Some(sys_kill);
     t[nr::UNAME] = Some(sys_uname);
     t[nr::FCNTL] = Some(sys_fcntl);
@@ -72,7 +90,7 @@ pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
     t[nr::GETPGRP] = Some(sys_getpgrp);
     t[nr::SETSID] = Some(sys_setsid);
     t[nr::GETPGID] = Some(sys_getpgid);
-    t[nr::GETSID] = Some(sys_getpgid);
+    t[nr::GETSID] = Some(sys_getsid);
     // Served by dispatch_64 with the register frame (kernel/signal.rs).
     t[nr::SIGALTSTACK] = Some(sys_served_with_regs);
     t[nr::RT_SIGRETURN] = Some(sys_served_with_regs);
@@ -81,10 +99,9 @@ pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
     t[nr::RT_SIGTIMEDWAIT] = Some(sys_rt_sigtimedwait);
     t[nr::RT_SIGQUEUEINFO] = Some(sys_rt_sigqueueinfo);
     t[nr::RT_TGSIGQUEUEINFO] = Some(sys_rt_tgsigqueueinfo);
-    t[nr::PAUSE] = Some(sys_pause);
     t[nr::RESTART_SYSCALL] = Some(sys_restart_syscall);
     t[nr::ARCH_PRCTL] = Some(sys_arch_prctl);
-    t[nr::GETTID] = Some(sys_getpid);
+    t[nr::GETTID] = Some(sys_gettid);
     t[nr::TKILL] = Some(sys_tkill);
     t[nr::TIME] = Some(sys_time);
     t[nr::SET_TID_ADDRESS] = Some(sys_set_tid_address);
@@ -161,7 +178,14 @@ pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
 /// layout is the same at 32 bits, and onto compat versions where it is not.
 pub static IA32_SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_I386] = {
     let mut t: [Option<SyscallFn>; NR_SYSCALLS_I386] = [None; NR_SYSCALLS_I386];
-    t[nr_i386::EXIT] = Some(sys_exit_group);
+    t[nr_i386::EXIT] = Some(sys_exit);
+    t[nr_i386::FORK] = Some(sys_fork);
+    t[nr_i386::VFORK] = Some(sys_vfork);
+    t[nr_i386::CLONE] = Some(compat_sys_clone);
+    t[nr_i386::PIPE] = Some(sys_pipe);
+    t[nr_i386::PIPE2] = Some(sys_pipe2);
+    t[nr_i386::PAUSE] = Some(sys_pause);
+    t[nr_i386::ALARM] = Some(sys_alarm);
     t[nr_i386::READ] = Some(sys_read);
     t[nr_i386::WRITE] = Some(sys_write);
     t[nr_i386::CLOSE] = Some(sys_close);
@@ -188,7 +212,7 @@ pub static IA32_SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_I386] = {
     t[nr_i386::READV] = Some(compat_sys_readv);
     t[nr_i386::WRITEV] = Some(compat_sys_writev);
     t[nr_i386::SCHED_YIELD] = Some(sys_sched_yield);
-    t[nr_i386::GETTID] = Some(sys_getpid);
+    t[nr_i386::GETTID] = Some(sys_gettid);
     t[nr_i386::EXIT_GROUP] = Some(sys_exit_group);
     t[nr_i386::GETRANDOM] = Some(sys_getrandom);
     t[nr_i386::OPEN] = Some(sys_open);
