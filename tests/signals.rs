@@ -98,3 +98,24 @@ fn signals_under_qemu_tcg() {
     );
     got.assert_status(0);
 }
+
+/// Debian's static busybox (glibc) runs its trap handlers on our frames.
+#[test]
+fn busybox_traps_behave_as_on_linux() {
+    require_kvm!();
+    let busybox = Path::new("/bin/busybox");
+    assert!(
+        busybox.is_file(),
+        "/bin/busybox missing: run scripts/setup.sh (Debian's busybox-static)"
+    );
+    for script in [
+        "trap 'echo got USR1' USR1; kill -USR1 $$; echo after",
+        "trap 'echo got TERM; exit 3' TERM; kill $$; echo not reached",
+        "trap 'echo bye' EXIT; echo hi",
+    ] {
+        let want = native(busybox, &["sh", "-c", script]);
+        let got = Cmd::lstar_run(busybox, ["sh", "-c", script]).run();
+        assert_eq!(want.stdout_str(), got.stdout_str(), "{}", got.describe());
+        assert_eq!(want.code(), got.code(), "{}", got.describe());
+    }
+}
