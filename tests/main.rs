@@ -26,6 +26,7 @@ mod io;
 mod kernel;
 mod progs;
 mod qemu;
+mod signals;
 mod stats;
 mod syscalls;
 mod toolchain;

@@ -150,7 +150,7 @@ fn do_exit_status(status: u32) -> ! {
     let (ppid, exit_signal) = (leader.ppid, leader.exit_signal);
     match task::find(ppid) {
         Some(parent) => {
-            let action = parent.sigaction(SIGCHLD);
+            let action = parent.sighand.get(SIGCHLD);
             if action.handler == SIG_IGN || action.flags & SA_NOCLDWAIT != 0 {
                 // Nobody will wait: the leader goes once off its stack (or
                 // now, if another thread of the group is the one exiting).
@@ -222,7 +222,7 @@ pub fn do_stop(sig: u32) {
     t.state = TaskState::Stopped;
     t.stop_report = Some(sig);
     if let Some(parent) = task::find(t.ppid) {
-        if parent.sigaction(SIGCHLD).flags & SA_NOCLDSTOP == 0 {
+        if parent.sighand.get(SIGCHLD).flags & SA_NOCLDSTOP == 0 {
             crate::kernel::signal::send_signal_from_kernel(parent, SIGCHLD);
         }
         parent.wait_chld.wake_up();

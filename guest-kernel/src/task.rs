@@ -25,18 +25,6 @@ use crate::task_work::TaskWork;
 
 pub type Pid = u32;
 
-/// Linux's `struct k_sigaction` as rt_sigaction passes it (x86-64).
-#[derive(Clone, Copy, Default, Debug)]
-#[repr(C)]
-pub struct SigAction {
-    pub handler: u64,
-    pub flags: u64,
-    pub restorer: u64,
-    pub mask: u64,
-}
-
-pub const NSIG: usize = 64;
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum TaskState {
     /// Running or on the run queue.
@@ -127,13 +115,10 @@ pub struct Task {
     pub robust_list: (u64, u64),
     pub fs_base: u64,
     pub gs_base: u64,
-    /// Dispositions set with rt_sigaction, by signal number; absent means
-    /// SIG_DFL. Sparse because a full table is 2 KiB to build and move at
-    /// boot, and copying costs ~300 cycles a byte in ring 0 on kvm-pvm.
-    pub sigactions: Vec<(u32, SigAction)>,
-    pub sigmask: u64,
-    /// Signals sent and not yet acted on (bit n-1 for signal n).
-    pub sigpending: u64,
+    /// Signal dispositions (shared by the threads of a process).
+    pub sighand: Shared<crate::kernel::signal::SigHand>,
+    /// Per-task signal state: blocked mask, pending signals, altstack.
+    pub signal: crate::kernel::signal::SigState,
     /// Where the parent sleeps in wait4 (children's exits wake it).
     pub wait_chld: WaitQueue,
     /// vfork: the parent sleeping until this child execs or exits.
@@ -157,21 +142,6 @@ pub struct Task {
 }
 
 impl Task {
-    pub fn sigaction(&self, sig: u32) -> SigAction {
-        self.sigactions
-            .iter()
-            .find(|(s, _)| *s == sig)
-            .map(|&(_, a)| a)
-            .unwrap_or_default()
-    }
-
-    pub fn set_sigaction(&mut self, sig: u32, action: SigAction) {
-        match self.sigactions.iter_mut().find(|(s, _)| *s == sig) {
-            Some(slot) => slot.1 = action,
-            None => self.sigactions.push((sig, action)),
-        }
-    }
-
     /// The frame saved at the top of this task's kernel stack by its last
     /// entry from user mode (Linux's task_pt_regs).
     pub fn pt_regs(&mut self) -> &mut PtRegs {

@@ -8,6 +8,7 @@ pub mod msr;
 pub mod port;
 pub mod prctl;
 pub mod pt_regs;
+pub mod signal_frame;
 pub mod string;
 pub mod switch_to;
 pub mod traps;

@@ -571,8 +571,8 @@ fn status(s: &mut String, t: &Task) -> core::fmt::Result {
     writeln!(s, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0")?;
     writeln!(s, "FDSize:\t{}", crate::fs::fdtable::NR_OPEN)?;
     writeln!(s, "Threads:\t1")?;
-    writeln!(s, "SigPnd:\t{:016x}", t.sigpending)?;
-    writeln!(s, "SigBlk:\t{:016x}", t.sigmask)?;
+    writeln!(s, "SigPnd:\t{:016x}", t.signal.pending())?;
+    writeln!(s, "SigBlk:\t{:016x}", t.signal.blocked)?;
     writeln!(s, "Cpus_allowed_list:\t0")
 }
 

@@ -271,6 +271,7 @@ fn do_execveat(dirfd: u64, path_ptr: u64, argv_ptr: u64, envp_ptr: u64, flags: u
         .map_err(|_| ENOMEM)?;
     // The point of no return.
     let t = current();
+    kill_other_threads(t);
     let old = core::mem::replace(&mut t.mm, Shared::new(mm));
     crate::mm::paging::load_cr3(t.mm.pml4);
     drop(old);
@@ -280,7 +281,11 @@ fn do_execveat(dirfd: u64, path_ptr: u64, argv_ptr: u64, envp_ptr: u64, flags: u
     }
     t.files.close_on_exec();
     // Caught signals go back to the default; ignored ones stay ignored.
-    t.sigactions.retain(|(_, a)| a.handler == 1);
+    if t.sighand.is_shared() {
+        t.sighand = Shared::new((*t.sighand).clone());
+    }
+    t.sighand.reset_for_exec();
+    t.signal.reset_for_exec();
     t.exe = Some(dentry);
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
     t.comm = name[..name.len().min(15)].to_vec();
@@ -314,6 +319,23 @@ fn do_execveat(dirfd: u64, path_ptr: u64, argv_ptr: u64, envp_ptr: u64, flags: u
         ..PtRegs::default()
     };
     Ok(0)
+}
+
+/// execve from a thread ends every other thread of its group (Linux's
+/// de_thread). Each is first made a group of its own that nobody waits
+/// for, so that its SIGKILL ends only itself. The exec'ing thread leads
+/// the group from now on (Linux would also give it the leader's pid:
+/// here it keeps its own, so getpid changes when a non-leader execs).
+fn kill_other_threads(t: &mut crate::task::Task) {
+    for pid in crate::task::other_threads(t) {
+        if let Some(o) = crate::task::find(pid) {
+            o.tgid = o.pid;
+            o.ppid = 0;
+            o.exit_signal = 0;
+            crate::kernel::signal::send_signal_from_kernel(o, 9);
+        }
+    }
+    t.tgid = t.pid;
 }
 
 pub fn sys_execve(a: &Args) -> SysResult {

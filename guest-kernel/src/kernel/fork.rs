@@ -169,9 +169,12 @@ pub fn do_fork(args: CloneArgs) -> SysResult {
             parent.fs_base
         },
         gs_base: parent.gs_base,
-        sigactions: parent.sigactions.clone(),
-        sigmask: parent.sigmask,
-        sigpending: 0,
+        sighand: if flags & CLONE_SIGHAND != 0 {
+            parent.sighand.clone()
+        } else {
+            Shared::new((*parent.sighand).clone())
+        },
+        signal: parent.signal.for_fork(),
         wait_chld: Default::default(),
         vfork_parent: (flags & CLONE_VFORK != 0).then_some(parent.pid),
         wake_at: None,

@@ -97,7 +97,15 @@ pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
     t[nr::SETSID] = Some(sys_setsid);
     t[nr::GETPGID] = Some(sys_getpgid);
     t[nr::GETSID] = Some(sys_getsid);
-    t[nr::SIGALTSTACK] = Some(sys_sigaltstack);
+    // Served by dispatch_64 with the register frame (kernel/signal.rs).
+    t[nr::SIGALTSTACK] = Some(sys_served_with_regs);
+    t[nr::RT_SIGRETURN] = Some(sys_served_with_regs);
+    t[nr::RT_SIGPENDING] = Some(sys_rt_sigpending);
+    t[nr::RT_SIGSUSPEND] = Some(sys_rt_sigsuspend);
+    t[nr::RT_SIGTIMEDWAIT] = Some(sys_rt_sigtimedwait);
+    t[nr::RT_SIGQUEUEINFO] = Some(sys_rt_sigqueueinfo);
+    t[nr::RT_TGSIGQUEUEINFO] = Some(sys_rt_tgsigqueueinfo);
+    t[nr::RESTART_SYSCALL] = Some(sys_restart_syscall);
     t[nr::ARCH_PRCTL] = Some(sys_arch_prctl);
     t[nr::GETTID] = Some(sys_gettid);
     t[nr::TKILL] = Some(sys_tkill);
