@@ -532,6 +532,7 @@ pub fn load(
     ];
     let (sp, stack) = build_stack(argv, envp, &aux, at_random)?;
     mm.add_vma(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE);
+    crate::arch::xstate::map_into(mm)?;
     Ok(Loaded {
         entry: start.unwrap_or(entry),
         stack_pointer: sp,

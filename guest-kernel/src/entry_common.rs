@@ -12,8 +12,16 @@ pub fn exit_to_user_mode(regs: &mut PtRegs) {
             task_work_run();
         }
         if crate::kernel::sched::need_resched() {
+            // Preempted at an arbitrary point: the task saves its vector
+            // state in user mode first and then yields (arch/xstate.rs).
+            if crate::arch::xstate::save_before_switch(regs) {
+                return;
+            }
             crate::kernel::sched::yield_now();
             continue;
+        }
+        if crate::arch::xstate::restore_before_return(regs) {
+            return;
         }
         crate::kernel::signal::do_signal(regs);
         if !task_work_pending() {

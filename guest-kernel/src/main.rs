@@ -86,6 +86,7 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
     console::init();
     syscall::entry::syscall_init(kernel_stack_top());
     enable_sse();
+    arch::xstate::init();
     kernel::time::init(params.tsc_khz, params.epoch_ns);
     // Host randomness: AT_RANDOM, then the RNG key. Without it (QEMU) both
     // come from the TSC-keyed generator.
@@ -248,6 +249,8 @@ fn start_program(
         children_run_ns: 0,
         start_ns: kernel::time::monotonic_ns(),
         thread: arch::switch_to::Thread::boot(kernel_stack_top()),
+        xstate_regs: None,
+        xstate_saved: false,
     }));
     task::set_current(boot_task);
     let task = task::current();

@@ -139,6 +139,11 @@ pub struct Task {
     pub children_run_ns: u64,
     pub start_ns: u64,
     pub thread: crate::arch::switch_to::Thread,
+    /// The frame a trampoline trip of arch/xstate.rs will return to.
+    pub xstate_regs: Option<PtRegs>,
+    /// The extended register state is in the task's save slot, to be
+    /// restored before it runs user code again.
+    pub xstate_saved: bool,
 }
 
 impl Task {

@@ -12,6 +12,7 @@ pub mod signal_frame;
 pub mod string;
 pub mod switch_to;
 pub mod traps;
+pub mod xstate;
 
 /// Operand of LGDT/LIDT.
 #[repr(C, packed)]

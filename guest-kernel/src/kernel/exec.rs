@@ -295,6 +295,8 @@ fn do_execveat(dirfd: u64, path_ptr: u64, argv_ptr: u64, envp_ptr: u64, flags: u
         .collect();
     t.clear_child_tid = 0;
     t.robust_list = (0, 0);
+    t.xstate_regs = None;
+    t.xstate_saved = false;
     // SAFETY: zero is a valid FS/GS base; the new program sets its own.
     unsafe {
         if t.fs_base != 0 {

@@ -186,6 +186,8 @@ pub fn do_fork(args: CloneArgs) -> SysResult {
         children_run_ns: 0,
         start_ns: crate::kernel::time::monotonic_ns(),
         thread,
+        xstate_regs: None,
+        xstate_saved: false,
     });
     let child = task::insert(child);
     sched::make_runnable(child);

@@ -84,6 +84,9 @@ fn log_call(entry: Entry, nr: u64, args: &Args, result: &SysResult) {
 }
 
 fn dispatch_64(regs: &mut PtRegs) {
+    if crate::arch::xstate::trampoline_syscall(regs, regs.error_code) {
+        return;
+    }
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
     let nr = regs.error_code;
     // rt_sigreturn and sigaltstack read or rewrite the user's registers.
