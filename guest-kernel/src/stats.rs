@@ -277,7 +277,9 @@ pub fn task_gone(pid: Pid) {
     });
 }
 
-/// Counts a system call of `t` (the running task): one `inc` of its own
+/// Counts a system call of `t` (the running task) where the global tables
+/// count it, when it returns (exit and exit_group are in neither), so the
+/// per-task counts add up to the totals: one `inc` of the task's own
 /// counter, which the host reads through the record's `syscalls_at`.
 #[inline(always)]
 pub fn count_task_syscall(t: &mut Task) {
