@@ -422,4 +422,39 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn tasks_table_is_ps_like() {
+        let v = json::parse(
+            r#"[{"pid": 1, "ppid": 0, "tgid": 1, "state": "S", "syscalls": 13,
+                 "start_ns": 5, "name": "sh"},
+                {"pid": 12, "ppid": 1, "tgid": 12, "state": "R", "syscalls": 0,
+                 "start_ns": 9, "name": "my prog"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            human("tasks", &v).unwrap(),
+            "  PID  PPID STATE  SYSCALLS NAME\n\
+             \x20   1     0 S            13 sh\n\
+             \x20  12     1 R             0 my prog\n"
+        );
+        assert_eq!(human("tasks", &json::parse("{}").unwrap()), None);
+        assert_eq!(
+            human("tasks", &json::parse(r#"[{"pid": -1}]"#).unwrap()),
+            None
+        );
+        // /vm/syscalls's by_pid: the --stats section.
+        let v = json::parse(
+            r#"{"syscall": {"write": {"calls": 1, "errors": 0}}, "int80": {},
+                "task_work_run": 0, "page_faults": 0, "frames_allocated": 0,
+                "by_pid": [{"pid": 1, "ppid": 0, "state": "X", "syscalls": 1, "name": "a"}],
+                "tasks_not_shown": 0}"#,
+        )
+        .unwrap();
+        let text = human("syscalls", &v).unwrap();
+        assert!(
+            text.contains("  pid  ppid     calls task\n    1     0         1 a\n"),
+            "{text}"
+        );
+    }
 }

@@ -566,4 +566,133 @@ mod tests {
             Err(StatsError::Read { .. })
         ));
     }
+
+    /// Writes a task record as the guest would (seq even, non-zero).
+    fn put_task(mem: &GuestMemoryMmap, slot: usize, rec: TaskRecord) {
+        let at = GuestAddress(lstar_abi::stats::STATS_ADDR + task_record_offset(slot) as u64);
+        let mut bytes = vec![0u8; TASK_RECORD_SIZE];
+        let put = |b: &mut [u8], off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+        put(&mut bytes, 0, &rec.seq.to_le_bytes());
+        put(&mut bytes, 8, &rec.pid.to_le_bytes());
+        put(&mut bytes, 12, &rec.ppid.to_le_bytes());
+        put(&mut bytes, 16, &rec.tgid.to_le_bytes());
+        put(&mut bytes, 20, &rec.state.to_le_bytes());
+        put(&mut bytes, 24, &rec.syscalls.to_le_bytes());
+        put(&mut bytes, 32, &rec.syscalls_at.to_le_bytes());
+        put(&mut bytes, 40, &rec.start_ns.to_le_bytes());
+        put(&mut bytes, 48, &rec.comm);
+        mem.write_slice(&bytes, at).unwrap();
+    }
+
+    fn comm(name: &[u8]) -> [u8; 16] {
+        let mut c = [0; 16];
+        c[..name.len()].copy_from_slice(name);
+        c
+    }
+
+    #[test]
+    fn task_table_is_read_under_seq_and_untrusted() {
+        use lstar_abi::stats::{TASK_REAPED, TASK_SLEEPING, TASK_ZOMBIE};
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 1 << 20)]).unwrap();
+        let addr = lstar_abi::stats::STATS_ADDR;
+        assert!(matches!(
+            read_tasks(&mem, addr),
+            Err(StatsError::NotPublished)
+        ));
+        let mut a = Area::new();
+        a.set(WORD_TASKS_CREATED * 8, 4);
+        a.set(WORD_TASK_RECORDS_REUSED * 8, 1);
+        mem.write_slice(&a.0, GuestAddress(addr)).unwrap();
+        // A live task whose counter lives elsewhere in guest memory.
+        let counter = 0x4_0000u64;
+        mem.write_obj(77u64, GuestAddress(counter)).unwrap();
+        put_task(
+            &mem,
+            1,
+            TaskRecord {
+                seq: 2,
+                pid: 1,
+                tgid: 1,
+                state: TASK_SLEEPING,
+                syscalls: 5,
+                syscalls_at: counter,
+                start_ns: 10,
+                comm: comm(b"sh"),
+                ..Default::default()
+            },
+        );
+        // Reaped: the recorded count, whatever the pointer says.
+        put_task(
+            &mem,
+            2,
+            TaskRecord {
+                seq: 6,
+                pid: 2,
+                ppid: 1,
+                state: TASK_REAPED,
+                syscalls: 9,
+                syscalls_at: counter,
+                comm: comm(b"true"),
+                ..Default::default()
+            },
+        );
+        // Garbage: a counter address outside guest memory, a bad state,
+        // a name that is not UTF-8 and fills all 16 bytes.
+        put_task(
+            &mem,
+            3,
+            TaskRecord {
+                seq: 4,
+                pid: 3,
+                ppid: 1,
+                state: 0xffff_ffff,
+                syscalls: 3,
+                syscalls_at: u64::MAX - 3,
+                comm: [0xff; 16],
+                ..Default::default()
+            },
+        );
+        // Being written (odd seq): never settles here, so left out.
+        put_task(
+            &mem,
+            4,
+            TaskRecord {
+                seq: 7,
+                pid: 4,
+                state: TASK_ZOMBIE,
+                ..Default::default()
+            },
+        );
+        let tasks = read_tasks(&mem, addr).unwrap();
+        assert_eq!(tasks.len(), 3, "{tasks:?}");
+        assert_eq!(
+            (
+                tasks[0].pid,
+                tasks[0].state,
+                tasks[0].syscalls,
+                &*tasks[0].name
+            ),
+            (1, 'S', 77, "sh")
+        );
+        assert_eq!((tasks[1].state, tasks[1].syscalls), ('X', 9));
+        assert!(tasks[1].reaped());
+        assert_eq!((tasks[2].state, tasks[2].syscalls), ('?', 3));
+        assert_eq!(tasks[2].name.chars().count(), 16);
+
+        let mut stats = Stats::read(&mem, addr).unwrap();
+        assert_eq!((stats.tasks_created, stats.task_records_reused), (4, 1));
+        stats.tasks.truncate(2);
+        let text = format(&stats);
+        assert!(
+            text.contains(
+                "  pid  ppid     calls task\n\
+                 \x20   1     0        77 sh\n\
+                 \x20   2     1         9 true\n\
+                 (1 earlier tasks not shown: their records were reused)\n\
+                 page faults: 0\n"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("task work run: 0\n"), "{text}");
+    }
 }

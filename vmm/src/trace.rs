@@ -420,4 +420,31 @@ mod tests {
         assert_eq!(ring.drain(&mut out).unwrap(), 0);
         assert!(out.is_empty());
     }
+
+    #[test]
+    fn pids_appear_once_a_second_task_has_called() {
+        let base = 0x8_0000u64;
+        let mem = GuestMemoryMmap::from_ranges(&[(GuestAddress(0), 1 << 20)]).unwrap();
+        let mut ring = TraceRing::enable(mem.clone(), base).unwrap();
+        for (i, pid) in [1u32, 1, 2, 1].into_iter().enumerate() {
+            let mut r = record(39, 0, [0; 6], i64::from(pid));
+            r.pid = pid;
+            let at = GuestAddress(base + stats::trace_record_offset(i as u64) as u64);
+            mem.write_obj(RawRecord(r), at).unwrap();
+        }
+        mem.write_obj(4u64, word_addr(base, WORD_TRACE_HEAD))
+            .unwrap();
+        let mut out = Vec::new();
+        ring.drain(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "getpid() = 1\ngetpid() = 1\n[pid 2] getpid() = 2\n[pid 1] getpid() = 1\n"
+        );
+        let json = record_json(&TraceRecord {
+            pid: 3,
+            ..record(39, 0, [0; 6], 3)
+        });
+        assert!(json.starts_with("{\"pid\":3,"), "{json}");
+        assert!(json.contains("\"text\":\"getpid() = 3\""), "{json}");
+    }
 }
