@@ -125,7 +125,7 @@ fn trace_lines_carry_the_pid_once_a_child_has_called() {
         assert!(!l.starts_with("[pid"), "prefixed before a second task: {l}");
     }
     assert!(
-        lines[..first_child].iter().any(|l| *l == "fork() = 2"),
+        lines[..first_child].contains(&"fork() = 2"),
         "{}",
         out.describe()
     );
