@@ -652,6 +652,20 @@ mod tests {
                 ..Default::default()
             },
         );
+        // A misaligned counter address: the recorded count.
+        put_task(
+            &mem,
+            5,
+            TaskRecord {
+                seq: 2,
+                pid: 5,
+                ppid: 1,
+                state: TASK_SLEEPING,
+                syscalls: 8,
+                syscalls_at: counter + 1,
+                ..Default::default()
+            },
+        );
         // Being written (odd seq): never settles here, so left out.
         put_task(
             &mem,
@@ -664,7 +678,11 @@ mod tests {
             },
         );
         let tasks = read_tasks(&mem, addr).unwrap();
-        assert_eq!(tasks.len(), 3, "{tasks:?}");
+        assert_eq!(tasks.len(), 4, "{tasks:?}");
+        assert_eq!(
+            (tasks[3].pid, tasks[3].syscalls, &*tasks[3].name),
+            (5, 8, "")
+        );
         assert_eq!(
             (
                 tasks[0].pid,
@@ -682,6 +700,14 @@ mod tests {
         let mut stats = Stats::read(&mem, addr).unwrap();
         assert_eq!((stats.tasks_created, stats.task_records_reused), (4, 1));
         stats.tasks.truncate(2);
+        assert_eq!(
+            Report::new(&stats)
+                .tasks
+                .iter()
+                .map(|t| t.pid)
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
         let text = format(&stats);
         assert!(
             text.contains(
