@@ -137,7 +137,7 @@ pub fn add(word_index: usize, n: u64) {
 // (about ten more emulated instructions, ~17,000 cycles under kvm-pvm, 7%
 // of a null system call), for what the global per-number table and the
 // trace (whose records carry the pid) already tell. Measured: a getpid
-// loop went from 207 to 212 emulated instructions per call.
+// loop went from 243 to 248 emulated instructions per call.
 
 fn record(base: u64, slot: usize) -> *mut TaskRecord {
     (base + stats::task_record_offset(slot) as u64) as *mut TaskRecord
