@@ -107,6 +107,7 @@ fn do_exit_status(status: u32) -> ! {
         // Not the group's last thread: a thread other than the leader goes
         // at once; the leader stays a zombie until the group is done.
         t.state = TaskState::Zombie;
+        crate::stats::publish_task(t);
         if !t.is_group_leader() {
             crate::kernel::sched::release_after_switch(pid);
         }
@@ -118,6 +119,7 @@ fn do_exit_status(status: u32) -> ! {
     let tgid = t.tgid;
     if !t.is_group_leader() {
         t.state = TaskState::Zombie;
+        crate::stats::publish_task(t);
         crate::kernel::sched::release_after_switch(pid);
     }
     let Some(leader) = task::find(tgid) else {
@@ -147,6 +149,7 @@ fn do_exit_status(status: u32) -> ! {
         init.wait_chld.wake_up();
     }
     leader.state = TaskState::Zombie;
+    crate::stats::task_exited(leader);
     let (ppid, exit_signal) = (leader.ppid, leader.exit_signal);
     match task::find(ppid) {
         Some(parent) => {
@@ -221,6 +224,7 @@ pub fn do_stop(sig: u32) {
     let t = current();
     t.state = TaskState::Stopped;
     t.stop_report = Some(sig);
+    crate::stats::publish_task(t);
     if let Some(parent) = task::find(t.ppid) {
         if parent.sighand.get(SIGCHLD).flags & SA_NOCLDSTOP == 0 {
             crate::kernel::signal::send_signal_from_kernel(parent, SIGCHLD);

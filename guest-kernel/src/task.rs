@@ -212,6 +212,7 @@ pub fn alloc_pid() -> Option<Pid> {
 /// Adds `task` to the table; the reference lives as long as it is there.
 pub fn insert(task: Box<Task>) -> &'static mut Task {
     let pid = task.pid;
+    crate::stats::publish_task(&task);
     table().insert(pid, task);
     match table().get_mut(&pid) {
         Some(t) => t,
@@ -225,6 +226,7 @@ pub fn find(pid: Pid) -> Option<&'static mut Task> {
 
 /// Removes a reaped task; its kernel stack and parts go with it.
 pub fn remove(pid: Pid) -> Option<Box<Task>> {
+    crate::stats::task_gone(pid);
     table().remove(&pid)
 }
 

@@ -289,6 +289,7 @@ fn do_execveat(dirfd: u64, path_ptr: u64, argv_ptr: u64, envp_ptr: u64, flags: u
     t.exe = Some(dentry);
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&path);
     t.comm = name[..name.len().min(15)].to_vec();
+    crate::stats::publish_task(t);
     t.cmdline = argv
         .iter()
         .flat_map(|a| a.iter().copied().chain([0]))

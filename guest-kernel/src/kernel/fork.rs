@@ -259,7 +259,7 @@ pub fn compat_sys_clone(a: &Args) -> SysResult {
 pub fn sys_clone3(a: &Args) -> SysResult {
     let (uargs, size) = (a[0], a[1]);
     const VER0: u64 = 64;
-    if size < VER0 || size > 4096 {
+    if !(VER0..=4096).contains(&size) {
         return Err(EINVAL);
     }
     let mut raw = [0u8; 88];

@@ -46,7 +46,7 @@ struct Waiter {
 static WAITERS: Mutex<Vec<Waiter>> = Mutex::new(Vec::new());
 
 fn key_of(uaddr: u64, private: bool) -> Result<Key, Errno> {
-    if uaddr % 4 != 0 {
+    if !uaddr.is_multiple_of(4) {
         return Err(EINVAL);
     }
     let mm = &mut current().mm;
@@ -277,7 +277,7 @@ pub fn exit_robust_list(head: u64) {
     let pending = get_user::<u64>(head + 16).unwrap_or(0);
     let mut entry = first;
     let handle = |e: u64| {
-        let word = (e & !1).wrapping_add(offset as u64);
+        let word = (e & !1).wrapping_add(offset);
         if let Ok(v) = get_user::<u32>(word)
             && v & FUTEX_TID_MASK == tid
         {

@@ -33,6 +33,7 @@ pub fn wake_up(pid: Pid) {
     {
         t.state = TaskState::Running;
         t.wake_at = None;
+        crate::stats::publish_task(t);
         RUNQUEUE.lock().push_back(pid);
     }
 }
@@ -40,6 +41,7 @@ pub fn wake_up(pid: Pid) {
 /// A new task (fork) or a continued one (SIGCONT) joins the run queue.
 pub fn make_runnable(t: &mut Task) {
     t.state = TaskState::Running;
+    crate::stats::publish_task(t);
     RUNQUEUE.lock().push_back(t.pid);
 }
 
@@ -49,6 +51,7 @@ pub fn sleep(deadline: Option<u64>) {
     let t = current();
     t.state = TaskState::Sleeping;
     t.wake_at = deadline;
+    crate::stats::publish_task(t);
     schedule();
     current().wake_at = None;
 }

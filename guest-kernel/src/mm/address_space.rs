@@ -505,10 +505,11 @@ impl AddressSpace {
         };
         let old = paging::entry_frame(pte);
         if shared || !frame::is_shared(old) {
-            if shared && let Some((f, index)) = vma.file_page(page) {
-                if let Some(inode) = f.inode() {
-                    inode.pages.lock().mark_dirty(index);
-                }
+            if shared
+                && let Some((f, index)) = vma.file_page(page)
+                && let Some(inode) = f.inode()
+            {
+                inode.pages.lock().mark_dirty(index);
             }
             return match paging::map(self.pml4, page, old, flags) {
                 Ok(()) => {

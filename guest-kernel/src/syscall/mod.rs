@@ -60,6 +60,7 @@ fn invoke_with(entry: Entry, nr: u64, args: &Args, call: impl FnOnce(&Args) -> S
         log_call(entry, nr, args, &result);
     }
     crate::stats::count_syscall(entry, nr, result.is_err());
+    crate::stats::count_task_syscall(crate::task::current());
     let rax = to_rax(result);
     if crate::stats::tracing() {
         crate::stats::trace(entry as u32, nr, args, rax);
