@@ -139,7 +139,11 @@ pub fn map_into(mm: &mut AddressSpace) -> Result<(), paging::OutOfMemory> {
         frame::put(frame);
         return Err(e);
     }
-    mm.add_vma(TRAMPOLINE_VA, TRAMPOLINE_VA + PAGE_SIZE, PROT_READ | PROT_EXEC);
+    mm.add_vma(
+        TRAMPOLINE_VA,
+        TRAMPOLINE_VA + PAGE_SIZE,
+        PROT_READ | PROT_EXEC,
+    );
     mm.add_vma(SLOTS_START, SLOTS_END, PROT_READ | PROT_WRITE);
     Ok(())
 }
