@@ -29,6 +29,7 @@ mod qemu;
 mod signals;
 mod stats;
 mod syscalls;
+mod threads;
 mod toolchain;
 mod trace;
 mod vfs;

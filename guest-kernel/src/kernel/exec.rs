@@ -270,8 +270,8 @@ fn do_execveat(dirfd: u64, path_ptr: u64, argv_ptr: u64, envp_ptr: u64, flags: u
     mm.write_bytes(loaded.stack_pointer, &loaded.stack_image)
         .map_err(|_| ENOMEM)?;
     // The point of no return.
+    kill_other_threads(current());
     let t = current();
-    kill_other_threads(t);
     let old = core::mem::replace(&mut t.mm, Shared::new(mm));
     crate::mm::paging::load_cr3(t.mm.pml4);
     drop(old);
@@ -326,19 +326,44 @@ fn do_execveat(dirfd: u64, path_ptr: u64, argv_ptr: u64, envp_ptr: u64, flags: u
 
 /// execve from a thread ends every other thread of its group (Linux's
 /// de_thread). Each is first made a group of its own that nobody waits
-/// for, so that its SIGKILL ends only itself. The exec'ing thread leads
-/// the group from now on (Linux would also give it the leader's pid:
-/// here it keeps its own, so getpid changes when a non-leader execs).
+/// for, so that its SIGKILL ends only itself. A thread other than the
+/// leader takes over the leader's pid, parent and exit signal, so that
+/// getpid stays and the parent's wait finds the new program.
 fn kill_other_threads(t: &mut crate::task::Task) {
-    for pid in crate::task::other_threads(t) {
-        if let Some(o) = crate::task::find(pid) {
+    use crate::task;
+    let others = task::other_threads(t);
+    let leader_pid = t.tgid;
+    if t.pid != leader_pid
+        && let (Some(mut me), Some(mut leader)) = (task::remove(t.pid), task::remove(leader_pid))
+    {
+        let my_pid = me.pid;
+        me.pid = leader_pid;
+        me.ppid = leader.ppid;
+        me.exit_signal = leader.exit_signal;
+        leader.pid = my_pid;
+        let leader_was_zombie = leader.state == task::TaskState::Zombie;
+        task::insert(me);
+        let old = task::insert(leader);
+        old.tgid = old.pid;
+        old.ppid = 0;
+        old.exit_signal = 0;
+        if leader_was_zombie {
+            drop(task::remove(my_pid));
+        } else {
+            crate::kernel::signal::send_signal_from_kernel(old, 9);
+        }
+    }
+    for pid in others {
+        if pid == leader_pid {
+            continue;
+        }
+        if let Some(o) = task::find(pid) {
             o.tgid = o.pid;
             o.ppid = 0;
             o.exit_signal = 0;
             crate::kernel::signal::send_signal_from_kernel(o, 9);
         }
     }
-    t.tgid = t.pid;
 }
 
 pub fn sys_execve(a: &Args) -> SysResult {

@@ -114,10 +114,9 @@ fn wait(uaddr: u64, val: u32, deadline: Option<u64>, bitset: u32, private: bool)
         woken: false,
     });
     let result = loop {
-        let woken = WAITERS
-            .lock()
-            .iter()
-            .any(|w| w.pid == pid && w.key == key && w.woken);
+        // By pid alone: a task waits on one futex at a time, and a requeue
+        // may have moved its entry to another word.
+        let woken = WAITERS.lock().iter().any(|w| w.pid == pid && w.woken);
         if woken {
             break Ok(0);
         }
@@ -129,7 +128,7 @@ fn wait(uaddr: u64, val: u32, deadline: Option<u64>, bitset: u32, private: bool)
         }
         sched::sleep(deadline);
     };
-    WAITERS.lock().retain(|w| !(w.pid == pid && w.key == key));
+    WAITERS.lock().retain(|w| w.pid != pid);
     result
 }
 

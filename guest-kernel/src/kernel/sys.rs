@@ -47,6 +47,15 @@ pub fn sys_set_tid_address(a: &Args) -> SysResult {
 }
 
 /// `struct robust_list_head` is 24 bytes on x86-64.
+/// get_robust_list(pid, &head, &len): a task's robust futex list head.
+pub fn sys_get_robust_list(a: &Args) -> SysResult {
+    let t = task_of(a[0] & 0xffff_ffff)?;
+    let (head, len) = t.robust_list;
+    crate::uaccess::put_user(a[1], &head)?;
+    crate::uaccess::put_user(a[2], &if len == 0 { 24u64 } else { len })?;
+    Ok(0)
+}
+
 pub fn sys_set_robust_list(a: &Args) -> SysResult {
     if a[1] != 24 {
         return Err(EINVAL);

@@ -67,6 +67,7 @@ pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
     t[nr::WAITID] = Some(sys_waitid);
     t[nr::CLONE3] = Some(sys_clone3);
     t[nr::FUTEX] = Some(crate::kernel::futex::sys_futex);
+    t[nr::GET_ROBUST_LIST] = Some(sys_get_robust_list);
     t[nr::GETRUSAGE] = Some(sys_getrusage);
     t[nr::TIMES] = Some(sys_times);
     t[nr::SYSINFO] = Some(sys_sysinfo);
