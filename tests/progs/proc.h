@@ -80,32 +80,42 @@ PROC_UNUSED static const char *signame(int s)
     return buf;
 }
 
+/* Each call returns one of 8 rotating buffers, so that several results fit
+ * in one printf. */
+PROC_UNUSED static char *proc_buf(void)
+{
+    static char bufs[8][96];
+    static int next;
+    return bufs[next++ % 8];
+}
+
 /* A wait status as words and as the raw number. */
 PROC_UNUSED static const char *status_str(int st)
 {
-    static char buf[96];
+    char *buf = proc_buf();
+    const size_t size = 96;
     if (WIFEXITED(st))
-        snprintf(buf, sizeof buf, "exited %d (0x%04x)", WEXITSTATUS(st), st);
+        snprintf(buf, size, "exited %d (0x%04x)", WEXITSTATUS(st), st);
     else if (WIFSIGNALED(st))
-        snprintf(buf, sizeof buf, "killed by %s%s (0x%04x)", signame(WTERMSIG(st)),
+        snprintf(buf, size, "killed by %s%s (0x%04x)", signame(WTERMSIG(st)),
                  WCOREDUMP(st) ? " core" : "", st);
     else if (WIFSTOPPED(st))
-        snprintf(buf, sizeof buf, "stopped by %s (0x%04x)", signame(WSTOPSIG(st)), st);
+        snprintf(buf, size, "stopped by %s (0x%04x)", signame(WSTOPSIG(st)), st);
     else if (WIFCONTINUED(st))
-        snprintf(buf, sizeof buf, "continued (0x%04x)", st);
+        snprintf(buf, size, "continued (0x%04x)", st);
     else
-        snprintf(buf, sizeof buf, "unknown (0x%04x)", st);
+        snprintf(buf, size, "unknown (0x%04x)", st);
     return buf;
 }
 
 /* -1 ENAME, or the value. */
 PROC_UNUSED static const char *ret_str(long r, int e)
 {
-    static char buf[64];
+    char *buf = proc_buf();
     if (r < 0)
-        snprintf(buf, sizeof buf, "-1 %s", errname(e));
+        snprintf(buf, 96, "-1 %s", errname(e));
     else
-        snprintf(buf, sizeof buf, "%ld", r);
+        snprintf(buf, 96, "%ld", r);
     return buf;
 }
 
