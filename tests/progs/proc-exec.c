@@ -334,9 +334,12 @@ static void vfork_exec(void)
         execve(SELF, argv, env_hello);
         _exit(127);
     }
-    /* The parent runs again only after the child's exec. */
-    printf("parent resumed; shared variable %d\n", vfork_shared);
-    printf("child: %s\n", status_str(wait_for(pid)));
+    /* The parent runs again only after the child's exec: what it sees
+     * then is printed after the child's own line. */
+    int seen = vfork_shared;
+    int st = wait_for(pid);
+    printf("parent resumed; shared variable %d\n", seen);
+    printf("child: %s\n", status_str(st));
     pid = vfork();
     CHECK(pid >= 0);
     if (pid == 0) {
