@@ -181,12 +181,18 @@ static void wait_variants(void)
 static void stop_and_continue(void)
 {
     section("stop and continue");
+    int go[2];
+    CHECK(pipe(go) == 0);
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
+        close(go[1]);
         raise(SIGSTOP);
+        char c;
+        read(go[0], &c, 1); /* exit only after the parent saw "continued" */
         _exit(4);
     }
+    close(go[0]);
     int st;
     pid_t r = waitpid(pid, &st, WUNTRACED);
     printf("WUNTRACED: same pid %s, %s WIFSTOPPED=%d\n", yes(r == pid), status_str(st),
@@ -194,6 +200,7 @@ static void stop_and_continue(void)
     CHECK(kill(pid, SIGCONT) == 0);
     r = waitpid(pid, &st, WCONTINUED);
     printf("WCONTINUED: same pid %s, %s\n", yes(r == pid), status_str(st));
+    close(go[1]);
     printf("then: %s\n", status_str(wait_for(pid)));
     /* A stopped child is killed by SIGKILL. */
     pid = fork();
