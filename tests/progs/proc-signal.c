@@ -6,6 +6,7 @@
  * sigsuspend, pending sets, sigtimedwait, real-time queueing. Handlers log
  * into a buffer that main prints, never printf. */
 #include "proc.h"
+#include <poll.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -620,11 +621,13 @@ static void restart_or_eintr(void)
     /* With SA_RESTART: the handler writes a byte, the restarted read gets it. */
     handle(SIGALRM, on_alarm, SA_RESTART, NULL);
     pipe_w = p[1];
-    struct itimerval it = {{0, 0}, {0, 30000}};
+    /* 200 ms: the blocking call must have started when the timer fires
+     * (else a call without SA_RESTART would not be interrupted). */
+    struct itimerval it = {{0, 0}, {0, 200000}};
     CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
     errno = 0;
     r = read(p[0], &c, 1);
-    printf("read with SA_RESTART, 30 ms timer: %s '%c'\n", ret_str(r, errno), c);
+    printf("read with SA_RESTART, 200 ms timer: %s '%c'\n", ret_str(r, errno), c);
     print_log("handler");
 
     /* Without SA_RESTART the byte is there for the next read. */
@@ -662,7 +665,7 @@ static void restart_or_eintr(void)
     struct timespec ts = {5, 0}, rem = {0, 0};
     errno = 0;
     r = nanosleep(&ts, &rem);
-    printf("nanosleep(5 s) interrupted at 30 ms (even with SA_RESTART): %s, remaining between 4 and 5 s %s\n",
+    printf("nanosleep(5 s) interrupted at 200 ms (even with SA_RESTART): %s, remaining between 4 and 5 s %s\n",
            ret_str(r, errno), yes(rem.tv_sec == 4 || (rem.tv_sec == 5 && rem.tv_nsec == 0)));
     print_log("handler");
     signal(SIGALRM, SIG_DFL);
@@ -725,20 +728,31 @@ static void suspend_and_wait(void)
     wait_for(pid);
     block(SIGUSR1, SIG_UNBLOCK);
     signal(SIGUSR1, SIG_DFL);
-    printf("pause() until a child's SIGUSR2: ");
-    handle(SIGUSR2, order, 0, NULL);
+    /* pause(): the child sends SIGUSR2 every 20 ms until the parent,
+     * back from pause, closes the pipe (one signal could come before the
+     * parent is in pause, which would then wait forever). */
+    handle(SIGUSR2, record, 0, NULL);
+    int stop[2];
+    CHECK(pipe(stop) == 0);
     pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        sleep_ms(20);
-        kill(getppid(), SIGUSR2);
+        close(stop[1]);
+        struct pollfd pfd = {stop[0], POLLIN, 0};
+        do
+            kill(getppid(), SIGUSR2);
+        while (poll(&pfd, 1, 20) == 0);
         _exit(0);
     }
+    close(stop[0]);
+    last_count = 0;
     errno = 0;
     r = pause();
-    printf("%s\n", ret_str(r, errno));
-    print_log("handler");
+    int e = errno;
+    close(stop[1]);
     wait_for(pid);
+    printf("pause() until a child's SIGUSR2: %s, handler ran %s\n", ret_str(r, e),
+           yes(last_count > 0));
     signal(SIGUSR2, SIG_DFL);
 }
 
