@@ -20,7 +20,8 @@
 # and a markdown table: native, lstar, lstar/native, kernel instructions
 # per operation. Medians of BENCH_RUNS runs (default 3), native and lstar
 # interleaved. A measurement that fails (a kernel without fork yet) shows
-# as "failed" with the reason below the table; the others still run.
+# as "failed" with the reason below the table; the others still run, and
+# the script then exits 2 (0 when everything was measured).
 #
 #   scripts/proc-bench.sh                 # BENCH_RUNS=N for more or fewer runs
 #   scripts/proc-bench.sh --native-only   # the native column only (no /dev/kvm needed)
@@ -243,13 +244,16 @@ if perf_ok and not native_only:
                                                     - insns(sh_guest_empty, "perf lstar sh -c :")) / SH_ITER)
 
 # --- idle -----------------------------------------------------------------
-idle_native = idle_guest = None
+idle_native = idle_guest = idle_guest0 = None
 if idle > 0:
     print(f"proc-bench: idle, {idle} s each", file=sys.stderr)
     idle_native = attempt("native idle", "idle", lambda: cpu_of([BUSYBOX, "sleep", str(idle)], "native sleep"))
     if not native_only:
         idle_guest = attempt("lstar idle", "idle", lambda: cpu_of(
             lstar_argv([BUSYBOX, "sleep", str(idle)], busybox_file=False), "lstar sleep"))
+        # The same run with `sleep 0`: boot and exit, to take out.
+        idle_guest0 = attempt("lstar idle", "idle", lambda: med(cpu_of(
+            lstar_argv([BUSYBOX, "sleep", "0"], busybox_file=False), "lstar sleep 0") for _ in range(3)))
 
 # --- report ---------------------------------------------------------------
 def us(ns):
@@ -308,12 +312,16 @@ if idle > 0:
             return "failed"
         return f"{v * 1e3:.1f} ms ({v / idle * 100:.2f}% of a CPU)"
     g = "(not run)" if native_only else cpu_cell(idle_guest)
-    print(f"\n| idle: host CPU (user + system) over `sleep {idle}` | native | lstar |")
+    g0 = "(not run)" if native_only else (
+        "failed" if idle_guest is None or idle_guest0 is None else cpu_cell(max(0.0, idle_guest - idle_guest0)))
+    print(f"\n| idle: host CPU (user + system, wait4 rusage) of `busybox sleep {idle}` | native | lstar |")
     print("|---|---:|---:|")
-    print(f"| `busybox sleep {idle}` | {cpu_cell(idle_native)} | {g} |")
+    print(f"| the whole run | {cpu_cell(idle_native)} | {g} |")
+    print(f"| minus the same run with `sleep 0` (lstar: boot and exit) | | {g0} |")
 
 if failures:
     print("\nFailed measurements:")
     for key, reason in failures:
         print(f"- {key}: {reason}")
+    sys.exit(2)
 PY
