@@ -5,6 +5,7 @@
 # guest has no /etc/passwd), no inode numbers, no pids.
 
 set -u
+umask 022 # file modes are printed; the caller's umask is not the guest's
 top=$(mktemp -d /tmp/applets.XXXXXX)
 trap 'cd /; rm -rf "$top"' EXIT
 cd "$top" || exit 1
@@ -145,7 +146,6 @@ printf '%s\n' c b a | xargs -n1 | sort | tr '\n' ' '; echo
 time_out=$(time true 2>&1); echo "time ran"
 usleep 1000 && echo "usleep"
 nohup_out=$(sh -c 'echo from sh in a substitution'); echo "$nohup_out"
-echo "id -u: $(id -u)"
 echo "HOME=$HOME"
 uname -s
 
