@@ -100,8 +100,9 @@ static void siginfo_checks(void)
 
     memset(&last, 0, sizeof last);
     CHECK(kill(me, SIGUSR1) == 0);
-    printf("kill(self): si_signo=%s si_code=%s si_pid is ours %s si_uid=%d\n",
-           signame(last.si_signo), code_name(last.si_code), yes(last.si_pid == me), last.si_uid);
+    printf("kill(self): si_signo=%s si_code=%s si_pid is ours %s si_uid is ours %s\n",
+           signame(last.si_signo), code_name(last.si_code), yes(last.si_pid == me),
+           yes(last.si_uid == getuid()));
 
     memset(&last, 0, sizeof last);
     CHECK(raise(SIGUSR1) == 0);
