@@ -480,3 +480,35 @@ fn busybox_sh_under_qemu_as_on_linux() {
         assert_same(&format!("sh -c {script:?} under QEMU"), &native, &guest);
     }
 }
+
+// ---------------------------------------------------------------------------
+// The benchmark probe (scripts/proc-bench.sh) works natively.
+
+#[test]
+fn proc_bench_probe_runs_natively() {
+    busybox_present();
+    for mode in ["fork", "forkexec", "pingpong", "pipe", "yield"] {
+        for n in ["0", "20"] {
+            let out = Cmd::new(prog("proc-bench")).args([mode, n]).run();
+            out.assert_status(0);
+            let text = out.stdout_str();
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 2, "{mode} {n}: {}", out.describe());
+            assert_eq!(
+                lines[0],
+                format!("ops {n}"),
+                "{mode} {n}: {}",
+                out.describe()
+            );
+            let ns: u64 = lines[1]
+                .strip_prefix("elapsed_ns ")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{mode} {n}: no elapsed_ns: {}", out.describe()));
+            if n != "0" {
+                assert!(ns > 0, "{mode} {n}: zero time: {}", out.describe());
+            }
+        }
+    }
+    let out = Cmd::new(prog("proc-bench")).args(["nosuch", "1"]).run();
+    out.assert_status(1);
+}
