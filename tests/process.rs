@@ -44,52 +44,24 @@ struct Script {
     last_line: &'static str,
 }
 
+const fn sh(name: &'static str, status: i32, last_line: &'static str) -> Script {
+    Script {
+        name,
+        status,
+        last_line,
+    }
+}
+
 const SCRIPTS: &[Script] = &[
-    Script {
-        name: "pipelines",
-        status: 0,
-        last_line: "done",
-    },
-    Script {
-        name: "subshells",
-        status: 0,
-        last_line: "done",
-    },
-    Script {
-        name: "jobs",
-        status: 0,
-        last_line: "done",
-    },
-    Script {
-        name: "traps",
-        status: 5,
-        last_line: "EXIT trap of the main shell, status 5",
-    },
-    Script {
-        name: "errexit",
-        status: 0,
-        last_line: "done",
-    },
-    Script {
-        name: "heredocs",
-        status: 0,
-        last_line: "done",
-    },
-    Script {
-        name: "xargs-find",
-        status: 0,
-        last_line: "done",
-    },
-    Script {
-        name: "sort-uniq",
-        status: 0,
-        last_line: "done",
-    },
-    Script {
-        name: "applets",
-        status: 0,
-        last_line: "done",
-    },
+    sh("pipelines", 0, "done"),
+    sh("subshells", 0, "done"),
+    sh("jobs", 0, "done"),
+    sh("traps", 5, "EXIT trap of the main shell, status 5"),
+    sh("errexit", 0, "done"),
+    sh("heredocs", 0, "done"),
+    sh("xargs-find", 0, "done"),
+    sh("sort-uniq", 0, "done"),
+    sh("applets", 0, "done"),
 ];
 
 /// A program from tests/progs and the `lstar run` options it needs
@@ -101,48 +73,28 @@ struct Program {
     needs_root: bool,
 }
 
+const fn c(name: &'static str) -> Program {
+    Program {
+        name,
+        lstar_args: &[],
+        needs_root: false,
+    }
+}
+
 const PROGRAMS: &[Program] = &[
-    Program {
-        name: "proc-wait",
-        lstar_args: &[],
-        needs_root: false,
-    },
-    Program {
-        name: "proc-exec",
-        lstar_args: &[],
-        needs_root: false,
-    },
-    Program {
-        name: "proc-pipe",
-        lstar_args: &[],
-        needs_root: false,
-    },
-    Program {
-        name: "proc-signal",
-        lstar_args: &[],
-        needs_root: false,
-    },
-    Program {
-        name: "proc-sigchld",
-        lstar_args: &[],
-        needs_root: false,
-    },
-    Program {
-        name: "proc-orphan",
-        lstar_args: &[],
-        needs_root: false,
-    },
+    c("proc-wait"),
+    c("proc-exec"),
+    c("proc-pipe"),
+    c("proc-signal"),
+    c("proc-sigchld"),
+    c("proc-orphan"),
     // Little memory, so that the bomb meets its end soon.
     Program {
         name: "proc-forkbomb",
         lstar_args: &["--mem", "24"],
         needs_root: true,
     },
-    Program {
-        name: "proc-starve",
-        lstar_args: &[],
-        needs_root: false,
-    },
+    c("proc-starve"),
 ];
 
 fn script_path(name: &str) -> PathBuf {
