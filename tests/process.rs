@@ -8,7 +8,7 @@
 //!   tests/scripts/X.sh`; in lstar `--file tests/scripts/X.sh:/X.sh --
 //!   /bin/busybox sh /X.sh`.
 //! - tests/progs/proc-*.c: the exact semantics (status encoding, exec and
-//!   its errors, close-on-exec, pipes, signals and siginfo, SIGCHLD,
+//!   its errors, close-on-exec, clone and clone3 flags, pipes, signals and siginfo, SIGCHLD,
 //!   orphans, a fork bomb, a CPU hog). In lstar with `--file
 //!   /bin/busybox:/bin/busybox`, which some of them exec.
 //!
@@ -84,6 +84,7 @@ const fn c(name: &'static str) -> Program {
 const PROGRAMS: &[Program] = &[
     c("proc-wait"),
     c("proc-exec"),
+    c("proc-clone"),
     c("proc-pipe"),
     c("proc-signal"),
     c("proc-sigchld"),
@@ -268,6 +269,7 @@ differential! {
     script_applets_as_on_linux => compare_script("applets");
     proc_wait_as_on_linux => compare_prog("proc-wait");
     proc_exec_as_on_linux => compare_prog("proc-exec");
+    proc_clone_as_on_linux => compare_prog("proc-clone");
     proc_pipe_as_on_linux => compare_prog("proc-pipe");
     proc_signal_as_on_linux => compare_prog("proc-signal");
     proc_sigchld_as_on_linux => compare_prog("proc-sigchld");
@@ -382,6 +384,7 @@ fn scripts_need_nothing_but_busybox() {
 
 /// Programs that never exec /bin/busybox (qemu-run.sh has no --file).
 const QEMU_PROGRAMS: &[&str] = &[
+    "proc-clone",
     "proc-wait",
     "proc-signal",
     "proc-sigchld",

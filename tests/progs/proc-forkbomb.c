@@ -8,12 +8,14 @@
  * Natively (not pid 1) the leader sets RLIMIT_NPROC and becomes a uid of
  * its own (root is exempt from the limit), so that fork fails with EAGAIN
  * after a few hundred processes instead of exhausting the host's pids: the
- * native side must run as root. In the guest the leader stays root and the
- * guest's memory is the limit. */
+ * native side must run as root. The uid is 100000 + the leader's pid. In
+ * the guest the leader stays root and the guest's memory is the limit. */
 #include "proc.h"
 
 #define LIMIT 300
-#define BOMB_UID 61999
+/* A uid no one else has: two bombs running at once (parallel tests)
+ * must not share one RLIMIT_NPROC count. */
+#define BOMB_UID (100000 + getpid())
 #define NO_LIMIT_AFTER 200000
 
 static void leader(void)
@@ -21,8 +23,9 @@ static void leader(void)
     if (getpid() != 1 && getppid() != 1) {
         struct rlimit rl = {LIMIT, LIMIT};
         CHECK(setrlimit(RLIMIT_NPROC, &rl) == 0);
-        CHECK(setresgid(BOMB_UID, BOMB_UID, BOMB_UID) == 0);
-        CHECK(setresuid(BOMB_UID, BOMB_UID, BOMB_UID) == 0);
+        uid_t uid = BOMB_UID;
+        CHECK(setresgid(uid, uid, uid) == 0);
+        CHECK(setresuid(uid, uid, uid) == 0);
     }
     int hold[2];
     CHECK(pipe(hold) == 0);
