@@ -32,6 +32,7 @@ use crate::vfs::line_diff;
 use std::ffi::OsString;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 const BUSYBOX: &str = "/bin/busybox";
 const TZ: &str = "UTC0";
@@ -128,6 +129,12 @@ fn native_script(name: &str) -> Outcome {
     native_cmd(BUSYBOX).arg("sh").arg(script_path(name)).run()
 }
 
+/// How long a script may take in lstar: each of its 20 to 200 fork+execs
+/// of busybox costs the guest kernel emulated instructions on kvm-pvm
+/// (pipelines.sh, 75 forks, took 13 s there when the first process kernel
+/// landed), so more than the default per-run limit.
+const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
+
 fn lstar_script(name: &str) -> Outcome {
     let mut file = script_path(name).into_os_string();
     file.push(format!(":/{name}.sh"));
@@ -135,6 +142,7 @@ fn lstar_script(name: &str) -> Outcome {
         .args(["--env", &format!("TZ={TZ}"), "--file"])
         .arg(file)
         .args(["--", BUSYBOX, "sh", &format!("/{name}.sh")])
+        .timeout(SCRIPT_TIMEOUT)
         .run()
 }
 

@@ -2,8 +2,13 @@
 # shell (sh -c) whose output and status are shown.
 
 run() { # name script
+    name=$1
     out=$(sh -c "$2" 2>&1)
-    echo "$1: status $? output [$(echo $out)]"
+    status=$?
+    set -f
+    set -- $out # the output's words on one line, without another fork
+    set +f
+    echo "$name: status $status output [$*]"
 }
 
 run "plain failure" 'set -e; echo a; false; echo b'
@@ -29,7 +34,7 @@ run "set +e turns it off" 'set -e; set +e; false; echo after'
 run "arithmetic zero" 'set -e; x=0; : $((x)); echo after'
 run "-e on the command line" 'false; echo after'
 out=$(sh -e -c 'echo a; false; echo b' 2>&1)
-echo "sh -e -c: status $? output [$(echo $out)]"
+echo "sh -e -c: status $? output [$out]"
 run "-u unset variable" 'set -u; echo "$UNSET_VARIABLE"; echo after'
 run "-u with a default" 'set -u; echo "${UNSET_VARIABLE:-default}"; echo after'
 run "exit in a trap with -e" 'set -e; trap "echo trap \$?" EXIT; false'
