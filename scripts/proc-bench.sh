@@ -26,6 +26,7 @@
 #   scripts/proc-bench.sh                 # BENCH_RUNS=N for more or fewer runs
 #   scripts/proc-bench.sh --native-only   # the native column only (no /dev/kvm needed)
 #   BENCH_IDLE_SECONDS=10                 # length of the idle measurement (0 skips it)
+#   BENCH_SH_ITERATIONS=1000              # iterations of the shell loop
 #
 # Compare ratios from the same run only (../shared/PLATFORM.md).
 set -euo pipefail
@@ -50,6 +51,8 @@ runs=${BENCH_RUNS:-3}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
 idle=${BENCH_IDLE_SECONDS:-10}
 [[ $idle =~ ^[0-9]+$ ]] || die "BENCH_IDLE_SECONDS must be a number of seconds"
+sh_iter=${BENCH_SH_ITERATIONS:-1000}
+[[ $sh_iter =~ ^[1-9][0-9]*$ ]] || die "BENCH_SH_ITERATIONS must be a positive number"
 
 # --- platform ---------------------------------------------------------------
 # shellcheck source=scripts/bench-common.sh
@@ -96,11 +99,11 @@ fi
 
 echo "$me: $runs runs of each ($platform)" >&2
 python3 - "$lstar" "$probe" "$work" "$runs" "$perf_ok" "$perf_why" \
-    "$platform_long" "$date" "$cpu" "$ncpu" "$native_only" "$idle" <<'PY'
+    "$platform_long" "$date" "$cpu" "$ncpu" "$native_only" "$idle" "$sh_iter" <<'PY'
 import os, statistics, subprocess, sys, time
 
 (lstar, probe, work, runs, perf_ok, perf_why, platform, date, cpu, ncpu, native_only,
- idle) = sys.argv[1:13]
+ idle, sh_iter) = sys.argv[1:14]
 runs, perf_ok, native_only, idle = int(runs), perf_ok == "1", native_only == "1", int(idle)
 BUSYBOX = "/bin/busybox"
 MEM = "128"
@@ -116,7 +119,7 @@ PROBES = [
     ("pipe", "pipe throughput, 64 KiB writes to a reading process", "pipe", 4096, 512, "MiB/s"),
     ("yield", "sched_yield between two processes on one CPU (per switch)", "yield", 20000, 2000, "us/op"),
 ]
-SH_ITER = 1000
+SH_ITER = int(sh_iter)
 SH_LOOP = f"i=0; while [ $i -lt {SH_ITER} ]; do echo | cat; i=$((i + 1)); done"
 
 failures = []  # (what, reason), printed under the table
