@@ -24,6 +24,7 @@ mod exec_errors;
 mod files;
 mod io;
 mod kernel;
+mod process;
 mod progs;
 mod qemu;
 mod signals;
