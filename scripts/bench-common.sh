@@ -1,5 +1,5 @@
 # Sourced by the benchmark scripts (bench.sh, syscall-bench.sh,
-# api-bench.sh, blk-bench.sh, vfs-bench.sh): which KVM this is, and the machine.
+# api-bench.sh, blk-bench.sh, vfs-bench.sh, proc-bench.sh): which KVM this is, and the machine.
 # Every benchmark names its platform: timings differ by orders of magnitude
 # between hardware KVM and kvm-pvm (../shared/PLATFORM.md).
 #

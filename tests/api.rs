@@ -455,7 +455,7 @@ fn documented_endpoints() -> Vec<(String, String)> {
 fn openapi_file_matches_the_served_endpoints() {
     require_kvm!();
     let documented = documented_endpoints();
-    assert_eq!(documented.len(), 13, "{documented:?}");
+    assert_eq!(documented.len(), 14, "{documented:?}");
     let vm = LiveVm::start("openapi", &["1", "0"]);
     let s = &vm.socket;
     for (path, method) in &documented {
@@ -544,6 +544,104 @@ fn socket_file_life_cycle() {
     let gone = socket_path("gone");
     let out = inspect(&gone, &["vm"]);
     out.assert_status(125).assert_lstar_message();
+}
+
+/// The tasks of `GET /vm/tasks` as (pid, ppid, state, syscalls, name).
+fn tasks(socket: &Path) -> Vec<(u64, u64, String, u64, String)> {
+    let v = get_json(socket, "/vm/tasks");
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v:?}"))
+        .iter()
+        .map(|t| {
+            let n = |k: &str| t.get(k).and_then(Value::as_u64).unwrap_or(u64::MAX);
+            let s = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
+            (n("pid"), n("ppid"), s("state"), n("syscalls"), s("name"))
+        })
+        .collect()
+}
+
+/// `fork-sleepers 2 30`: the parent forks two children, each execs the
+/// program again and sleeps 30 s; the parent waits. `GET /vm/tasks`, read
+/// from guest memory while the guest runs, lists the three: the parent
+/// (pid 1, ppid 0) and both children (ppid 1, named by their exec) asleep
+/// (S), each with the system calls it made; `lstar inspect SOCK tasks`
+/// prints them as a ps-like table, and `/vm/syscalls`'s `by_pid` has the
+/// same tasks, whose counts add up to the totals.
+#[test]
+fn tasks_of_a_forking_program_are_listed_live() {
+    require_kvm!();
+    let vm = LiveVm::start_prog("tasks", "fork-sleepers", &["2", "30"]);
+    let s = &vm.socket;
+    // The children may still be on their way to nanosleep.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let list = loop {
+        let list = tasks(s);
+        let asleep = list.len() == 3
+            && list.iter().all(|t| t.2 == "S")
+            && list.iter().filter(|t| t.4 == "fork-sleepers").count() == 2;
+        if asleep {
+            break list;
+        }
+        assert!(Instant::now() < deadline, "never all asleep: {list:?}");
+        thread::sleep(Duration::from_millis(50));
+    };
+    let (parent, children) = (&list[0], &list[1..]);
+    assert_eq!((parent.0, parent.1), (1, 0), "{list:?}");
+    assert!(parent.3 >= 4, "parent: few calls: {list:?}");
+    let mut pids: Vec<u64> = children.iter().map(|c| c.0).collect();
+    pids.dedup();
+    assert_eq!(pids.len(), 2, "{list:?}");
+    for c in children {
+        assert!(c.0 > 1, "{list:?}");
+        assert_eq!(c.1, 1, "{list:?}");
+        // execve and the new program's calls before nanosleep (which has
+        // not returned, so is not counted yet).
+        assert!(c.3 >= 2, "child: few calls: {list:?}");
+    }
+
+    let table = inspect(s, &["tasks"]);
+    table.assert_status(0);
+    let text = table.stdout_str();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0], "  PID  PPID STATE  SYSCALLS NAME", "{text}");
+    for (line, t) in lines[1..].iter().zip(&list) {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            cells[..3],
+            [t.0.to_string(), t.1.to_string(), "S".to_string()],
+            "{text}"
+        );
+        assert!(line.ends_with(&format!(" {}", t.4)), "{text}");
+    }
+    let raw = inspect(s, &["tasks", "--json"]);
+    raw.assert_status(0);
+    assert!(
+        json::parse(&raw.stdout_str()).and_then(|v| v.as_array().map(<[Value]>::len)) == Some(3)
+    );
+
+    let v = get_json(s, "/vm/syscalls");
+    let by_pid = v
+        .get("by_pid")
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("{v:?}"));
+    let pids: Vec<u64> = by_pid
+        .iter()
+        .filter_map(|t| t.get("pid")?.as_u64())
+        .collect();
+    assert_eq!(pids, list.iter().map(|t| t.0).collect::<Vec<_>>(), "{v:?}");
+    let per_task: u64 = by_pid
+        .iter()
+        .filter_map(|t| t.get("syscalls")?.as_u64())
+        .sum();
+    let total: u64 = ["syscall", "int80"]
+        .iter()
+        .flat_map(|e| counts(&v, e).into_values())
+        .map(|r| r.0)
+        .sum();
+    assert_eq!(per_task, total, "{v:?}");
+    assert_eq!(v.get("tasks_not_shown").and_then(Value::as_u64), Some(0));
+    vm.shutdown();
 }
 
 /// name -> (calls, errors) of one entry kind of `GET /vm/syscalls`.

@@ -318,3 +318,52 @@ fn busybox_mkdir_counts_match_strace() {
     );
     assert!(guest_table.rows.contains_key("mkdir"), "{guest_text}");
 }
+
+/// The per-task section of `--stats`: `fork-sleepers 2 0` forks two
+/// children that exec the program again and exit; the section lists the
+/// parent and both (reaped) children in pid order with their parent and
+/// name, and their calls add up to the tables' totals. The report still
+/// ends with the counters.
+#[test]
+fn calls_are_counted_per_task() {
+    require_kvm!();
+    let out = lstar_stats(&prog("fork-sleepers"), &["2", "0"]);
+    out.assert_status(0).assert_stdout("ready\n");
+    let text = out.stderr_str();
+    let (table64, i386) = parse_tables(&text);
+    assert_well_formed(&table64, &text);
+    let total = table64.total.0 + i386.map_or(0, |t| t.total.0);
+    let rows: Vec<(u64, u64, u64, String)> = text
+        .lines()
+        .skip_while(|l| *l != "  pid  ppid     calls task")
+        .skip(1)
+        .map_while(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            match cells[..] {
+                [pid, ppid, calls, name] => Some((
+                    pid.parse().ok()?,
+                    ppid.parse().ok()?,
+                    calls.parse().ok()?,
+                    name.to_string(),
+                )),
+                _ => None,
+            }
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert_eq!((rows[0].0, rows[0].1), (1, 0), "{text}");
+    for child in &rows[1..] {
+        assert_eq!(child.1, 1, "{text}");
+        assert_eq!(child.3, "fork-sleepers", "{text}");
+        assert!(child.2 >= 3, "{text}");
+    }
+    assert!(rows[1].0 < rows[2].0, "{text}");
+    assert_eq!(rows.iter().map(|r| r.2).sum::<u64>(), total, "{text}");
+    assert!(!text.contains("not shown"), "{text}");
+    assert!(
+        text.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("task work run: ")),
+        "{text}"
+    );
+}

@@ -91,12 +91,73 @@ fn lstar_trace_follows_a_running_vm_over_the_socket() {
     let calls = traced
         .stdout_str()
         .lines()
-        .filter(|l| *l == "getpid() = 1")
+        .filter(|l| *l == "[pid 1] getpid() = 1")
         .count();
     assert!(
         calls > 10,
         "few getpid calls traced ({calls}): {}",
         traced.describe()
+    );
+}
+
+/// A forked child's calls: `lstar run --trace -- fork-sleepers 1 0`
+/// prints the parent's calls bare until the child makes its first call;
+/// from there every line carries strace -f's `[pid N] ` (the parent's
+/// too): the child's execve and nanosleep, then the parent's wait4
+/// returning the child's pid.
+#[test]
+fn trace_lines_carry_the_pid_once_a_child_has_called() {
+    require_kvm!();
+    let out = Cmd::lstar()
+        .arg("--trace")
+        .arg("--")
+        .arg(prog("fork-sleepers"))
+        .args(["1", "0"])
+        .run();
+    out.assert_status(0).assert_stdout("ready\n");
+    let err = out.stderr_str();
+    let lines: Vec<&str> = err.lines().collect();
+    let first_child = lines
+        .iter()
+        .position(|l| l.starts_with("[pid 2] "))
+        .unwrap_or_else(|| panic!("no line of pid 2: {}", out.describe()));
+    for l in &lines[..first_child] {
+        assert!(!l.starts_with("[pid"), "prefixed before a second task: {l}");
+    }
+    assert!(
+        lines[..first_child].contains(&"fork() = 2"),
+        "{}",
+        out.describe()
+    );
+    for l in &lines[first_child..] {
+        assert!(
+            l.starts_with("[pid 1] ") || l.starts_with("[pid 2] "),
+            "no pid: {l}: {}",
+            out.describe()
+        );
+    }
+    assert_in_order(
+        &lines[first_child..],
+        &[
+            &["[pid 2] execve("],
+            &["[pid 2] nanosleep("],
+            &["[pid 2] exit_group(0) = ?"],
+        ],
+        &out.describe(),
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("[pid 1] wait4(") && l.ends_with(") = 2")),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| *l == "[pid 1] exit_group(0) = ?"),
+        "{}",
+        out.describe()
     );
 }
 

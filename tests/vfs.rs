@@ -96,7 +96,7 @@ fn program_stderr(out: &Outcome) -> String {
 /// context and the section (`== name` line of vfs.c) it is in: `-` native
 /// only, `+` lstar only. Longest common subsequence, so that a missing or
 /// extra line shows as one line, not as everything after it.
-fn line_diff(native: &str, guest: &str) -> String {
+pub(crate) fn line_diff(native: &str, guest: &str) -> String {
     let a: Vec<&str> = native.lines().collect();
     let b: Vec<&str> = guest.lines().collect();
     let (n, m) = (a.len(), b.len());

@@ -25,7 +25,8 @@ pub enum ExecError {
     NotElf(&'static str),
     WrongArch,
     NotExecutable,
-    Dynamic,
+    /// PT_INTERP names this interpreter, which is not supported.
+    Dynamic(alloc::vec::Vec<u8>),
     BadSegment,
     NoSegments,
     ArgumentsTooLong,
@@ -38,9 +39,11 @@ impl core::fmt::Display for ExecError {
             ExecError::NotElf(why) => write!(f, "not an ELF file ({why})"),
             ExecError::WrongArch => f.write_str("not an x86-64 (ELF64, little-endian) program"),
             ExecError::NotExecutable => f.write_str("not an executable (ET_EXEC or ET_DYN)"),
-            ExecError::Dynamic => {
-                f.write_str("dynamically linked (has PT_INTERP); only static programs run")
-            }
+            ExecError::Dynamic(interp) => write!(
+                f,
+                "dynamically linked (needs the interpreter {}); only static programs run",
+                core::str::from_utf8(interp).unwrap_or("?")
+            ),
             ExecError::BadSegment => {
                 f.write_str("corrupt program header (segment outside the file or user space)")
             }
@@ -63,23 +66,34 @@ const ET_DYN_BASE: u64 = 0x5555_5555_4000;
 const MAX_ARG_BYTES: usize = (STACK_SIZE / 4) as usize;
 
 /// The file as it sits in guest memory.
+/// Which file an image's file-backed areas name.
+pub enum ImageFile {
+    /// The first program's (`fs::exe`), before the file tree exists.
+    Program,
+    /// An open file (execve).
+    File(alloc::sync::Arc<crate::fs::file::File>),
+}
+
+/// A program file's bytes, physically contiguous so that read-only
+/// segments can be mapped in place: a boot module, or the page cache of a
+/// file whose pages are one run (every file lstar placed is).
 pub struct Image {
     pub phys: u64,
     pub bytes: &'static [u8],
-    /// Whether it is the first program's file (`fs::exe`), which its
-    /// file-backed areas then name.
-    pub is_program: bool,
+    pub file: ImageFile,
 }
 
 impl Image {
     /// An area of the file's pages from file page `pgoff`, mapped privately.
-    fn vma(&self, start: u64, end: u64, prot: u32, owns_frames: bool, pgoff: u64) -> Vma {
+    fn vma(&self, start: u64, end: u64, prot: u32, pgoff: u64) -> Vma {
         Vma {
             start,
             end,
             prot,
-            owns_frames,
-            file: self.is_program.then(|| VmaFile::program(pgoff)),
+            file: Some(match &self.file {
+                ImageFile::Program => VmaFile::program(pgoff),
+                ImageFile::File(f) => VmaFile::new(f.clone(), pgoff, false),
+            }),
         }
     }
 }
@@ -105,6 +119,15 @@ struct Segment {
     filesz: u64,
     memsz: u64,
     prot: u32,
+}
+
+/// The interpreter path a PT_INTERP segment names (for the error).
+fn interp_path(elf: &ElfFile, ph: &ProgramHeader) -> alloc::vec::Vec<u8> {
+    let (off, len) = (ph.offset() as usize, ph.file_size() as usize);
+    elf.input
+        .get(off..off.saturating_add(len))
+        .map(|b| b.split(|&c| c == 0).next().unwrap_or(b).to_vec())
+        .unwrap_or_default()
 }
 
 fn check_header(elf: &ElfFile, len: usize) -> Result<(), ExecError> {
@@ -135,12 +158,16 @@ fn segments(
     elf: &ElfFile,
     file_len: u64,
     bias: u64,
+    interp: &mut Option<Vec<u8>>,
 ) -> Result<(Vec<Segment>, Option<u64>), ExecError> {
     let mut out = Vec::new();
     let mut phdr = None;
     for ph in elf.program_iter() {
         match ph.get_type() {
-            Ok(PhType::Interp) => return Err(ExecError::Dynamic),
+            Ok(PhType::Interp) => {
+                *interp = Some(interp_path(elf, &ph));
+                continue;
+            }
             Ok(PhType::Phdr) => {
                 phdr = ph.virtual_addr().checked_add(bias);
                 continue;
@@ -193,11 +220,15 @@ fn copy_into_page(
     let frame = match paging::lookup(mm.pml4, page) {
         Some(pte) if pte & paging::PTE_USER != 0 => {
             let old = paging::entry_frame(pte);
-            let vma_owned = mm.find_vma(page).is_some_and(|v| v.owns_frames);
-            if vma_owned {
+            if !frame::is_shared(old) {
                 old
             } else {
+                // A page of the file mapped in place by the previous
+                // segment: this one writes it, so it gets a copy; the file
+                // keeps its own reference, so the old frame stays valid
+                // for the copy below.
                 let new = frame::alloc_zeroed().ok_or(ExecError::OutOfMemory)?;
+                frame::put(old);
                 copies.push((phys_to_virt(new), phys_to_virt(old), PAGE_SIZE));
                 new
             }
@@ -263,8 +294,10 @@ fn load_segment(
             let count = (file_pages_end - start) / PAGE_SIZE;
             let flags = crate::mm::address_space::pte_flags(seg.prot);
             paging::map_range(mm.pml4, start, pa, count, flags)?;
+            // Each entry holds a reference; the file's cache owns the frames.
+            frame::get_range(pa, count);
             let pgoff = (seg.offset - (seg.vaddr - start)) / PAGE_SIZE;
-            mm.insert_vma(image.vma(start, file_pages_end, seg.prot, false, pgoff));
+            mm.insert_vma(image.vma(start, file_pages_end, seg.prot, pgoff));
         }
         if tail > 0 {
             // SAFETY: the tail lies inside the module's last page of this
@@ -277,7 +310,7 @@ fn load_segment(
         }
         if file_pages_end < end {
             // bss beyond the file's pages: demand-zero, frames owned.
-            mm.add_vma(file_pages_end, end, seg.prot, true);
+            mm.add_vma(file_pages_end, end, seg.prot);
         }
         return Ok(());
     }
@@ -294,10 +327,10 @@ fn load_segment(
     let split = file_pages_end.clamp(vma_start, end);
     if vma_start < split {
         let pgoff = (seg.offset - (seg.vaddr - start) + (vma_start - start)) / PAGE_SIZE;
-        mm.insert_vma(image.vma(vma_start, split, seg.prot, true, pgoff));
+        mm.insert_vma(image.vma(vma_start, split, seg.prot, pgoff));
     }
     if split < end {
-        mm.add_vma(split, end, seg.prot, true);
+        mm.add_vma(split, end, seg.prot);
     }
     // Copy the file part page by page; the rest is demand-zero.
     // All of the segment's copies in one batch: one exit to the VMM's copy
@@ -411,9 +444,36 @@ fn hwcap() -> u64 {
 }
 
 /// Loads `image` into `mm` and prepares its stack.
+/// Where a dynamically linked program's interpreter (ld.so) goes: below
+/// the top-down mmap area, as Linux places it in the mmap region.
+const INTERP_BASE: u64 = 0x7f00_0000_0000;
+
+/// Maps the interpreter (an ET_DYN ELF without an interpreter of its own)
+/// at INTERP_BASE; returns its entry point.
+fn load_interp(mm: &mut AddressSpace, image: &Image) -> Result<u64, ExecError> {
+    let elf = ElfFile::new(image.bytes).map_err(ExecError::NotElf)?;
+    check_header(&elf, image.bytes.len())?;
+    if elf.header.pt2.type_().as_type() != ElfType::SharedObject {
+        return Err(ExecError::NotExecutable);
+    }
+    let mut nested = None;
+    let (segs, _) = segments(&elf, image.bytes.len() as u64, INTERP_BASE, &mut nested)?;
+    if nested.is_some() {
+        return Err(ExecError::BadSegment);
+    }
+    for seg in &segs {
+        load_segment(mm, image, seg, &segs)?;
+    }
+    Ok(elf.header.pt2.entry_point() + INTERP_BASE)
+}
+
+/// Loads `image` into `mm` with its stack (argv, envp, auxv). A program
+/// with PT_INTERP needs `interp`, the interpreter's image: without it the
+/// error names the interpreter, so that the caller can find it and retry.
 pub fn load(
     mm: &mut AddressSpace,
     image: &Image,
+    interp: Option<&Image>,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     at_random: [u8; 16],
@@ -425,12 +485,22 @@ pub fn load(
         ElfType::SharedObject => ET_DYN_BASE,
         _ => return Err(ExecError::NotExecutable),
     };
-    let (segs, phdr) = segments(&elf, image.bytes.len() as u64, bias)?;
+    let mut interp_path = None;
+    let (segs, phdr) = segments(&elf, image.bytes.len() as u64, bias, &mut interp_path)?;
+    let interp = match (interp_path, interp) {
+        (Some(path), None) => return Err(ExecError::Dynamic(path)),
+        (Some(_), Some(i)) => Some(i),
+        (None, _) => None,
+    };
     let mut brk = 0;
     for seg in &segs {
         load_segment(mm, image, seg, &segs)?;
         brk = brk.max(seg.vaddr + seg.memsz);
     }
+    let start = match interp {
+        Some(i) => Some(load_interp(mm, i)?),
+        None => None,
+    };
     let brk = page_align_up(brk).ok_or(ExecError::BadSegment)?;
     mm.brk_start = brk;
     mm.brk = brk;
@@ -449,7 +519,7 @@ pub fn load(
         (AT_PHENT, 56),
         (AT_PHNUM, u64::from(elf.header.pt2.ph_count())),
         (AT_PAGESZ, PAGE_SIZE),
-        (AT_BASE, 0),
+        (AT_BASE, if start.is_some() { INTERP_BASE } else { 0 }),
         (AT_FLAGS, 0),
         (AT_ENTRY, entry),
         (AT_UID, 0),
@@ -461,14 +531,10 @@ pub fn load(
         (AT_SECURE, 0),
     ];
     let (sp, stack) = build_stack(argv, envp, &aux, at_random)?;
-    mm.add_vma(
-        STACK_TOP - STACK_SIZE,
-        STACK_TOP,
-        PROT_READ | PROT_WRITE,
-        true,
-    );
+    mm.add_vma(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE);
+    crate::arch::xstate::map_into(mm)?;
     Ok(Loaded {
-        entry,
+        entry: start.unwrap_or(entry),
         stack_pointer: sp,
         stack_image: stack,
     })

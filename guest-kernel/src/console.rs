@@ -148,11 +148,26 @@ fn write_through_port(stream: u32, buf: &[u8]) -> Result<usize, Errno> {
     Ok(done)
 }
 
+/// Tasks waiting for console input (read, and poll through select.rs).
+static INPUT_WAIT: crate::kernel::wait::WaitQueue = crate::kernel::wait::WaitQueue::new();
+
 /// Called from the interrupt handler.
 pub fn interrupt(gsi: u32) {
     if gsi == COM1_GSI {
         RX_PENDING.store(true, Ordering::Relaxed);
+        INPUT_WAIT.wake_up();
+        crate::fs::select::poll_wake();
     }
+}
+
+/// Whether a read of stdin would not block (data, or end of input). When
+/// not, the receive interrupt is armed so that pollers are woken.
+pub fn input_ready() -> bool {
+    if inb(COM1 + LSR) & LSR_DATA_READY != 0 || stdin_at_eof() {
+        return true;
+    }
+    outb(COM1 + IER, IER_RX_AVAILABLE);
+    inb(COM1 + LSR) & LSR_DATA_READY != 0
 }
 
 /// lstar tells the guest when the host's stdin is exhausted; other VMMs
@@ -162,11 +177,12 @@ fn stdin_at_eof() -> bool {
     status & CONSOLE_STATUS_MAGIC_MASK == CONSOLE_STATUS_MAGIC && status & CONSOLE_STDIN_EOF != 0
 }
 
-/// Reads what is available from stdin into `buf`, waiting for at least one
-/// byte or end of input. Returns 0 at end of input.
-pub fn read_stdin(buf: &mut [u8]) -> usize {
+/// Reads what is available from stdin into `buf`, waiting (other tasks
+/// run) for at least one byte or end of input. Returns 0 at end of input;
+/// a signal ends the wait with ERESTARTSYS.
+pub fn read_stdin(buf: &mut [u8]) -> Result<usize, Errno> {
     if buf.is_empty() {
-        return 0;
+        return Ok(0);
     }
     loop {
         let mut n = 0;
@@ -175,10 +191,10 @@ pub fn read_stdin(buf: &mut [u8]) -> usize {
             n += 1;
         }
         if n > 0 {
-            return n;
+            return Ok(n);
         }
         if stdin_at_eof() {
-            return 0;
+            return Ok(0);
         }
         // Arm the receive interrupt, then re-check before sleeping so a byte
         // that arrived in between cannot be slept through. The VMM also
@@ -186,8 +202,10 @@ pub fn read_stdin(buf: &mut [u8]) -> usize {
         RX_PENDING.store(false, Ordering::Relaxed);
         outb(COM1 + IER, IER_RX_AVAILABLE);
         if inb(COM1 + LSR) & LSR_DATA_READY == 0 && !stdin_at_eof() {
-            while !RX_PENDING.load(Ordering::Relaxed) {
-                crate::arch::wait_for_interrupt();
+            let waited = INPUT_WAIT.wait_event(|| RX_PENDING.load(Ordering::Relaxed));
+            if let Err(e) = waited {
+                outb(COM1 + IER, 0);
+                return Err(e);
             }
         }
         outb(COM1 + IER, 0);

@@ -18,6 +18,12 @@ pub const EINVAL: Errno = Errno(22);
 pub const EMFILE: Errno = Errno(24);
 pub const ENOTTY: Errno = Errno(25);
 pub const ENODEV: Errno = Errno(19);
+pub const EINTR: Errno = Errno(4);
+pub const E2BIG: Errno = Errno(7);
+pub const ENOEXEC: Errno = Errno(8);
+pub const ECHILD: Errno = Errno(10);
+pub const EAGAIN: Errno = Errno(11);
+pub const EPIPE: Errno = Errno(32);
 pub const ENOSPC: Errno = Errno(28);
 pub const ESPIPE: Errno = Errno(29);
 pub const EROFS: Errno = Errno(30);
@@ -34,6 +40,18 @@ pub const ENOTEMPTY: Errno = Errno(39);
 pub const ELOOP: Errno = Errno(40);
 pub const EOVERFLOW: Errno = Errno(75);
 pub const EOPNOTSUPP: Errno = Errno(95);
+
+// Kernel-internal: a system call interrupted by a signal returns one of
+// these, and the signal code (kernel/signal.rs) turns it into EINTR or a
+// restart before user mode can see it (Linux's include/linux/errno.h).
+/// Restart unless a handler without SA_RESTART runs.
+pub const ERESTARTSYS: Errno = Errno(512);
+/// Always restart, even after a handler.
+pub const ERESTARTNOINTR: Errno = Errno(513);
+/// Restart only if no handler runs.
+pub const ERESTARTNOHAND: Errno = Errno(514);
+/// Restart through restart_syscall (after a handler: EINTR).
+pub const ERESTART_RESTARTBLOCK: Errno = Errno(516);
 
 pub type SysResult = Result<u64, Errno>;
 

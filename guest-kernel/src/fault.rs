@@ -2,7 +2,7 @@
 //! report; a kernel fault is a bug, reported with the nearest symbol.
 
 use crate::arch::pt_regs::PtRegs;
-use lstar_abi::exit::signal::*;
+use lstar_abi::exit::signal::SIGKILL;
 
 pub fn read_cr2() -> u64 {
     let cr2: u64;
@@ -41,31 +41,76 @@ pub fn exception_name(vector: u64) -> &'static str {
     NAMES.get(vector as usize).copied().unwrap_or("exception")
 }
 
-/// The signal Linux sends for an exception in user mode.
-fn signal_for(vector: u64) -> u32 {
-    match vector {
-        0 | 16 | 19 => SIGFPE,
-        1 | 3 => SIGTRAP,
-        6 => SIGILL,
-        11 | 12 | 17 => SIGBUS,
-        _ => SIGSEGV,
+/// The signal, si_code and si_addr Linux gives an exception in user mode
+/// (arch/x86/kernel/traps.c).
+fn signal_for(regs: &PtRegs) -> (u32, i32, u64) {
+    use crate::kernel::signal::*;
+    match regs.vector {
+        0 => (SIGFPE, FPE_INTDIV, regs.rip),
+        16 | 19 => (SIGFPE, fpu_exception_code(regs.vector), regs.rip),
+        1 => (SIGTRAP, SI_KERNEL, 0),
+        3 => (SIGTRAP, SI_KERNEL, 0),
+        6 => (SIGILL, ILL_ILLOPN, regs.rip),
+        11 | 12 => (SIGBUS, SI_KERNEL, 0),
+        17 => (SIGBUS, BUS_ADRALN, 0),
+        14 => {
+            let cr2 = read_cr2();
+            // ACCERR: the address is mapped, the access is not allowed.
+            let mapped =
+                regs.error_code & 1 != 0 || crate::task::current().mm.find_vma(cr2).is_some();
+            (SIGSEGV, if mapped { SEGV_ACCERR } else { SEGV_MAPERR }, cr2)
+        }
+        _ => (SIGSEGV, SI_KERNEL, 0),
+    }
+}
+
+/// si_code of an x87 (#MF, vector 16) or SSE (#XM, 19) exception: the
+/// first unmasked exception flag, in Linux's order (fpu__exception_code).
+/// The user's FPU state is still in the registers (the kernel is
+/// soft-float).
+fn fpu_exception_code(vector: u64) -> i32 {
+    // Through FXSAVE: kvm-pvm's emulator of ring-0 code has no STMXCSR or
+    // FNSTSW (measured: an internal error), but it has FXSAVE.
+    let fx = crate::arch::signal_frame::FxState::save();
+    let pending = if vector == 19 {
+        // Flags in bits 0-5, their masks in bits 7-12.
+        fx.mxcsr() & !(fx.mxcsr() >> 7) & 0x3f
+    } else {
+        u32::from(fx.fsw() & !fx.fcw() & 0x3f)
+    };
+    const FPE_FLTDIV: i32 = 3;
+    const FPE_FLTOVF: i32 = 4;
+    const FPE_FLTUND: i32 = 5;
+    const FPE_FLTRES: i32 = 6;
+    const FPE_FLTINV: i32 = 7;
+    if pending & 0x01 != 0 {
+        FPE_FLTINV
+    } else if pending & 0x04 != 0 {
+        FPE_FLTDIV
+    } else if pending & 0x08 != 0 {
+        FPE_FLTOVF
+    } else if pending & 0x12 != 0 {
+        FPE_FLTUND
+    } else if pending & 0x20 != 0 {
+        FPE_FLTRES
+    } else {
+        0
     }
 }
 
 pub fn signal_name(sig: u32) -> &'static str {
-    match sig {
-        SIGILL => "SIGILL",
-        SIGTRAP => "SIGTRAP",
-        SIGBUS => "SIGBUS",
-        SIGFPE => "SIGFPE",
-        SIGKILL => "SIGKILL",
-        SIGSEGV => "SIGSEGV",
-        _ => "signal",
-    }
+    crate::kernel::signal::signal_name(sig)
 }
 
-pub fn user_fault(regs: &PtRegs) -> ! {
-    let sig = signal_for(regs.vector);
+/// A user exception: to the program's handler if it has one, else the
+/// program is killed (report_kill).
+pub fn user_fault(regs: &mut PtRegs) {
+    let (sig, code, addr) = signal_for(regs);
+    crate::kernel::signal::force_sig_fault(regs, sig, code, addr);
+}
+
+/// The one-line report of a program killed by a fault's signal.
+pub fn report_kill(regs: &PtRegs, sig: u32) {
     let comm = core::str::from_utf8(&crate::task::current().comm).unwrap_or("?");
     if regs.vector == 14 {
         let cr2 = read_cr2();
@@ -95,7 +140,6 @@ pub fn user_fault(regs: &PtRegs) -> ! {
             regs.rip
         );
     }
-    crate::exit::do_exit(128 + sig)
 }
 
 /// No memory was left for a page the program may touch: Linux's OOM
@@ -106,7 +150,7 @@ pub fn oom_kill(regs: &PtRegs, addr: u64) -> ! {
         "{comm}: killed by SIGKILL (out of memory at a page fault on {addr:#x}) at rip {:#x}",
         regs.rip
     );
-    crate::exit::do_exit(128 + SIGKILL)
+    crate::exit::exit_by_signal(SIGKILL)
 }
 
 pub fn kernel_fault(regs: &PtRegs) -> ! {

@@ -52,7 +52,8 @@ fn kernel_stack_top() -> u64 {
 
 /// CR0.MP and CR4.OSFXSR/OSXMMEXCPT: user programs use SSE (every x86-64
 /// program may), which faults with #UD until the OS declares it saves the
-/// state. One task, and the kernel never touches the FPU: nothing to save.
+/// state. The kernel never touches the FPU; the scheduler saves a task's
+/// with FXSAVE when it switches (arch/switch_to.rs).
 fn enable_sse() {
     // SAFETY: only enables SSE for user mode; the kernel is soft-float.
     unsafe {
@@ -78,12 +79,14 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
         exit::power_off(KERNEL_PANIC);
     };
     log::set_level(params.log_level);
+    mm::frame::init_refs();
     arch::gdt::init(kernel_stack_top());
     arch::idt::init();
     arch::apic::init();
     console::init();
     syscall::entry::syscall_init(kernel_stack_top());
     enable_sse();
+    arch::xstate::init();
     kernel::time::init(params.tsc_khz, params.epoch_ns);
     // Host randomness: AT_RANDOM, then the RNG key. Without it (QEMU) both
     // come from the TSC-keyed generator.
@@ -210,20 +213,46 @@ fn start_program(
         cmdline.extend_from_slice(a);
         cmdline.push(0);
     }
-    task::set_current(task::Task {
+    let boot_task = task::insert(alloc::boxed::Box::new(task::Task {
         pid: 1,
-        mm,
-        files,
-        fs: fs::fs_struct::FsStruct::new(root),
+        tgid: 1,
+        ppid: 0,
+        pgid: 1,
+        sid: 1,
+        state: task::TaskState::Running,
+        exit_status: 0,
+        exit_signal: 0,
+        group_exit: None,
+        stop_report: None,
+        mm: task::Shared::new(mm),
+        files: task::Shared::new(files),
+        fs: task::Shared::new(fs::fs_struct::FsStruct::new(root)),
+        exe: None,
         cmdline,
         task_works: Vec::new(),
-        comm: name.clone(),
+        comm: name[..name.len().min(15)].to_vec(),
         clear_child_tid: 0,
+        set_child_tid: 0,
         robust_list: (0, 0),
         fs_base: 0,
-        sigactions: Vec::new(),
-        sigmask: 0,
-    });
+        gs_base: 0,
+        sighand: task::Shared::new(Default::default()),
+        signal: Default::default(),
+        wait_chld: Default::default(),
+        vfork_parent: None,
+        wake_at: None,
+        alarm_at: None,
+        alarm_interval: 0,
+        syscalls: 0,
+        run_ns: 0,
+        switched_in: crate::kernel::time::monotonic_ns(),
+        children_run_ns: 0,
+        start_ns: kernel::time::monotonic_ns(),
+        thread: arch::switch_to::Thread::boot(kernel_stack_top()),
+        xstate_regs: None,
+        xstate_saved: false,
+    }));
+    task::set_current(boot_task);
     let task = task::current();
     if let Some(name) = selftest {
         selftest::run(name);
@@ -238,9 +267,9 @@ fn start_program(
     let image = binfmt_elf::Image {
         phys: program.paddr,
         bytes,
-        is_program: true,
+        file: binfmt_elf::ImageFile::Program,
     };
-    let loaded = match binfmt_elf::load(&mut task.mm, &image, &argv, &envp, at_random) {
+    let loaded = match binfmt_elf::load(&mut task.mm, &image, None, &argv, &envp, at_random) {
         Ok(l) => l,
         Err(e) => {
             warn!(

@@ -44,12 +44,14 @@ Options:
   -V, --version     print the version
 
 `lstar inspect SOCKET WHAT` asks a running `lstar run --socket SOCKET`:
-WHAT is vm, syscalls, exits, blk, regs, sregs, msrs, syscall-table (the
-guest kernel's system call tables, each entry symbolized), printed as tables
-or as the raw JSON with --json; or pause, resume, shutdown.
+WHAT is vm, syscalls, tasks (the guest's processes, like ps), exits, blk,
+regs, sregs, msrs, syscall-table (the guest kernel's system call tables,
+each entry symbolized), printed as tables or as the raw JSON with --json;
+or pause, resume, shutdown.
 
 `lstar trace SOCKET` follows the system calls of a running
-`lstar run --socket SOCKET`, like `strace -p`, until it exits.
+`lstar run --socket SOCKET`, like `strace -p -f`, until it exits: each line
+starts with the calling task's `[pid N]`.
 ";
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -163,9 +165,10 @@ pub struct RunOptions {
 }
 
 /// What `lstar inspect` can ask for.
-pub const INSPECT_WHAT: [&str; 11] = [
+pub const INSPECT_WHAT: [&str; 12] = [
     "vm",
     "syscalls",
+    "tasks",
     "exits",
     "blk",
     "regs",

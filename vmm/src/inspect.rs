@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::api::json::{self, Value};
 use crate::cli::InspectOptions;
-use crate::stats::{self, Report, Row};
+use crate::stats::{self, Report, Row, TaskInfo};
 
 /// Exit statuses: 0 answered, 1 the server said no or the answer was bad,
 /// 125 no connection.
@@ -57,6 +57,7 @@ pub fn main(opts: &InspectOptions) -> u8 {
     let (method, path, body) = match opts.what.as_str() {
         "vm" => ("GET", "/vm", String::new()),
         "syscalls" => ("GET", "/vm/syscalls", String::new()),
+        "tasks" => ("GET", "/vm/tasks", String::new()),
         "exits" => ("GET", "/vm/exits", String::new()),
         "blk" => ("GET", "/vm/blk", String::new()),
         "regs" => ("GET", "/vm/vcpus/0/regs", String::new()),
@@ -157,6 +158,25 @@ fn rows(table: &Value) -> Option<Vec<Row>> {
     Some(rows)
 }
 
+/// The tasks of `/vm/tasks` (or `/vm/syscalls`'s `by_pid`).
+fn tasks(v: &Value) -> Option<Vec<TaskInfo>> {
+    v.as_array()?
+        .iter()
+        .map(|t| {
+            let u32_of = |key: &str| t.get(key)?.as_u64().and_then(|n| u32::try_from(n).ok());
+            Some(TaskInfo {
+                pid: u32_of("pid")?,
+                ppid: u32_of("ppid")?,
+                tgid: u32_of("tgid").unwrap_or(0),
+                state: t.get("state")?.as_str()?.chars().next().unwrap_or('?'),
+                syscalls: t.get("syscalls")?.as_u64()?,
+                start_ns: t.get("start_ns").and_then(Value::as_u64).unwrap_or(0),
+                name: t.get("name")?.as_str()?.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// One table of `/vm/syscall-table`: `nr name address symbol+off` rows.
 fn syscall_table(out: &mut String, entry: &str, abi: &str, t: &Value) -> Option<()> {
     let rows = t.get("implemented")?.as_array()?;
@@ -202,8 +222,30 @@ fn human(what: &str, v: &Value) -> Option<String> {
                 task_work_run: v.get("task_work_run")?.as_u64()?,
                 // The page cache is shown by `inspect blk`.
                 page_cache: Default::default(),
+                tasks: match v.get("by_pid") {
+                    Some(t) => tasks(t)?,
+                    None => Vec::new(),
+                },
+                tasks_not_shown: v
+                    .get("tasks_not_shown")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
             };
             out = stats::format_report(&report);
+        }
+        "tasks" => {
+            let _ = writeln!(
+                out,
+                "{:>5} {:>5} {:<5} {:>9} NAME",
+                "PID", "PPID", "STATE", "SYSCALLS"
+            );
+            for t in tasks(v)? {
+                let _ = writeln!(
+                    out,
+                    "{:>5} {:>5} {:<5} {:>9} {}",
+                    t.pid, t.ppid, t.state, t.syscalls, t.name
+                );
+            }
         }
         "msrs" => {
             let _ = writeln!(
@@ -377,6 +419,41 @@ mod tests {
         assert!(text.contains("0xc0000082"), "{text}");
         assert!(
             text.contains("0xffffffff80000000  entry_syscall_64"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn tasks_table_is_ps_like() {
+        let v = json::parse(
+            r#"[{"pid": 1, "ppid": 0, "tgid": 1, "state": "S", "syscalls": 13,
+                 "start_ns": 5, "name": "sh"},
+                {"pid": 12, "ppid": 1, "tgid": 12, "state": "R", "syscalls": 0,
+                 "start_ns": 9, "name": "my prog"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            human("tasks", &v).unwrap(),
+            "  PID  PPID STATE  SYSCALLS NAME\n\
+             \x20   1     0 S            13 sh\n\
+             \x20  12     1 R             0 my prog\n"
+        );
+        assert_eq!(human("tasks", &json::parse("{}").unwrap()), None);
+        assert_eq!(
+            human("tasks", &json::parse(r#"[{"pid": -1}]"#).unwrap()),
+            None
+        );
+        // /vm/syscalls's by_pid: the --stats section.
+        let v = json::parse(
+            r#"{"syscall": {"write": {"calls": 1, "errors": 0}}, "int80": {},
+                "task_work_run": 0, "page_faults": 0, "frames_allocated": 0,
+                "by_pid": [{"pid": 1, "ppid": 0, "state": "X", "syscalls": 1, "name": "a"}],
+                "tasks_not_shown": 0}"#,
+        )
+        .unwrap();
+        let text = human("syscalls", &v).unwrap();
+        assert!(
+            text.contains("  pid  ppid     calls task\n    1     0         1 a\n"),
             "{text}"
         );
     }

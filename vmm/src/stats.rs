@@ -6,6 +6,11 @@
 //! The guest only ever increments aligned u64 words (single stores), so a
 //! read while it runs sees each counter whole; after the program has ended
 //! the area is final.
+//!
+//! The task table (`/vm/tasks`, the per-task section of the report) is
+//! read record by record under each record's sequence word; the guest is
+//! untrusted here as everywhere: every field is bounds-checked, names are
+//! decoded lossily, and a record that never settles is left out.
 
 use std::fmt::Write as _;
 
@@ -13,9 +18,14 @@ use lstar_abi::stats::{
     CALLS_64_OFFSET, CALLS_I386_OFFSET, ERRORS_64_OFFSET, ERRORS_I386_OFFSET, HEADER_WORD,
     HEADER_WORDS, MAGIC, NR_SLOTS_64, NR_SLOTS_I386, USED_SIZE, VERSION, WORD_BLK_FLUSHES,
     WORD_BLK_WRITE_REQUESTS, WORD_DIRTY_PAGES, WORD_FRAMES_ALLOCATED, WORD_INT80_TOTAL,
-    WORD_PAGE_FAULTS, WORD_PAGES_WRITTEN_BACK, WORD_SYSCALLS_TOTAL, WORD_TASK_WORK_RUN,
+    WORD_PAGE_FAULTS, WORD_PAGES_WRITTEN_BACK, WORD_SYSCALLS_TOTAL, WORD_TASK_RECORDS_REUSED,
+    WORD_TASK_WORK_RUN, WORD_TASKS_CREATED,
+};
+use lstar_abi::stats::{
+    TASK_RECORD_SIZE, TASK_SEQ, TASK_SLOTS, TASK_SYSCALLS_AT, TaskRecord, task_record_offset,
 };
 use lstar_abi::syscall_nr::{name_64, name_i386};
+use std::sync::atomic::{Ordering, fence};
 use thiserror::Error;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
@@ -77,6 +87,32 @@ pub struct Stats {
     pub syscall64: Table,
     /// `int $0x80`, i386 numbers.
     pub int80: Table,
+    /// Tasks that got a record, and reaped tasks whose record was reused.
+    pub tasks_created: u64,
+    pub task_records_reused: u64,
+    /// The task table, reaped tasks included (state 'X'), by pid; empty
+    /// from [`Stats::parse`], which sees only the counters.
+    pub tasks: Vec<TaskInfo>,
+}
+
+/// One record of the task table, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskInfo {
+    pub pid: u32,
+    pub ppid: u32,
+    pub tgid: u32,
+    /// R, S, T, Z, X (reaped), or '?' for anything else.
+    pub state: char,
+    pub syscalls: u64,
+    /// Guest monotonic clock at fork, in ns.
+    pub start_ns: u64,
+    pub name: String,
+}
+
+impl TaskInfo {
+    pub fn reaped(&self) -> bool {
+        self.state == 'X'
+    }
 }
 
 fn words(bytes: &[u8]) -> Vec<u64> {
@@ -130,6 +166,9 @@ impl Stats {
                 calls: array(CALLS_I386_OFFSET, NR_SLOTS_I386),
                 errors: array(ERRORS_I386_OFFSET, NR_SLOTS_I386),
             },
+            tasks_created: header[WORD_TASKS_CREATED],
+            task_records_reused: header[WORD_TASK_RECORDS_REUSED],
+            tasks: Vec::new(),
         })
     }
 
@@ -143,7 +182,108 @@ impl Stats {
         memory
             .read_slice(&mut area, GuestAddress(addr))
             .map_err(read_err)?;
-        Stats::parse(&area)
+        let mut stats = Stats::parse(&area)?;
+        stats.tasks = read_tasks(memory, addr)?;
+        Ok(stats)
+    }
+}
+
+/// How often a record that is being written is read again before it is
+/// left out (the guest writes one in well under a millisecond even
+/// emulated; a VM paused mid-write would hold it odd for ever).
+const SEQ_ATTEMPTS: u32 = 200;
+
+/// The task table of the area at `addr`: every record in use, reaped ones
+/// included, by pid. The header word is checked first.
+pub fn read_tasks(memory: &GuestMemoryMmap, addr: u64) -> Result<Vec<TaskInfo>, StatsError> {
+    let header: u64 = memory
+        .read_obj(GuestAddress(addr))
+        .map_err(|source| StatsError::Read { addr, source })?;
+    check_header(header)?;
+    let mut tasks = Vec::new();
+    for slot in 0..TASK_SLOTS {
+        let at = addr + task_record_offset(slot) as u64;
+        if let Some(task) = read_task(memory, at)? {
+            tasks.push(task);
+        }
+    }
+    tasks.sort_by_key(|t| (t.pid, t.reaped(), t.start_ns));
+    Ok(tasks)
+}
+
+/// One record under its sequence word: None when never used or when it
+/// did not settle in [`SEQ_ATTEMPTS`] reads.
+fn read_task(memory: &GuestMemoryMmap, at: u64) -> Result<Option<TaskInfo>, StatsError> {
+    let read_err = |source| StatsError::Read { addr: at, source };
+    let mut bytes = [0u8; TASK_RECORD_SIZE];
+    for attempt in 0..SEQ_ATTEMPTS {
+        if attempt > 0 {
+            std::thread::yield_now();
+        }
+        let seq: u64 = memory
+            .load(GuestAddress(at + TASK_SEQ as u64), Ordering::Acquire)
+            .map_err(read_err)?;
+        if seq == 0 {
+            return Ok(None);
+        }
+        if seq & 1 != 0 {
+            continue;
+        }
+        memory
+            .read_slice(&mut bytes, GuestAddress(at))
+            .map_err(read_err)?;
+        let mut task = decode_task(&bytes);
+        let live = u64_at(&bytes, TASK_SYSCALLS_AT);
+        if live != 0 && !task.reaped() {
+            // The guest's own counter of a live task: any guest address,
+            // so a failed or misaligned load keeps the recorded count.
+            if let Ok(n) = memory.load::<u64>(GuestAddress(live), Ordering::Acquire) {
+                task.syscalls = n;
+            }
+        }
+        fence(Ordering::Acquire);
+        let again: u64 = memory
+            .load(GuestAddress(at + TASK_SEQ as u64), Ordering::Acquire)
+            .map_err(read_err)?;
+        if again == seq {
+            return Ok(Some(task));
+        }
+    }
+    Ok(None)
+}
+
+fn u64_at(bytes: &[u8], offset: usize) -> u64 {
+    bytes
+        .get(offset..offset + 8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+fn u32_at(bytes: &[u8], offset: usize) -> u32 {
+    bytes
+        .get(offset..offset + 4)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+/// The fields of a record's bytes (layout: `lstar_abi::stats::TaskRecord`).
+fn decode_task(b: &[u8; TASK_RECORD_SIZE]) -> TaskInfo {
+    use std::mem::offset_of;
+    let state = match u8::try_from(u32_at(b, offset_of!(TaskRecord, state))) {
+        Ok(c @ (b'R' | b'S' | b'T' | b'Z' | b'X')) => char::from(c),
+        _ => '?',
+    };
+    let comm_at = offset_of!(TaskRecord, comm);
+    let comm = b.get(comm_at..comm_at + 16).unwrap_or(&[]);
+    let len = comm.iter().position(|&c| c == 0).unwrap_or(comm.len());
+    TaskInfo {
+        pid: u32_at(b, offset_of!(TaskRecord, pid)),
+        ppid: u32_at(b, offset_of!(TaskRecord, ppid)),
+        tgid: u32_at(b, offset_of!(TaskRecord, tgid)),
+        state,
+        syscalls: u64_at(b, offset_of!(TaskRecord, syscalls)),
+        start_ns: u64_at(b, offset_of!(TaskRecord, start_ns)),
+        name: String::from_utf8_lossy(&comm[..len]).into_owned(),
     }
 }
 
@@ -165,6 +305,10 @@ pub struct Report {
     pub frames_allocated: u64,
     pub task_work_run: u64,
     pub page_cache: PageCacheStats,
+    /// System calls by task (reaped ones included), by pid.
+    pub tasks: Vec<TaskInfo>,
+    /// Tasks whose records were reused (missing from `tasks`).
+    pub tasks_not_shown: u64,
 }
 
 impl Report {
@@ -176,6 +320,8 @@ impl Report {
             frames_allocated: stats.frames_allocated,
             task_work_run: stats.task_work_run,
             page_cache: stats.page_cache,
+            tasks: stats.tasks.clone(),
+            tasks_not_shown: stats.task_records_reused,
         }
     }
 }
@@ -231,6 +377,25 @@ fn write_table(out: &mut String, rows: &[Row]) {
     let _ = writeln!(out, "{calls:>9} {:>9} total", errors_cell(errors));
 }
 
+/// The per-task section: system calls made by each task (both entries), in
+/// pid order, reaped tasks included; absent when the guest kept no table.
+fn write_tasks(out: &mut String, tasks: &[TaskInfo], not_shown: u64) {
+    if tasks.is_empty() && not_shown == 0 {
+        return;
+    }
+    let _ = writeln!(out, "{:>5} {:>5} {:>9} task", "pid", "ppid", "calls");
+    for t in tasks {
+        let name = if t.name.is_empty() { "?" } else { &t.name };
+        let _ = writeln!(out, "{:>5} {:>5} {:>9} {name}", t.pid, t.ppid, t.syscalls);
+    }
+    if not_shown > 0 {
+        let _ = writeln!(
+            out,
+            "({not_shown} earlier tasks not shown: their records were reused)"
+        );
+    }
+}
+
 /// The whole `--stats` report: the SYSCALL table (always), the
 /// `int $0x80` table when that entry was used (titled as strace titles its
 /// 32-bit personality), then the counters; the last line is task work.
@@ -246,6 +411,7 @@ pub fn format_report(stats: &Report) -> String {
         out.push_str("System call usage summary for 32 bit mode (int $0x80):\n");
         write_table(&mut out, &stats.int80);
     }
+    write_tasks(&mut out, &stats.tasks, stats.tasks_not_shown);
     let _ = writeln!(out, "page faults: {}", stats.page_faults);
     if stats.frames_allocated != 0 {
         let _ = writeln!(out, "frames allocated: {}", stats.frames_allocated);
@@ -399,5 +565,160 @@ mod tests {
             Stats::read(&mem, 1 << 20),
             Err(StatsError::Read { .. })
         ));
+    }
+
+    /// Writes a task record as the guest would (seq even, non-zero).
+    fn put_task(mem: &GuestMemoryMmap, slot: usize, rec: TaskRecord) {
+        let at = GuestAddress(lstar_abi::stats::STATS_ADDR + task_record_offset(slot) as u64);
+        let mut bytes = vec![0u8; TASK_RECORD_SIZE];
+        let put = |b: &mut [u8], off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
+        put(&mut bytes, 0, &rec.seq.to_le_bytes());
+        put(&mut bytes, 8, &rec.pid.to_le_bytes());
+        put(&mut bytes, 12, &rec.ppid.to_le_bytes());
+        put(&mut bytes, 16, &rec.tgid.to_le_bytes());
+        put(&mut bytes, 20, &rec.state.to_le_bytes());
+        put(&mut bytes, 24, &rec.syscalls.to_le_bytes());
+        put(&mut bytes, 32, &rec.syscalls_at.to_le_bytes());
+        put(&mut bytes, 40, &rec.start_ns.to_le_bytes());
+        put(&mut bytes, 48, &rec.comm);
+        mem.write_slice(&bytes, at).unwrap();
+    }
+
+    fn comm(name: &[u8]) -> [u8; 16] {
+        let mut c = [0; 16];
+        c[..name.len()].copy_from_slice(name);
+        c
+    }
+
+    #[test]
+    fn task_table_is_read_under_seq_and_untrusted() {
+        use lstar_abi::stats::{TASK_REAPED, TASK_SLEEPING, TASK_ZOMBIE};
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 1 << 20)]).unwrap();
+        let addr = lstar_abi::stats::STATS_ADDR;
+        assert!(matches!(
+            read_tasks(&mem, addr),
+            Err(StatsError::NotPublished)
+        ));
+        let mut a = Area::new();
+        a.set(WORD_TASKS_CREATED * 8, 4);
+        a.set(WORD_TASK_RECORDS_REUSED * 8, 1);
+        mem.write_slice(&a.0, GuestAddress(addr)).unwrap();
+        // A live task whose counter lives elsewhere in guest memory.
+        let counter = 0x4_0000u64;
+        mem.write_obj(77u64, GuestAddress(counter)).unwrap();
+        put_task(
+            &mem,
+            1,
+            TaskRecord {
+                seq: 2,
+                pid: 1,
+                tgid: 1,
+                state: TASK_SLEEPING,
+                syscalls: 5,
+                syscalls_at: counter,
+                start_ns: 10,
+                comm: comm(b"sh"),
+                ..Default::default()
+            },
+        );
+        // Reaped: the recorded count, whatever the pointer says.
+        put_task(
+            &mem,
+            2,
+            TaskRecord {
+                seq: 6,
+                pid: 2,
+                ppid: 1,
+                state: TASK_REAPED,
+                syscalls: 9,
+                syscalls_at: counter,
+                comm: comm(b"true"),
+                ..Default::default()
+            },
+        );
+        // Garbage: a counter address outside guest memory, a bad state,
+        // a name that is not UTF-8 and fills all 16 bytes.
+        put_task(
+            &mem,
+            3,
+            TaskRecord {
+                seq: 4,
+                pid: 3,
+                ppid: 1,
+                state: 0xffff_ffff,
+                syscalls: 3,
+                syscalls_at: u64::MAX - 3,
+                comm: [0xff; 16],
+                ..Default::default()
+            },
+        );
+        // A misaligned counter address: the recorded count.
+        put_task(
+            &mem,
+            5,
+            TaskRecord {
+                seq: 2,
+                pid: 5,
+                ppid: 1,
+                state: TASK_SLEEPING,
+                syscalls: 8,
+                syscalls_at: counter + 1,
+                ..Default::default()
+            },
+        );
+        // Being written (odd seq): never settles here, so left out.
+        put_task(
+            &mem,
+            4,
+            TaskRecord {
+                seq: 7,
+                pid: 4,
+                state: TASK_ZOMBIE,
+                ..Default::default()
+            },
+        );
+        let tasks = read_tasks(&mem, addr).unwrap();
+        assert_eq!(tasks.len(), 4, "{tasks:?}");
+        assert_eq!(
+            (tasks[3].pid, tasks[3].syscalls, &*tasks[3].name),
+            (5, 8, "")
+        );
+        assert_eq!(
+            (
+                tasks[0].pid,
+                tasks[0].state,
+                tasks[0].syscalls,
+                &*tasks[0].name
+            ),
+            (1, 'S', 77, "sh")
+        );
+        assert_eq!((tasks[1].state, tasks[1].syscalls), ('X', 9));
+        assert!(tasks[1].reaped());
+        assert_eq!((tasks[2].state, tasks[2].syscalls), ('?', 3));
+        assert_eq!(tasks[2].name.chars().count(), 16);
+
+        let mut stats = Stats::read(&mem, addr).unwrap();
+        assert_eq!((stats.tasks_created, stats.task_records_reused), (4, 1));
+        stats.tasks.truncate(2);
+        assert_eq!(
+            Report::new(&stats)
+                .tasks
+                .iter()
+                .map(|t| t.pid)
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
+        let text = format(&stats);
+        assert!(
+            text.contains(
+                "  pid  ppid     calls task\n\
+                 \x20   1     0        77 sh\n\
+                 \x20   2     1         9 true\n\
+                 (1 earlier tasks not shown: their records were reused)\n\
+                 page faults: 0\n"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("task work run: 0\n"), "{text}");
     }
 }

@@ -5,6 +5,14 @@
 //! The guest writes records only while the flag in the stats area is set,
 //! never waits for us, and counts the records it had to drop; we drain the
 //! ring from a thread of our own, so the vCPU never stops for tracing.
+//!
+//! Each record carries the calling task's pid. `lstar run --trace` prints
+//! lines bare while only the first task has made calls, then, from the
+//! first call of a second task on, every line (the first task's too) with
+//! strace -f's `[pid N] ` prefix: strace prefixes every line while more
+//! than one process is traced; we keep the prefix once a second task has
+//! appeared, so a log is unambiguous from there on. `lstar trace SOCKET`
+//! attaches to a running VM and prefixes every line.
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -29,6 +37,10 @@ pub struct TraceRing {
     mem: GuestMemoryMmap,
     base: u64,
     lost_reported: u64,
+    /// The pid of the first record drained, and whether another has
+    /// been seen since (then lines carry `[pid N]`).
+    first_pid: Option<u32>,
+    several_tasks: bool,
 }
 
 fn word_addr(base: u64, word: usize) -> GuestAddress {
@@ -44,6 +56,8 @@ impl TraceRing {
             mem,
             base,
             lost_reported: 0,
+            first_pid: None,
+            several_tasks: false,
         })
     }
 
@@ -79,11 +93,23 @@ impl TraceRing {
         (records, new_lost)
     }
 
+    /// `r` as `--trace` prints it: bare until a second task has made a
+    /// call, then behind `[pid N] `.
+    fn line(&mut self, r: &TraceRecord) -> String {
+        let first = *self.first_pid.get_or_insert(r.pid);
+        self.several_tasks |= r.pid != first;
+        if self.several_tasks {
+            with_pid(r.pid, &format_record(r))
+        } else {
+            format_record(r)
+        }
+    }
+
     /// Prints the records written since the last call; returns how many.
     pub fn drain(&mut self, out: &mut impl Write) -> io::Result<u64> {
         let (records, lost) = self.take();
         for r in &records {
-            writeln!(out, "{}", format_record(r))?;
+            writeln!(out, "{}", self.line(r))?;
         }
         if lost > 0 {
             writeln!(out, "{}", lost_line(lost))?;
@@ -97,7 +123,7 @@ impl TraceRing {
 #[repr(transparent)]
 struct RawRecord(TraceRecord);
 // SAFETY: TraceRecord is repr(C), made of integers only, with no padding
-// (72 bytes: 2 u32 then 8 u64), so every bit pattern is a valid value.
+// (80 bytes: 4 u32 then 8 u64), so every bit pattern is a valid value.
 unsafe impl vm_memory::ByteValued for RawRecord {}
 
 /// What a tracer prints when the guest had to drop records.
@@ -105,7 +131,13 @@ pub fn lost_line(lost: u64) -> String {
     format!("lstar: trace: {lost} system calls not recorded (the ring was full)")
 }
 
-/// A record as JSON for the control socket: the raw fields and the line.
+/// strace -f's prefix: `[pid 3] read(0, ...) = 1`.
+pub fn with_pid(pid: u32, line: &str) -> String {
+    format!("[pid {pid}] {line}")
+}
+
+/// A record as JSON for the control socket: the raw fields and the line
+/// (without the pid prefix: `pid` is a member of its own).
 pub fn record_json(r: &TraceRecord) -> String {
     let entry = if r.entry & 0xff == Entry::Int80 as u32 {
         "int80"
@@ -115,7 +147,8 @@ pub fn record_json(r: &TraceRecord) -> String {
     let args: Vec<String> = r.args.iter().map(u64::to_string).collect();
     let text = crate::api::json::string(&format_record(r));
     format!(
-        "{{\"entry\":\"{entry}\",\"nr\":{},\"args\":[{}],\"ret\":{},\"returned\":{},\"tsc\":{},\"text\":{text}}}",
+        "{{\"pid\":{},\"entry\":\"{entry}\",\"nr\":{},\"args\":[{}],\"ret\":{},\"returned\":{},\"tsc\":{},\"text\":{text}}}",
+        r.pid,
         r.nr,
         args.join(","),
         r.ret as i64,
@@ -248,9 +281,18 @@ pub fn follow(socket: &std::path::Path) -> u8 {
             .and_then(|r| r.as_array())
             .unwrap_or(&[]);
         for r in records {
-            if let Some(text) = r.get("text").and_then(|t| t.as_str())
-                && writeln!(out, "{text}").is_err()
+            let Some(text) = r.get("text").and_then(|t| t.as_str()) else {
+                continue;
+            };
+            let line = match r
+                .get("pid")
+                .and_then(|p| p.as_u64())
+                .and_then(|p| u32::try_from(p).ok())
             {
+                Some(pid) => with_pid(pid, text),
+                None => text.to_string(),
+            };
+            if writeln!(out, "{line}").is_err() {
                 return 0;
             }
         }
@@ -307,6 +349,8 @@ mod tests {
         TraceRecord {
             nr,
             entry,
+            pid: 1,
+            reserved: 0,
             args,
             ret: ret as u64,
             tsc: 0,
@@ -375,5 +419,32 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(ring.drain(&mut out).unwrap(), 0);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn pids_appear_once_a_second_task_has_called() {
+        let base = 0x8_0000u64;
+        let mem = GuestMemoryMmap::from_ranges(&[(GuestAddress(0), 1 << 20)]).unwrap();
+        let mut ring = TraceRing::enable(mem.clone(), base).unwrap();
+        for (i, pid) in [1u32, 1, 2, 1].into_iter().enumerate() {
+            let mut r = record(39, 0, [0; 6], i64::from(pid));
+            r.pid = pid;
+            let at = GuestAddress(base + stats::trace_record_offset(i as u64) as u64);
+            mem.write_obj(RawRecord(r), at).unwrap();
+        }
+        mem.write_obj(4u64, word_addr(base, WORD_TRACE_HEAD))
+            .unwrap();
+        let mut out = Vec::new();
+        ring.drain(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "getpid() = 1\ngetpid() = 1\n[pid 2] getpid() = 2\n[pid 1] getpid() = 1\n"
+        );
+        let json = record_json(&TraceRecord {
+            pid: 3,
+            ..record(39, 0, [0; 6], 3)
+        });
+        assert!(json.starts_with("{\"pid\":3,"), "{json}");
+        assert!(json.contains("\"text\":\"getpid() = 3\""), "{json}");
     }
 }

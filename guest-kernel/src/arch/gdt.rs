@@ -53,6 +53,14 @@ unsafe extern "C" {
     static mut boot_gdt: [u64; GDT_ENTRIES];
 }
 
+/// The stack the CPU switches to on entries from user mode: the running
+/// task's (the scheduler calls this at every switch).
+pub fn set_rsp0(stack_top: u64) {
+    // SAFETY: one CPU, interrupts off in the kernel: nothing reads the TSS
+    // until the next entry from user mode, which wants the new value.
+    unsafe { (*addr_of_mut!(TSS)).rsp0 = stack_top };
+}
+
 /// Installs the TSS, reloads the GDT at its high-half address (the identity
 /// mapping goes away with the first user address space) and loads TR.
 pub fn init(kernel_stack_top: u64) {

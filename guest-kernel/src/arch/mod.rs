@@ -8,8 +8,11 @@ pub mod msr;
 pub mod port;
 pub mod prctl;
 pub mod pt_regs;
+pub mod signal_frame;
 pub mod string;
+pub mod switch_to;
 pub mod traps;
+pub mod xstate;
 
 /// Operand of LGDT/LIDT.
 #[repr(C, packed)]

@@ -19,6 +19,7 @@ pub unsafe fn wrmsr(msr: u32, value: u64) {
     }
 }
 
+#[allow(dead_code)]
 pub fn rdmsr(msr: u32) -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: reading the architectural MSRs named above has no side effects.

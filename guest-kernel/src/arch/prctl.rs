@@ -1,6 +1,6 @@
 //! arch_prctl: the user's FS and GS bases (TLS).
 
-use crate::arch::msr::{self, rdmsr, wrmsr};
+use crate::arch::msr::{self, wrmsr};
 use crate::errno::{EINVAL, EPERM, SysResult};
 use crate::mm::address_space::TASK_SIZE;
 use crate::syscall::Args;
@@ -25,12 +25,13 @@ pub fn sys_arch_prctl(a: &Args) -> SysResult {
         // Inside the kernel the user's GS base sits in KERNEL_GS_BASE (every
         // entry from user mode did SWAPGS); the exit swaps it back.
         ARCH_SET_GS => {
+            current().gs_base = addr;
             // SAFETY: a canonical user address (checked above) as GS base.
             unsafe { wrmsr(msr::KERNEL_GS_BASE, addr) };
             Ok(0)
         }
         ARCH_GET_FS => put_user(addr, &current().fs_base).map(|_| 0),
-        ARCH_GET_GS => put_user(addr, &rdmsr(msr::KERNEL_GS_BASE)).map(|_| 0),
+        ARCH_GET_GS => put_user(addr, &current().gs_base).map(|_| 0),
         _ => Err(EINVAL),
     }
 }

@@ -23,9 +23,12 @@ pub struct PtRegs {
     pub rdx: u64,
     pub rsi: u64,
     pub rdi: u64,
-    /// Exception/interrupt vector, or [`VECTOR_SYSCALL`].
+    /// Exception/interrupt vector, or [`VECTOR_SYSCALL`]; 0x80 for every
+    /// `int $0x80` (the gate and its #UD form alike). With `error_code`,
+    /// this is how kernel/signal.rs knows a frame is a system call's.
     pub vector: u64,
-    /// The CPU's error code for exceptions; `orig_rax` for system calls.
+    /// The CPU's error code for exceptions; `orig_rax` for system calls,
+    /// u64::MAX once the call may no longer be restarted (Linux's -1).
     pub error_code: u64,
     // The hardware interrupt frame.
     pub rip: u64,

@@ -28,6 +28,7 @@ extern "C" fn do_trap(regs: &mut PtRegs) {
         super::apic::eoi();
     } else if vector == u64::from(TIMER_VECTOR) {
         super::apic::eoi();
+        crate::kernel::sched::timer_interrupt();
     } else if vector == u64::from(SPURIOUS_VECTOR) {
         // No EOI for a spurious interrupt.
     } else if !regs.came_from_user() {

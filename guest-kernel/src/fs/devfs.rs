@@ -46,7 +46,8 @@ pub fn open_node(inode: &InodeRef, flags: u32) -> Result<Arc<dyn FileOps>, Errno
             }
             Ok(Arc::new(BlockDevice))
         }
-        // Fifos open once pipes exist; sockets never open.
+        Some(FileType::Fifo) => super::pipe::fifo_open(inode, flags),
+        // Sockets have no file operations to open.
         _ => Err(ENXIO),
     }
 }
@@ -116,7 +117,7 @@ impl FileOps for Console {
         if self.err {
             return Ok(0);
         }
-        Ok(crate::console::read_stdin(buf) as u64)
+        Ok(crate::console::read_stdin(buf)? as u64)
     }
     fn write(&self, _file: &File, buf: &[u8]) -> SysResult {
         let written = if self.err {
@@ -136,6 +137,16 @@ impl FileOps for Console {
             return Err(crate::errno::ENOTTY);
         }
         super::ioctl::tty_ioctl(request, arg)
+    }
+    fn poll(&self, _file: &File) -> u16 {
+        use super::file::{POLLIN, POLLOUT};
+        // Output is always accepted; input is ready when a read would not
+        // wait (COM2 reads nothing, at once).
+        if self.err || crate::console::input_ready() {
+            POLLIN | POLLOUT
+        } else {
+            POLLOUT
+        }
     }
 }
 

@@ -58,6 +58,8 @@ const F_OFD_SETLK: u64 = 37;
 const F_OFD_SETLKW: u64 = 38;
 const F_DUPFD_CLOEXEC: u64 = 1030;
 const FD_CLOEXEC: u64 = 1;
+const F_SETPIPE_SZ: u64 = 1031;
+const F_GETPIPE_SZ: u64 = 1032;
 
 pub fn sys_fcntl(a: &Args) -> SysResult {
     let (fd, cmd, arg) = (a[0], a[1], a[2]);
@@ -96,6 +98,8 @@ pub fn sys_fcntl(a: &Args) -> SysResult {
             let _: u16 = crate::uaccess::get_user(arg)?;
             Ok(0)
         }
+        F_SETPIPE_SZ => file.ops.pipe_size(Some(arg & 0xffff_ffff)),
+        F_GETPIPE_SZ => file.ops.pipe_size(None),
         _ => Err(EINVAL),
     }
 }

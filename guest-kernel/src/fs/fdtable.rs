@@ -15,7 +15,7 @@ struct Slot {
     cloexec: bool,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
 }
@@ -77,6 +77,17 @@ impl FdTable {
             .iter()
             .enumerate()
             .filter_map(|(fd, s)| s.as_ref().map(|s| (fd, &s.file)))
+    }
+
+    /// Closes the descriptors marked close-on-exec (execve).
+    pub fn close_on_exec(&mut self) {
+        for slot in self.slots.iter_mut() {
+            if slot.as_ref().is_some_and(|s| s.cloexec)
+                && let Some(s) = slot.take()
+            {
+                fput(s.file);
+            }
+        }
     }
 
     /// Closes everything (exit).

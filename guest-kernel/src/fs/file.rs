@@ -13,7 +13,7 @@ use spin::Mutex;
 
 use super::dentry::Dentry;
 use super::inode::{Filldir, InodeRef};
-use crate::errno::{EINVAL, ENOTDIR, ENOTTY, ESPIPE, Errno, SysResult};
+use crate::errno::{EBADF, EINVAL, ENOTDIR, ENOTTY, ESPIPE, Errno, SysResult};
 
 pub const O_RDONLY: u32 = 0;
 pub const O_WRONLY: u32 = 1;
@@ -87,6 +87,10 @@ pub trait FileOps: Send + Sync {
     /// fsync and fdatasync.
     fn fsync(&self, _file: &File) -> SysResult {
         Err(EINVAL)
+    }
+    /// F_GETPIPE_SZ (None) and F_SETPIPE_SZ (Some(size)): pipes only.
+    fn pipe_size(&self, _new: Option<u64>) -> SysResult {
+        Err(EBADF)
     }
     /// The last reference to the open file is gone.
     fn release(&self, _file: &File) {}

@@ -307,6 +307,8 @@ pub struct Inode {
     pub meta: Mutex<Meta>,
     /// The cached pages of a regular file's data (Linux's `i_mapping`).
     pub pages: Mutex<PageIndex>,
+    /// A FIFO's pipe while it is open (Linux's `i_pipe`).
+    pub fifo: Mutex<Option<Arc<super::pipe::Pipe>>>,
     pub ops: alloc::boxed::Box<dyn InodeOps>,
 }
 
@@ -322,6 +324,7 @@ impl Inode {
             sb: sb.clone(),
             meta: Mutex::new(meta),
             pages: Mutex::new(PageIndex::new()),
+            fifo: Mutex::new(None),
             ops,
         })
     }
@@ -387,7 +390,7 @@ impl Inode {
         self.unmap_mappings(first_full, last_full);
         for index in first_full..last_full {
             if let Some(frame) = self.pages.lock().remove(index) {
-                crate::mm::frame::free(frame);
+                crate::mm::frame::put(frame);
                 self.ops.uncharge_page(self);
             }
         }
@@ -437,7 +440,7 @@ impl Inode {
             return Err(crate::errno::ENOMEM);
         };
         if let Err(e) = self.ops.readpage(self, index, frame) {
-            crate::mm::frame::free(frame);
+            crate::mm::frame::put(frame);
             self.ops.uncharge_page(self);
             return Err(e);
         }
@@ -475,7 +478,7 @@ impl Inode {
         self.unmap_mappings(first, u64::MAX);
         let frames = self.pages.lock().remove_from(first);
         for frame in frames {
-            crate::mm::frame::free(frame);
+            crate::mm::frame::put(frame);
             self.ops.uncharge_page(self);
         }
         self.update_blocks();
@@ -542,7 +545,7 @@ impl Drop for Inode {
         // go back to the frame allocator (and to the file system's quota).
         let frames = self.pages.get_mut().remove_from(0);
         for frame in frames {
-            crate::mm::frame::free(frame);
+            crate::mm::frame::put(frame);
             self.ops.uncharge_page(self);
         }
     }

@@ -29,6 +29,16 @@ pub fn sys_memfd_create(a: &Args) -> SysResult {
         return Err(EINVAL);
     }
     let name = crate::uaccess::strncpy_from_user(name, MFD_NAME_MAX)?.ok_or(EINVAL)?;
+    let mut label = b"memfd:".to_vec();
+    label.extend_from_slice(&name);
+    let file = anonymous_file(&label)?;
+    current().files.install(file, 0, flags & MFD_CLOEXEC != 0)
+}
+
+/// A regular file in memory that no path reaches, named `label` in
+/// /proc/self/fd: memfd_create's, and the object behind a shared
+/// anonymous mapping (Linux's shmem_zero_setup), which fork shares.
+fn anonymous_file(label: &[u8]) -> Result<alloc::sync::Arc<File>, crate::errno::Errno> {
     let root = MEMFD_ROOT
         .lock()
         .get_or_insert_with(|| {
@@ -36,8 +46,6 @@ pub fn sys_memfd_create(a: &Args) -> SysResult {
             super::tmpfs::new("tmpfs", usable / 2, 0o755)
         })
         .clone();
-    let mut label = b"memfd:".to_vec();
-    label.extend_from_slice(&name);
     // A name of its own in the hidden root, removed at once: the file
     // lives as long as descriptors and mappings hold it.
     let tmp = alloc::format!("{}", root.sb.alloc_ino());
@@ -45,10 +53,16 @@ pub fn sys_memfd_create(a: &Args) -> SysResult {
     root.ops.unlink(&root, tmp.as_bytes())?;
     // Linux's memfd inodes keep one link (on its internal mount).
     inode.meta.lock().nlink = 1;
-    let file = File::new(
-        Dentry::anonymous(inode, &label),
+    Ok(File::new(
+        Dentry::anonymous(inode, label),
         RegularFile::ops(),
         O_RDWR | O_LARGEFILE,
-    );
-    current().files.install(file, 0, flags & MFD_CLOEXEC != 0)
+    ))
+}
+
+/// The file behind a MAP_SHARED|MAP_ANONYMOUS mapping of `size` bytes.
+pub fn shmem_file(size: u64) -> Result<alloc::sync::Arc<File>, crate::errno::Errno> {
+    let file = anonymous_file(b"/dev/zero (deleted)")?;
+    file.dentry.inode.set_size(size)?;
+    Ok(file)
 }

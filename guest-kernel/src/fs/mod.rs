@@ -31,6 +31,7 @@ pub mod name_map;
 pub mod namei;
 pub mod open;
 pub mod page_cache;
+pub mod pipe;
 pub mod procfs;
 pub mod read_write;
 pub mod readdir;

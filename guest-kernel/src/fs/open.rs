@@ -34,6 +34,7 @@ fn open_ops(inode: &InodeRef, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         FileType::Directory => super::readdir::DirFile::ops(),
         FileType::Regular => RegularFile::ops(),
         FileType::CharDevice | FileType::BlockDevice => super::devfs::open_node(inode, flags)?,
+        FileType::Fifo => super::pipe::fifo_open(inode, flags)?,
         _ => return Err(crate::errno::ENXIO),
     })
 }
@@ -73,12 +74,28 @@ fn open_dentry(d: Arc<Dentry>, flags: u32, created: bool) -> Result<Arc<File>, E
     Ok(File::new(d, ops, status))
 }
 
-/// ETXTBSY: the running program's file cannot be written (its text is
+/// Opens a program file for execve (read-only; the caller checked it is
+/// a regular file with an execute bit).
+pub fn open_for_exec(d: Arc<Dentry>) -> Result<Arc<File>, Errno> {
+    open_dentry(d, O_RDONLY, false)
+}
+
+/// ETXTBSY: a running program's file cannot be written (its text is
 /// mapped from the file's pages).
 fn check_not_running(inode: &InodeRef) -> Result<(), Errno> {
-    match super::exe_if_placed() {
-        Some(exe) if Arc::ptr_eq(&exe.inode, inode) => Err(crate::errno::ETXTBSY),
-        _ => Ok(()),
+    let first = super::exe_if_placed();
+    let running = crate::task::all()
+        .filter(|t| t.state != crate::task::TaskState::Zombie)
+        .any(|t| {
+            t.exe
+                .as_ref()
+                .or(first.as_ref())
+                .is_some_and(|exe| Arc::ptr_eq(&exe.inode, inode))
+        });
+    if running {
+        Err(crate::errno::ETXTBSY)
+    } else {
+        Ok(())
     }
 }
 

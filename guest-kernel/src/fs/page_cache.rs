@@ -304,7 +304,7 @@ impl PageCache {
             for (start, frames) in &runs {
                 for i in 0..frames.len() as u64 {
                     if let Some(f) = self.pages.remove(start + i) {
-                        frame::free(f);
+                        frame::put(f);
                     }
                 }
             }

@@ -20,7 +20,7 @@ use super::inode::{
 };
 use super::mount::{StatFs, SuperBlock, SuperOps};
 use crate::errno::{ENOENT, Errno, SysResult};
-use crate::task::current;
+use crate::task::{self, Task, TaskState, current};
 
 pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 
@@ -50,6 +50,7 @@ enum Text {
     Cmdline(u32),
     Comm(u32),
     Status(u32),
+    Stat(u32),
     PidMounts(u32),
 }
 
@@ -62,7 +63,7 @@ const ROOT_FILES: [(&[u8], Text); 6] = [
     (b"version", Text::Version),
 ];
 
-fn pid_entries(pid: u32) -> [(&'static [u8], Node); 8] {
+fn pid_entries(pid: u32) -> [(&'static [u8], Node); 9] {
     [
         (b"cmdline", Node::Text(Text::Cmdline(pid))),
         (b"comm", Node::Text(Text::Comm(pid))),
@@ -71,6 +72,7 @@ fn pid_entries(pid: u32) -> [(&'static [u8], Node); 8] {
         (b"fd", Node::FdDir(pid)),
         (b"maps", Node::Text(Text::Maps(pid))),
         (b"mounts", Node::Text(Text::PidMounts(pid))),
+        (b"stat", Node::Text(Text::Stat(pid))),
         (b"status", Node::Text(Text::Status(pid))),
     ]
 }
@@ -107,6 +109,7 @@ fn ino_of(node: Node) -> u64 {
             Text::Comm(p) => u64::from(p) << 16 | 22,
             Text::Status(p) => u64::from(p) << 16 | 23,
             Text::PidMounts(p) => u64::from(p) << 16 | 24,
+            Text::Stat(p) => u64::from(p) << 16 | 25,
         }
     };
     match node {
@@ -147,12 +150,25 @@ pub fn new() -> InodeRef {
     make(&sb, Node::Root)
 }
 
-fn pid_exists(pid: u32) -> bool {
-    pid == current().pid
+/// The task a /proc/PID directory stands for, while it exists.
+fn task_of(pid: u32) -> Option<&'static mut Task> {
+    task::find(pid)
 }
 
-fn fd_file(fd: u32) -> Option<Arc<File>> {
-    current().files.get(u64::from(fd)).ok()
+fn pid_exists(pid: u32) -> bool {
+    task_of(pid).is_some()
+}
+
+fn fd_file(pid: u32, fd: u32) -> Option<Arc<File>> {
+    task_of(pid)?.files.get(u64::from(fd)).ok()
+}
+
+/// The program file of `pid` (the first program's until it execs).
+fn exe_of(pid: u32) -> Option<Arc<Dentry>> {
+    match task_of(pid)?.exe.clone() {
+        Some(d) => Some(d),
+        None => super::exe(),
+    }
 }
 
 /// The path a link shows: a file's path, " (deleted)" when it lost its
@@ -178,8 +194,9 @@ impl ProcInode {
                     .iter()
                     .map(|(n, t)| (n.to_vec(), Node::Text(*t)))
                     .collect();
-                let pid = current().pid;
-                v.push((format!("{pid}").into_bytes(), Node::PidDir(pid)));
+                for pid in task::pids() {
+                    v.push((format!("{pid}").into_bytes(), Node::PidDir(pid)));
+                }
                 v.push((b"self".to_vec(), Node::SelfLink));
                 v
             }
@@ -187,11 +204,14 @@ impl ProcInode {
                 .iter()
                 .map(|(n, node)| (n.to_vec(), *node))
                 .collect(),
-            Node::FdDir(pid) => current()
-                .files
-                .fds()
-                .map(|(fd, _)| (format!("{fd}").into_bytes(), Node::Fd(pid, fd as u32)))
-                .collect(),
+            Node::FdDir(pid) => task_of(pid)
+                .map(|t| {
+                    t.files
+                        .fds()
+                        .map(|(fd, _)| (format!("{fd}").into_bytes(), Node::Fd(pid, fd as u32)))
+                        .collect()
+                })
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }
@@ -230,7 +250,7 @@ impl InodeOps for ProcInode {
                 .map(|(_, node)| *node)
                 .ok_or(ENOENT)?,
             Node::FdDir(pid) => match parse_u32(name) {
-                Some(fd) if fd_file(fd).is_some() => Node::Fd(pid, fd),
+                Some(fd) if fd_file(pid, fd).is_some() => Node::Fd(pid, fd),
                 _ => return Err(ENOENT),
             },
             _ => return Err(crate::errno::ENOTDIR),
@@ -258,12 +278,11 @@ impl InodeOps for ProcInode {
     }
 
     fn readlink(&self, _inode: &Inode) -> Result<Vec<u8>, Errno> {
-        let task = current();
         match self.node {
-            Node::SelfLink => Ok(format!("{}", task.pid).into_bytes()),
-            Node::Exe(_) => super::exe().map(|d| d_path(&d)).ok_or(ENOENT),
-            Node::Cwd(_) => Ok(d_path(&task.fs.cwd)),
-            Node::Fd(_, fd) => fd_file(fd).map(|f| d_path(&f.dentry)).ok_or(ENOENT),
+            Node::SelfLink => Ok(format!("{}", current().tgid).into_bytes()),
+            Node::Exe(pid) => exe_of(pid).map(|d| d_path(&d)).ok_or(ENOENT),
+            Node::Cwd(pid) => task_of(pid).map(|t| d_path(&t.fs.cwd)).ok_or(ENOENT),
+            Node::Fd(pid, fd) => fd_file(pid, fd).map(|f| d_path(&f.dentry)).ok_or(ENOENT),
             _ => Err(crate::errno::EINVAL),
         }
     }
@@ -282,11 +301,10 @@ impl InodeOps for ProcInode {
 /// (exe, cwd, fd/N); None for links to follow by their text.
 pub fn follow(inode: &Inode) -> Option<Result<Arc<Dentry>, Errno>> {
     let p = inode.ops.as_any().downcast_ref::<ProcInode>()?;
-    let task = current();
     Some(match p.node {
-        Node::Exe(_) => super::exe().ok_or(ENOENT),
-        Node::Cwd(_) => Ok(task.fs.cwd.clone()),
-        Node::Fd(_, fd) => fd_file(fd).map(|f| f.dentry.clone()).ok_or(ENOENT),
+        Node::Exe(pid) => exe_of(pid).ok_or(ENOENT),
+        Node::Cwd(pid) => task_of(pid).map(|t| t.fs.cwd.clone()).ok_or(ENOENT),
+        Node::Fd(pid, fd) => fd_file(pid, fd).map(|f| f.dentry.clone()).ok_or(ENOENT),
         _ => return None,
     })
 }
@@ -330,22 +348,35 @@ fn generate(t: Text) -> String {
         }
         Text::Version => writeln!(s, "Linux version 6.1.0-lstar (lstar) #1 SMP lstar"),
         Text::Filesystems => writeln!(s, "nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc"),
-        Text::Maps(_) => maps(&mut s),
-        Text::Cmdline(_) => {
-            s.push_str(&String::from_utf8_lossy(&current().cmdline));
+        Text::Maps(pid) => task_of(pid).map_or(Ok(()), |t| maps(&mut s, t)),
+        Text::Cmdline(pid) => {
+            if let Some(t) = task_of(pid) {
+                s.push_str(&String::from_utf8_lossy(&t.cmdline));
+            }
             Ok(())
         }
-        Text::Comm(_) => writeln!(s, "{}", comm()),
-        Text::Status(pid) => status(&mut s, pid),
+        Text::Comm(pid) => task_of(pid).map_or(Ok(()), |t| writeln!(s, "{}", comm(t))),
+        Text::Status(pid) => task_of(pid).map_or(Ok(()), |t| status(&mut s, t)),
+        Text::Stat(pid) => task_of(pid).map_or(Ok(()), |t| stat(&mut s, t)),
     };
     s
 }
 
 /// The name Linux keeps for the task: the program file's name, 15 bytes.
-fn comm() -> String {
-    let c = &current().comm;
+fn comm(t: &Task) -> String {
+    let c = &t.comm;
     let base = c.rsplit(|&b| b == b'/').next().unwrap_or(c);
     String::from_utf8_lossy(&base[..base.len().min(15)]).into_owned()
+}
+
+/// The state letter and word ps shows.
+fn state_of(t: &Task) -> (char, &'static str) {
+    match t.state {
+        TaskState::Running => ('R', "running"),
+        TaskState::Sleeping => ('S', "sleeping"),
+        TaskState::Stopped => ('T', "stopped"),
+        TaskState::Zombie => ('Z', "zombie"),
+    }
 }
 
 fn meminfo(s: &mut String) -> core::fmt::Result {
@@ -473,8 +504,8 @@ fn mounts(s: &mut String) -> core::fmt::Result {
     r
 }
 
-fn maps(s: &mut String) -> core::fmt::Result {
-    let mm = &current().mm;
+fn maps(s: &mut String, t: &Task) -> core::fmt::Result {
+    let mm = &t.mm;
     for v in mm.vmas.iter() {
         let perm = |bit, c| if v.prot & bit != 0 { c } else { '-' };
         let shared = if v.file.as_ref().is_some_and(|f| f.shared) {
@@ -527,16 +558,37 @@ fn maps(s: &mut String) -> core::fmt::Result {
     Ok(())
 }
 
-fn status(s: &mut String, pid: u32) -> core::fmt::Result {
-    writeln!(s, "Name:\t{}", comm())?;
-    writeln!(s, "Umask:\t{:04o}", current().fs.umask)?;
-    writeln!(s, "State:\tR (running)")?;
+fn status(s: &mut String, t: &Task) -> core::fmt::Result {
+    let (letter, word) = state_of(t);
+    writeln!(s, "Name:\t{}", comm(t))?;
+    writeln!(s, "Umask:\t{:04o}", t.fs.umask)?;
+    writeln!(s, "State:\t{letter} ({word})")?;
     writeln!(
         s,
-        "Tgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t0\nTracerPid:\t0"
+        "Tgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0",
+        t.tgid, t.pid, t.ppid
     )?;
     writeln!(s, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0")?;
     writeln!(s, "FDSize:\t{}", crate::fs::fdtable::NR_OPEN)?;
     writeln!(s, "Threads:\t1")?;
+    writeln!(s, "SigPnd:\t{:016x}", t.signal.pending())?;
+    writeln!(s, "SigBlk:\t{:016x}", t.signal.blocked)?;
     writeln!(s, "Cpus_allowed_list:\t0")
+}
+
+/// /proc/PID/stat, the fields ps reads (Linux's order; times in clock
+/// ticks of 100 Hz; no CPU-time accounting yet, so utime and stime are 0).
+fn stat(s: &mut String, t: &Task) -> core::fmt::Result {
+    let (letter, _) = state_of(t);
+    let vsize: u64 = t.mm.vmas.iter().map(|v| v.end - v.start).sum();
+    let start_ticks = t.start_ns / 10_000_000;
+    writeln!(
+        s,
+        "{} ({}) {letter} {} {} {} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 {start_ticks} {vsize} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0",
+        t.pid,
+        comm(t),
+        t.ppid,
+        t.pgid,
+        t.sid
+    )
 }

@@ -1,15 +1,18 @@
 //! poll, ppoll, select and pselect6 over the readiness every file reports
-//! (`FileOps::poll`). With one task nothing becomes ready while the caller
-//! waits, except through time: a call that finds nothing ready sleeps out
-//! its timeout (the vCPU halts) and returns 0. Regular files and devices
-//! are always ready, as on Linux; the console reports ready and its
-//! read() then waits for input. Waiting on pipes arrives with them.
+//! (`FileOps::poll`). A call that finds nothing ready sleeps on one wait
+//! queue that every readiness change wakes ([`poll_wake`]: pipe activity,
+//! console input), re-scans, and gives up at its deadline. Regular files
+//! and devices are always ready, as on Linux.
 
 use alloc::vec::Vec;
 
 use super::file::{POLLIN, POLLOUT};
 use crate::errno::{EINVAL, Errno, SysResult};
-use crate::kernel::time::{monotonic_ns, read_timespec, sleep_until};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::errno::EINTR;
+use crate::kernel::time::{monotonic_ns, read_timespec};
+use crate::kernel::wait::WaitQueue;
 use crate::syscall::Args;
 use crate::task::current;
 use crate::uaccess::{get_user, put_user, user_slice_mut};
@@ -31,19 +34,25 @@ fn poll_fd(fd: i32, events: u16) -> u16 {
     }
 }
 
-/// Waits until `deadline` (None: forever) when nothing was ready.
-fn wait_out(deadline: Option<u64>) -> Result<(), Errno> {
-    match deadline {
-        Some(d) => {
-            sleep_until(d);
-            Ok(())
-        }
-        // Nothing can become ready: Linux would sleep forever; with one
-        // task that is a hang, which the program asked for.
-        None => loop {
-            sleep_until(monotonic_ns().saturating_add(1_000_000_000));
-        },
-    }
+static POLL_WAIT: WaitQueue = WaitQueue::new();
+static POLL_EVENTS: AtomicU64 = AtomicU64::new(0);
+
+/// Something may have become ready: pollers re-scan.
+pub fn poll_wake() {
+    POLL_EVENTS.fetch_add(1, Ordering::Relaxed);
+    POLL_WAIT.wake_up();
+}
+
+/// Sleeps until a readiness change after `seen`, or `deadline`: Ok(false)
+/// at the deadline; a signal gives EINTR (poll and select are never
+/// restarted, as on Linux).
+fn wait_for_events(seen: u64, deadline: Option<u64>) -> Result<bool, Errno> {
+    POLL_WAIT
+        .wait_event_until(
+            &mut || POLL_EVENTS.load(Ordering::Relaxed) != seen,
+            deadline,
+        )
+        .map_err(|_| EINTR)
 }
 
 fn do_poll(fds: u64, nfds: u64, deadline: Option<u64>) -> SysResult {
@@ -51,20 +60,22 @@ fn do_poll(fds: u64, nfds: u64, deadline: Option<u64>) -> SysResult {
         return Err(EINVAL);
     }
     let raw = user_slice_mut(fds, nfds * 8)?;
-    let mut ready = 0u64;
-    for entry in raw.chunks_exact_mut(8) {
-        let fd = i32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
-        let events = u16::from_le_bytes([entry[4], entry[5]]);
-        let revents = poll_fd(fd, events);
-        entry[6..8].copy_from_slice(&revents.to_le_bytes());
-        if revents != 0 {
-            ready += 1;
+    loop {
+        let seen = POLL_EVENTS.load(Ordering::Relaxed);
+        let mut ready = 0u64;
+        for entry in raw.chunks_exact_mut(8) {
+            let fd = i32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
+            let events = u16::from_le_bytes([entry[4], entry[5]]);
+            let revents = poll_fd(fd, events);
+            entry[6..8].copy_from_slice(&revents.to_le_bytes());
+            if revents != 0 {
+                ready += 1;
+            }
+        }
+        if ready > 0 || deadline == Some(0) || !wait_for_events(seen, deadline)? {
+            return Ok(ready);
         }
     }
-    if ready == 0 && deadline != Some(0) {
-        wait_out(deadline)?;
-    }
-    Ok(ready)
 }
 
 fn deadline_ms(timeout: i32) -> Option<u64> {
@@ -105,27 +116,32 @@ fn do_select(n: u64, sets: [u64; 3], deadline: Option<u64>) -> SysResult {
         alloc::vec![0; bytes as usize],
         alloc::vec![0; bytes as usize],
     ];
-    let mut ready = 0u64;
-    for fd in 0..n as usize {
-        let bit =
-            |m: &Option<&mut [u8]>| m.as_ref().is_some_and(|m| m[fd / 8] & (1 << (fd % 8)) != 0);
-        let asked: Vec<bool> = maps.iter().map(bit).collect();
-        if !asked.iter().any(|&b| b) {
-            continue;
-        }
-        let r = poll_fd(fd as i32, POLLIN | POLLOUT | POLLPRI);
-        if r & POLLNVAL != 0 {
-            return Err(crate::errno::EBADF);
-        }
-        for k in 0..3 {
-            if asked[k] && r & wanted[k] != 0 {
-                out[k][fd / 8] |= 1 << (fd % 8);
-                ready += 1;
+    let mut ready;
+    loop {
+        let seen = POLL_EVENTS.load(Ordering::Relaxed);
+        ready = 0u64;
+        for fd in 0..n as usize {
+            let bit = |m: &Option<&mut [u8]>| {
+                m.as_ref().is_some_and(|m| m[fd / 8] & (1 << (fd % 8)) != 0)
+            };
+            let asked: Vec<bool> = maps.iter().map(bit).collect();
+            if !asked.iter().any(|&b| b) {
+                continue;
+            }
+            let r = poll_fd(fd as i32, POLLIN | POLLOUT | POLLPRI);
+            if r & POLLNVAL != 0 {
+                return Err(crate::errno::EBADF);
+            }
+            for k in 0..3 {
+                if asked[k] && r & wanted[k] != 0 {
+                    out[k][fd / 8] |= 1 << (fd % 8);
+                    ready += 1;
+                }
             }
         }
-    }
-    if ready == 0 && deadline != Some(0) {
-        wait_out(deadline)?;
+        if ready > 0 || deadline == Some(0) || !wait_for_events(seen, deadline)? {
+            break;
+        }
     }
     for (map, res) in maps.iter_mut().zip(out.iter()) {
         if let Some(m) = map {

@@ -146,32 +146,40 @@ pub fn read_timespec(addr: u64) -> Result<u64, Errno> {
         .saturating_add(nsec as u64))
 }
 
-/// Sleeps until the monotonic clock reaches `deadline`, halting between
-/// LAPIC timer interrupts rather than spinning.
-pub fn sleep_until(deadline: u64) {
-    loop {
-        let now = monotonic_ns();
-        if now >= deadline {
-            return;
+/// Sleeps until the monotonic clock reaches `deadline` while other tasks
+/// run; a signal ends the sleep early (Err(ERESTARTSYS)).
+pub fn sleep_until(deadline: u64) -> Result<(), Errno> {
+    crate::kernel::sched::sleep_until(deadline)
+}
+
+fn remaining_bytes(deadline: u64) -> [u8; 16] {
+    timespec_bytes(deadline.saturating_sub(monotonic_ns()))
+}
+
+/// An interrupted sleep ends with EINTR and the time left (Linux restarts
+/// it with a restart block when no handler ran; here the caller sees
+/// EINTR only when a handler ran, else the rest of the sleep continues).
+fn interruptible_sleep(deadline: u64, rem: u64) -> SysResult {
+    match sleep_until(deadline) {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            if rem != 0 {
+                copy_to_user(rem, &remaining_bytes(deadline))?;
+            }
+            Err(e)
         }
-        crate::arch::apic::arm_timer_ns(deadline - now);
-        crate::arch::wait_for_interrupt();
     }
 }
 
 pub fn sys_nanosleep(a: &Args) -> SysResult {
     let ns = read_timespec(a[0])?;
-    sleep_until(monotonic_ns().saturating_add(ns));
-    if a[1] != 0 {
-        copy_to_user(a[1], &[0u8; 16])?;
-    }
-    Ok(0)
+    interruptible_sleep(monotonic_ns().saturating_add(ns), a[1])
 }
 
 const TIMER_ABSTIME: u64 = 1;
 
 pub fn sys_clock_nanosleep(a: &Args) -> SysResult {
-    let (clock, flags, req) = (a[0], a[1], a[2]);
+    let (clock, flags, req, rem) = (a[0], a[1], a[2], a[3]);
     // clock_nanosleep returns the error number itself, not -1/errno, but
     // through the raw syscall ABI it is the usual negative value.
     let now = clock_ns(clock)?;
@@ -181,6 +189,87 @@ pub fn sys_clock_nanosleep(a: &Args) -> SysResult {
     } else {
         monotonic_ns().saturating_add(ns)
     };
-    sleep_until(deadline_mono);
+    interruptible_sleep(
+        deadline_mono,
+        if flags & TIMER_ABSTIME != 0 { 0 } else { rem },
+    )
+}
+
+const NSEC_PER_USEC: u64 = 1000;
+
+/// alarm(seconds): SIGALRM after that long (0 cancels); returns the
+/// seconds left of the previous alarm, rounded as Linux does.
+pub fn sys_alarm(a: &Args) -> SysResult {
+    let t = crate::task::current();
+    let now = monotonic_ns();
+    let left = t.alarm_at.map_or(0, |at| {
+        let ns = at.saturating_sub(now);
+        ns.div_ceil(NSEC_PER_SEC).max(1)
+    });
+    let secs = a[0] & 0xffff_ffff;
+    t.alarm_at = (secs > 0).then(|| now + secs * NSEC_PER_SEC);
+    t.alarm_interval = 0;
+    Ok(left)
+}
+
+const ITIMER_REAL: u64 = 0;
+
+fn itimerval_bytes(interval: u64, value: u64) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for (i, ns) in [interval, value].into_iter().enumerate() {
+        b[i * 16..i * 16 + 8].copy_from_slice(&(ns / NSEC_PER_SEC).to_le_bytes());
+        b[i * 16 + 8..i * 16 + 16]
+            .copy_from_slice(&((ns % NSEC_PER_SEC) / NSEC_PER_USEC).to_le_bytes());
+    }
+    b
+}
+
+fn current_itimer() -> [u8; 32] {
+    let t = crate::task::current();
+    let value = t
+        .alarm_at
+        .map_or(0, |at| at.saturating_sub(monotonic_ns()).max(1));
+    itimerval_bytes(t.alarm_interval, value)
+}
+
+/// Only ITIMER_REAL (SIGALRM on the monotonic clock) exists: the virtual
+/// and profiling timers need CPU-time accounting this kernel does not do.
+pub fn sys_getitimer(a: &Args) -> SysResult {
+    if a[0] != ITIMER_REAL {
+        return Err(EINVAL);
+    }
+    copy_to_user(a[1], &current_itimer())?;
+    Ok(0)
+}
+
+pub fn sys_setitimer(a: &Args) -> SysResult {
+    if a[0] != ITIMER_REAL {
+        return Err(EINVAL);
+    }
+    let mut b = [0u8; 32];
+    if a[1] != 0 {
+        copy_from_user(&mut b, a[1])?;
+    }
+    let word = |i: usize| i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    let (isec, iusec, vsec, vusec) = (word(0), word(1), word(2), word(3));
+    if [isec, vsec].iter().any(|&s| s < 0)
+        || [iusec, vusec].iter().any(|&u| !(0..1_000_000).contains(&u))
+    {
+        return Err(EINVAL);
+    }
+    let ns = |s: i64, u: i64| (s as u64).saturating_mul(NSEC_PER_SEC) + u as u64 * NSEC_PER_USEC;
+    if a[2] != 0 {
+        copy_to_user(a[2], &current_itimer())?;
+    }
+    let t = crate::task::current();
+    let value = ns(vsec, vusec);
+    t.alarm_at = (value > 0).then(|| monotonic_ns() + value);
+    t.alarm_interval = ns(isec, iusec);
+    Ok(0)
+}
+
+/// pause(): sleeps until a signal is delivered.
+pub fn sys_pause(_: &Args) -> SysResult {
+    crate::kernel::sched::sleep_until(u64::MAX)?;
     Ok(0)
 }

@@ -110,10 +110,6 @@ pub struct Vma {
     pub start: u64,
     pub end: u64,
     pub prot: u32,
-    /// Whether the frames mapped here belong to this area (anonymous and
-    /// copied pages) and are freed with it; frames of a file's cache
-    /// (MAP_SHARED, the program's text mapped in place) belong to the file.
-    pub owns_frames: bool,
     pub file: Option<VmaFile>,
 }
 
@@ -124,12 +120,17 @@ impl Vma {
             start,
             end,
             prot: self.prot,
-            owns_frames: self.owns_frames,
             file: self
                 .file
                 .as_ref()
                 .map(|f| f.at((start - self.start) / PAGE_SIZE)),
         }
+    }
+
+    /// MAP_SHARED of a file: writes go to the file's cache pages, which
+    /// fork shares as they are instead of copy-on-write.
+    pub fn is_shared(&self) -> bool {
+        self.file.as_ref().is_some_and(|f| f.shared)
     }
 
     /// The file page that backs `addr`.
@@ -176,6 +177,16 @@ pub fn pte_flags(prot: u32) -> u64 {
 }
 
 impl AddressSpace {
+    /// No user half at all: an exited task's, on the kernel's own tables.
+    pub fn kernel_only() -> AddressSpace {
+        AddressSpace {
+            pml4: kernel_pml4(),
+            vmas: Vec::new(),
+            brk_start: 0,
+            brk: 0,
+        }
+    }
+
     /// An empty lower half under the kernel's shared upper half.
     pub fn new() -> Result<AddressSpace, OutOfMemory> {
         let pml4 = frame::alloc_zeroed().ok_or(OutOfMemory)?;
@@ -204,12 +215,11 @@ impl AddressSpace {
         self.vmas.iter().any(|v| v.start < end && start < v.end)
     }
 
-    pub fn add_vma(&mut self, start: u64, end: u64, prot: u32, owns_frames: bool) {
+    pub fn add_vma(&mut self, start: u64, end: u64, prot: u32) {
         self.insert_vma(Vma {
             start,
             end,
             prot,
-            owns_frames,
             file: None,
         });
     }
@@ -242,18 +252,23 @@ impl AddressSpace {
         removed
     }
 
-    /// Unmaps `[start, end)`: areas, page-table entries, and owned frames.
+    /// Unmaps `[start, end)`: areas and page-table entries; every entry
+    /// gives its frame back (each holds a reference, see frame::get).
     pub fn unmap_range(&mut self, start: u64, end: u64) {
         for piece in self.carve(start, end) {
-            paging::for_each_present(self.pml4, piece.start, piece.end, &mut |va, pte| {
-                // SAFETY: `pte` points at a present entry of this tree.
-                let old = unsafe { core::ptr::replace(pte, 0) };
-                paging::invlpg(va);
-                if piece.owns_frames {
-                    frame::free(paging::entry_frame(old));
-                }
-            });
+            self.zap_range(piece.start, piece.end);
         }
+    }
+
+    /// Clears the entries of `[start, end)` and puts their frames; the
+    /// areas stay (MADV_DONTNEED, truncation of a mapped file).
+    pub fn zap_range(&mut self, start: u64, end: u64) {
+        paging::for_each_present(self.pml4, start, end, &mut |va, pte| {
+            // SAFETY: `pte` points at a present entry of this tree.
+            let old = unsafe { core::ptr::replace(pte, 0) };
+            paging::invlpg(va);
+            frame::put(paging::entry_frame(old));
+        });
     }
 
     /// Removes this address space's mappings of `inode`'s cache pages
@@ -280,21 +295,32 @@ impl AddressSpace {
             }
         }
         for (start, end) in ranges {
-            paging::for_each_present(self.pml4, start, end, &mut |va, pte| {
-                // SAFETY: `pte` points at a present entry of this tree; the
-                // frame belongs to the file's cache, not to the area.
-                unsafe { *pte = 0 };
-                paging::invlpg(va);
-            });
+            self.zap_range(start, end);
         }
     }
 
-    /// Changes the protection of the present pages in `[start, end)`.
-    pub fn protect_pages(&mut self, start: u64, end: u64, prot: u32) {
+    /// Changes the protection of the present pages in `[start, end)`, which
+    /// lies in one area. In a private area a frame with other owners (a
+    /// page shared with a fork, a file's cache page) stays read-only: the
+    /// first write copies it.
+    pub fn protect_pages(&mut self, start: u64, end: u64, prot: u32, shared: bool) {
         let flags = pte_flags(prot);
+        let none = prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0;
         paging::for_each_present(self.pml4, start, end, &mut |va, pte| {
-            // SAFETY: `pte` points at a present entry of this tree.
-            unsafe { *pte = paging::entry_frame(*pte) | flags | paging::PTE_PRESENT };
+            // SAFETY: `pte` points at an entry of this tree holding a frame.
+            let frame = paging::entry_frame(unsafe { *pte });
+            let value = if none {
+                // Not present, so that any access faults; the frame stays.
+                frame | paging::PTE_PROTNONE
+            } else {
+                let mut f = flags;
+                if !shared && f & PTE_WRITABLE != 0 && frame::is_shared(frame) {
+                    f &= !PTE_WRITABLE;
+                }
+                frame | f | paging::PTE_PRESENT
+            };
+            // SAFETY: as above.
+            unsafe { *pte = value };
             paging::invlpg(va);
         });
     }
@@ -376,19 +402,28 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// Resolves a user page fault by demand paging: [`PageFault::Bad`] when
-    /// the access is not allowed (the caller raises SIGSEGV or SIGBUS),
-    /// [`PageFault::OutOfMemory`] when no frame was left for it.
+    /// Resolves a user page fault by demand paging and copy-on-write:
+    /// [`PageFault::Bad`] when the access is not allowed (the caller raises
+    /// SIGSEGV or SIGBUS), [`PageFault::OutOfMemory`] when no frame was
+    /// left for it.
     pub fn handle_page_fault(&mut self, addr: u64, error_code: u64) -> PageFault {
         let Some(vma) = self.find_vma(addr) else {
             return PageFault::Bad;
         };
-        if error_code & PF_PRESENT != 0
-            || (error_code & PF_WRITE != 0 && vma.prot & PROT_WRITE == 0)
+        let write = error_code & PF_WRITE != 0;
+        if (write && vma.prot & PROT_WRITE == 0)
             || (error_code & PF_INSTRUCTION != 0 && vma.prot & PROT_EXEC == 0)
             || (vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) == 0)
         {
             return PageFault::Bad;
+        }
+        let page = page_align_down(addr);
+        if error_code & PF_PRESENT != 0 {
+            return if write {
+                self.do_wp_page(page)
+            } else {
+                PageFault::Bad
+            };
         }
         crate::stats::count_page_fault();
         let flags = pte_flags(vma.prot);
@@ -401,19 +436,28 @@ impl AddressSpace {
                     // Past the end of the file (Linux: SIGBUS).
                     return PageFault::Bad;
                 }
-                if f.shared {
-                    // The cache page itself; written pages go back at
-                    // writeback.
+                if f.shared || !write {
+                    // The cache page itself, with a reference for this
+                    // entry: MAP_SHARED writes go back at writeback; a
+                    // private area maps it read-only and copies it on the
+                    // first write (do_wp_page).
                     let Ok(frame) = inode.get_page(index) else {
                         return PageFault::Bad;
                     };
-                    if vma.prot & PROT_WRITE != 0 {
-                        inode.pages.lock().mark_dirty(index);
-                    }
-                    return match paging::map(self.pml4, page_align_down(addr), frame, flags) {
-                        Ok(()) => PageFault::Handled,
-                        Err(_) => PageFault::OutOfMemory,
+                    let flags = if f.shared {
+                        if vma.prot & PROT_WRITE != 0 {
+                            inode.pages.lock().mark_dirty(index);
+                        }
+                        flags
+                    } else {
+                        flags & !PTE_WRITABLE
                     };
+                    frame::get(frame);
+                    if paging::map(self.pml4, page, frame, flags).is_err() {
+                        frame::put(frame);
+                        return PageFault::OutOfMemory;
+                    }
+                    return PageFault::Handled;
                 }
                 // A private copy of the file page (bytes past the end read
                 // as zero).
@@ -421,14 +465,14 @@ impl AddressSpace {
                     return PageFault::OutOfMemory;
                 };
                 // SAFETY: a fresh frame of ours, direct-mapped.
-                let page = unsafe {
+                let bytes = unsafe {
                     core::slice::from_raw_parts_mut(
                         phys_to_virt(frame) as *mut u8,
                         PAGE_SIZE as usize,
                     )
                 };
-                if crate::fs::filemap::read_at(&inode, index * PAGE_SIZE, page).is_err() {
-                    frame::free(frame);
+                if crate::fs::filemap::read_at(&inode, index * PAGE_SIZE, bytes).is_err() {
+                    frame::put(frame);
                     return PageFault::Bad;
                 }
                 frame
@@ -440,12 +484,90 @@ impl AddressSpace {
                 frame
             }
         };
-        if paging::map(self.pml4, page_align_down(addr), frame, flags).is_err() {
+        if paging::map(self.pml4, page, frame, flags).is_err() {
             // No frame for a page table.
-            frame::free(frame);
+            frame::put(frame);
             return PageFault::OutOfMemory;
         }
         PageFault::Handled
+    }
+
+    /// A write to a present read-only page of a writable area (Linux's
+    /// do_wp_page): a page only this entry owns becomes writable; one shared
+    /// with a fork or a file's cache is copied first (copy-on-write).
+    fn do_wp_page(&mut self, page: u64) -> PageFault {
+        let Some(vma) = self.find_vma(page) else {
+            return PageFault::Bad;
+        };
+        let (flags, shared) = (pte_flags(vma.prot), vma.is_shared());
+        let Some(pte) = paging::lookup(self.pml4, page) else {
+            return PageFault::Bad;
+        };
+        let old = paging::entry_frame(pte);
+        if shared || !frame::is_shared(old) {
+            if shared
+                && let Some((f, index)) = vma.file_page(page)
+                && let Some(inode) = f.inode()
+            {
+                inode.pages.lock().mark_dirty(index);
+            }
+            return match paging::map(self.pml4, page, old, flags) {
+                Ok(()) => {
+                    paging::invlpg(page);
+                    PageFault::Handled
+                }
+                Err(_) => PageFault::OutOfMemory,
+            };
+        }
+        crate::stats::count_page_fault();
+        let Some(new) = frame::alloc() else {
+            return PageFault::OutOfMemory;
+        };
+        // SAFETY: both frames are direct-mapped; `new` is ours alone and
+        // `old` stays alive (this entry still holds it) during the copy.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                phys_to_virt(old) as *const u8,
+                phys_to_virt(new) as *mut u8,
+                PAGE_SIZE as usize,
+            );
+        }
+        if paging::map(self.pml4, page, new, flags).is_err() {
+            frame::put(new);
+            return PageFault::OutOfMemory;
+        }
+        paging::invlpg(page);
+        frame::put(old);
+        PageFault::Handled
+    }
+
+    /// The machine is about to stop: only the areas' files matter (a
+    /// shared mapping's pages go back through their file's release), the
+    /// frames and tables need not be given back one by one.
+    pub fn abandon(&mut self) {
+        self.vmas.clear();
+        self.pml4 = kernel_pml4();
+    }
+
+    /// A copy for fork (Linux's dup_mmap): the same areas, and every present
+    /// entry shared with the child; in private areas both sides lose write
+    /// access, so that the first write of either copies the page. Shared
+    /// file mappings stay shared. This must be the live address space (its
+    /// TLB is flushed).
+    pub fn dup(&mut self) -> Result<AddressSpace, OutOfMemory> {
+        let mut child = AddressSpace::new()?;
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        let mut result = Ok(());
+        for v in &self.vmas {
+            child.vmas.push(v.slice(v.start, v.end));
+            if result.is_ok() {
+                result = paging::dup_range(self.pml4, child.pml4, v.start, v.end, !v.is_shared());
+            }
+        }
+        paging::flush_tlb();
+        result?;
+        Ok(child)
     }
 
     /// Makes sure every page of `[addr, addr + len)` is mapped and allows
@@ -464,7 +586,11 @@ impl AddressSpace {
         while page < end {
             match paging::lookup(self.pml4, page) {
                 Some(pte) if !write || pte & PTE_WRITABLE != 0 => {}
-                Some(_) => return false,
+                Some(_) => {
+                    if self.handle_page_fault(page, PF_PRESENT | PF_WRITE) != PageFault::Handled {
+                        return false;
+                    }
+                }
                 None => {
                     let code = if write { PF_WRITE } else { 0 };
                     // Out of memory too is -EFAULT here: the caller holds
@@ -478,4 +604,30 @@ impl AddressSpace {
         }
         true
     }
+}
+
+impl Drop for AddressSpace {
+    /// Gives back every mapped frame and the page tables (exit, exec).
+    /// The tree must not be live: the caller switched CR3 away from it.
+    fn drop(&mut self) {
+        if self.pml4 == kernel_pml4() {
+            return;
+        }
+        // Only the areas can have entries: visiting them, a table at a
+        // time, not the whole user half, skips every unused slot.
+        let mut tables = Vec::new();
+        let ranges: Vec<(u64, u64)> = self.vmas.iter().map(|v| (v.start, v.end)).collect();
+        for &(start, end) in &ranges {
+            paging::release_range(self.pml4, start, end, &mut tables);
+        }
+        paging::free_tree(self.pml4, tables, &ranges);
+    }
+}
+
+/// The kernel-only page-table root: what CR3 holds while no user address
+/// space is live (between exit and the next task).
+pub fn kernel_pml4() -> u64 {
+    // Only the symbol's address is taken: boot_pml4 lives at its physical
+    // (identity) address in .boot.data.
+    core::ptr::addr_of!(boot_pml4) as u64
 }

@@ -37,6 +37,10 @@ pub struct FrameAllocator {
     /// never allocates, so the kernel heap may grow from this allocator).
     free: u64,
     pub allocated: u64,
+    /// Direct-map address of the share counts (see [`get`]), one u32 per
+    /// frame number below `ref_frames`; 0 until [`init_refs`].
+    refs: u64,
+    ref_frames: u64,
 }
 
 static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
@@ -49,6 +53,8 @@ static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
     clear_until: 0,
     free: 0,
     allocated: 0,
+    refs: 0,
+    ref_frames: 0,
 });
 
 pub fn add_ram(start: u64, end: u64) {
@@ -146,6 +152,15 @@ impl FrameAllocator {
     }
 }
 
+/// A frame whose contents the caller overwrites whole (a copy-on-write
+/// copy): a recycled one is not cleared first.
+pub fn alloc() -> Option<u64> {
+    let mut f = FRAMES.lock();
+    let frame = f.pop_free().or_else(|| f.bump())?;
+    f.allocated += 1;
+    Some(frame)
+}
+
 /// A zeroed frame, or None when memory is exhausted.
 pub fn alloc_zeroed() -> Option<u64> {
     let mut f = FRAMES.lock();
@@ -177,9 +192,75 @@ pub fn alloc_contiguous(count: u64) -> Option<u64> {
     }
 }
 
-/// Returns a frame that nothing maps any more.
-pub fn free(frame: u64) {
+/// Sets up the share counts once the RAM ranges are known. A frame has one
+/// owner when allocated (a page table entry, a file's cache, the heap);
+/// fork shares anonymous pages copy-on-write and many address spaces may
+/// map one cache page, so each more owner takes a reference with [`get`]
+/// and every owner gives it back with [`put`]. The table counts owners
+/// beyond the first, so it starts as all zero, which fresh RAM already is:
+/// no pass over it at boot (stores are emulated on kvm-pvm).
+pub fn init_refs() {
+    let top = {
+        let f = FRAMES.lock();
+        f.ram[..f.ram_count]
+            .iter()
+            .map(|r| r.end)
+            .max()
+            .unwrap_or(0)
+    };
+    let frames = top / PAGE_SIZE;
+    let pages = (frames * 4).div_ceil(PAGE_SIZE);
+    let Some(table) = alloc_contiguous(pages) else {
+        crate::warn!("no memory for page share counts");
+        return;
+    };
     let mut f = FRAMES.lock();
+    f.refs = phys_to_virt(table);
+    f.ref_frames = frames;
+}
+
+impl FrameAllocator {
+    fn refs(&mut self, frame: u64) -> Option<&mut u32> {
+        let n = frame / PAGE_SIZE;
+        // SAFETY: the table has `ref_frames` entries, reserved for it by
+        // `init_refs`, and is only reached under the allocator's lock.
+        (n < self.ref_frames).then(|| unsafe { &mut *((self.refs as *mut u32).add(n as usize)) })
+    }
+}
+
+/// One more owner of `frame` (a mapping of a cache page, a fork's copy of
+/// a page table entry).
+pub fn get(frame: u64) {
+    if let Some(r) = FRAMES.lock().refs(frame) {
+        *r += 1;
+    }
+}
+
+/// [`get`] for `count` consecutive frames from `frame`.
+pub fn get_range(frame: u64, count: u64) {
+    let mut f = FRAMES.lock();
+    for i in 0..count {
+        if let Some(r) = f.refs(frame + i * PAGE_SIZE) {
+            *r += 1;
+        }
+    }
+}
+
+/// Whether `frame` has more than one owner (a copy-on-write fault must
+/// copy it rather than take it).
+pub fn is_shared(frame: u64) -> bool {
+    FRAMES.lock().refs(frame).is_some_and(|r| *r > 0)
+}
+
+/// An owner gives `frame` back; the last one frees it.
+pub fn put(frame: u64) {
+    let mut f = FRAMES.lock();
+    if let Some(r) = f.refs(frame)
+        && *r > 0
+    {
+        *r -= 1;
+        return;
+    }
     f.allocated -= 1;
     f.push_free(frame);
 }

@@ -34,7 +34,7 @@ pub fn sys_brk(a: &Args) -> SysResult {
         if mm.overlaps(old_end, new_end) {
             return Ok(mm.brk);
         }
-        mm.add_vma(old_end, new_end, PROT_READ | PROT_WRITE, true);
+        mm.add_vma(old_end, new_end, PROT_READ | PROT_WRITE);
     } else if new_end < old_end {
         mm.unmap_range(new_end, old_end);
     }
@@ -91,13 +91,16 @@ pub fn sys_mmap(a: &Args) -> SysResult {
             _ => mm.find_free(len).ok_or(ENOMEM)?,
         }
     };
-    let file = file.flatten();
+    let mut file = file.flatten();
+    if shared && file.is_none() {
+        // Shared anonymous memory is a file in memory, so that fork
+        // shares its pages rather than copying them.
+        file = Some(crate::fs::memfd::shmem_file(len)?);
+    }
     mm.insert_vma(Vma {
         start,
         end: start + len,
         prot: prot as u32,
-        // Shared file pages belong to the file's cache.
-        owns_frames: !(shared && file.is_some()),
         file: file.map(|f| VmaFile::new(f, offset / PAGE_SIZE, shared)),
     });
     Ok(start)
@@ -199,12 +202,12 @@ pub fn sys_mprotect(a: &Args) -> SysResult {
         return Err(ENOMEM);
     }
     for piece in mm.carve(start, end) {
+        mm.protect_pages(piece.start, piece.end, prot as u32, piece.is_shared());
         mm.insert_vma(Vma {
             prot: prot as u32,
             ..piece
         });
     }
-    mm.protect_pages(start, end, prot as u32);
     Ok(0)
 }
 
@@ -215,28 +218,9 @@ const MADV_DONTNEED: u64 = 4;
 pub fn sys_madvise(a: &Args) -> SysResult {
     let (start, end) = checked_range(a[0], a[1])?;
     if a[2] == MADV_DONTNEED {
-        let mm = &mut current().mm;
-        let pieces = mm.carve(start, end);
-        let owned: alloc::vec::Vec<(u64, u64, bool)> = pieces
-            .iter()
-            .map(|p| (p.start, p.end, p.owns_frames))
-            .collect();
-        for piece in pieces {
-            mm.insert_vma(piece);
-        }
-        // Owned pages go (they read back as zero, or as the file); pages
-        // of a file's cache are only unmapped.
-        for (pstart, pend, owns) in owned {
-            let pml4 = mm.pml4;
-            super::paging::for_each_present(pml4, pstart, pend, &mut |va, pte| {
-                // SAFETY: `pte` points at a present entry of this tree.
-                let old = unsafe { core::ptr::replace(pte, 0) };
-                super::paging::invlpg(va);
-                if owns {
-                    super::frame::free(super::paging::entry_frame(old));
-                }
-            });
-        }
+        // Pages go (anonymous ones read back as zero, file ones as the
+        // file); the areas stay.
+        current().mm.zap_range(start, end);
     }
     Ok(0)
 }

@@ -6,8 +6,12 @@ pub const PTE_PRESENT: u64 = 1 << 0;
 pub const PTE_WRITABLE: u64 = 1 << 1;
 pub const PTE_USER: u64 = 1 << 2;
 pub const PTE_HUGE: u64 = 1 << 7;
+/// A software bit (ignored by the CPU): a page of a PROT_NONE area, not
+/// present so that every access faults, but still holding its frame for
+/// when the area becomes accessible again (Linux's _PAGE_PROTNONE).
+pub const PTE_PROTNONE: u64 = 1 << 9;
 pub const PTE_NX: u64 = 1 << 63;
-const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
 /// Out of physical memory while building page tables.
 #[derive(Debug)]
@@ -77,13 +81,190 @@ pub fn invlpg(va: u64) {
     unsafe { core::arch::asm!("invlpg [{}]", in(reg) va, options(nostack, preserves_flags)) }
 }
 
+/// Flushes every non-global TLB entry (after write-protecting a range).
+pub fn flush_tlb() {
+    load_cr3(read_cr3());
+}
+
+pub fn read_cr3() -> u64 {
+    let cr3: u64;
+    // SAFETY: reading CR3 has no side effects.
+    unsafe {
+        core::arch::asm!("mov {}, cr3", out(reg) cr3, options(nomem, nostack, preserves_flags))
+    };
+    cr3 & ADDR_MASK
+}
+
+/// The page tables on the way to `va`: (PDPT, PD, PT) physical addresses,
+/// as far as they exist.
+fn tables_of(pml4: u64, va: u64) -> [Option<u64>; 3] {
+    let mut out = [None; 3];
+    let mut table_phys = pml4;
+    for (slot, level) in (1..=3).rev().enumerate() {
+        // SAFETY: `table_phys` is a page-table frame; the index is < 512.
+        let value = unsafe { *table(table_phys).add(index(va, level)) };
+        if value & PTE_PRESENT == 0 || value & PTE_HUGE != 0 {
+            break;
+        }
+        table_phys = value & ADDR_MASK;
+        out[slot] = Some(table_phys);
+    }
+    out
+}
+
+/// Calls `f(first_va, entries)` for each last-level table overlapping
+/// `[start, end)`, with the slice of its entries inside the range: one
+/// walk per 2 MiB instead of one per page.
+fn for_each_pt(pml4: u64, start: u64, end: u64, mut f: impl FnMut(u64, &mut [u64], u64)) {
+    let mut va = start;
+    while va < end {
+        let tables = tables_of(pml4, va);
+        let Some(pt) = tables[2] else {
+            // No table at some level: skip what that level's entry spans
+            // (a sparse 1 TiB reservation costs a few steps).
+            va = next_boundary(va, tables);
+            continue;
+        };
+        let chunk_end = next_boundary(va, tables).min(end);
+        let (first, last) = (index(va, 0), index(chunk_end - 1, 0) + 1);
+        // SAFETY: `pt` is a last-level table frame; first..last <= 512 and
+        // nothing else holds a reference into it meanwhile.
+        let entries =
+            unsafe { core::slice::from_raw_parts_mut(table(pt).add(first), last - first) };
+        f(va, entries, pt);
+        va = chunk_end;
+    }
+}
+
+/// The start of the next region that `tables` (from `tables_of(va)`)
+/// says may be mapped differently: past the first missing level's span.
+fn next_boundary(va: u64, tables: [Option<u64>; 3]) -> u64 {
+    let level = match tables {
+        [None, _, _] => 3,
+        [_, None, _] => 2,
+        _ => 1,
+    };
+    let span = 1u64 << (12 + 9 * level);
+    ((va / span) + 1).saturating_mul(span)
+}
+
+/// The index of the first non-zero entry of `entries` from `from`: one
+/// `repe scasq` (emulated in bulk on kvm-pvm, where a loop over 512 mostly
+/// absent entries costs thousands of emulated instructions).
+fn next_present(entries: &[u64], from: usize) -> Option<usize> {
+    let rest = entries.get(from..)?;
+    if rest.is_empty() {
+        return None;
+    }
+    let left: usize;
+    let differs: u8;
+    // SAFETY: scans `rest.len()` words of `rest` (DF is clear in the
+    // kernel, per the ABI); reads only.
+    unsafe {
+        core::arch::asm!(
+            "repe scasq",
+            "setnz {d}",
+            d = out(reg_byte) differs,
+            inout("rdi") rest.as_ptr() => _,
+            inout("rcx") rest.len() => left,
+            in("rax") 0u64,
+            options(nostack, readonly)
+        );
+    }
+    (differs != 0).then(|| from + rest.len() - left - 1)
+}
+
+/// Fork's copy of `[start, end)`: every present entry goes to `dst` too,
+/// with one more owner for its frame; with `cow`, writable entries lose
+/// write access in both trees. The caller flushes the source's TLB.
+pub fn dup_range(src: u64, dst: u64, start: u64, end: u64, cow: bool) -> Result<(), OutOfMemory> {
+    let mut result = Ok(());
+    for_each_pt(src, start, end, |va, entries, _| {
+        let Some(mut i) = next_present(entries, 0) else {
+            return;
+        };
+        if result.is_err() {
+            return;
+        }
+        let dst_pte = match walk(dst, va, true) {
+            Ok(Some(p)) => p,
+            _ => {
+                result = Err(OutOfMemory);
+                return;
+            }
+        };
+        loop {
+            let e = &mut entries[i];
+            // Entries are 0, present or PROT_NONE: each non-zero one
+            // holds a frame, which the copy shares.
+            if cow && *e & PTE_WRITABLE != 0 {
+                *e &= !PTE_WRITABLE;
+            }
+            frame::get(*e & ADDR_MASK);
+            // SAFETY: entry i of the destination's table for this chunk
+            // (same index range as the source's, i < 512 - first).
+            unsafe { *dst_pte.add(i) = *e };
+            match next_present(entries, i + 1) {
+                Some(n) => i = n,
+                None => break,
+            }
+        }
+    });
+    result
+}
+
+/// Gives back the frames `[start, end)` maps (one put per entry) without
+/// clearing the entries, and collects the tables on the way into
+/// `tables` (a tree being torn down).
+pub fn release_range(pml4: u64, start: u64, end: u64, tables: &mut alloc::vec::Vec<u64>) {
+    for_each_pt(pml4, start, end, |_, entries, pt| {
+        let mut at = next_present(entries, 0);
+        while let Some(i) = at {
+            frame::put(entries[i] & ADDR_MASK);
+            at = next_present(entries, i + 1);
+        }
+        if tables.last() != Some(&pt) {
+            tables.push(pt);
+        }
+    });
+}
+
+/// Frees a user tree: the last-level tables in `tables` (from
+/// `release_range`), the upper-level tables above them, and the root.
+pub fn free_tree(pml4: u64, mut tables: alloc::vec::Vec<u64>, ranges: &[(u64, u64)]) {
+    // The directories above each area's tables, found by a walk per 1 GiB
+    // and per 512 GiB step: a handful for any process.
+    for &(start, end) in ranges {
+        let mut va = start;
+        while va < end {
+            let found = tables_of(pml4, va);
+            let [pdpt, pd, _] = found;
+            tables.extend(pdpt);
+            tables.extend(pd);
+            // Past this directory: the next PD (1 GiB), or the next
+            // missing level's span.
+            va = match found {
+                [Some(_), Some(_), _] => ((va >> 30) + 1).saturating_mul(1 << 30),
+                _ => next_boundary(va, found),
+            };
+        }
+    }
+    tables.sort_unstable();
+    tables.dedup();
+    for t in tables {
+        frame::put(t);
+    }
+    frame::put(pml4);
+}
+
 pub fn load_cr3(pml4: u64) {
     // SAFETY: `pml4` maps the kernel's upper half exactly like the current
     // root (address_space.rs copies it), so execution continues unharmed.
     unsafe { core::arch::asm!("mov cr3, {}", in(reg) pml4, options(nostack, preserves_flags)) }
 }
 
-/// Calls `f(va, entry)` for every present 4 KiB entry in `[start, end)`,
+/// Calls `f(va, entry)` for every 4 KiB entry holding a frame (present,
+/// or PROT_NONE) in `[start, end)`,
 /// visiting only the entries that overlap the range at each level and
 /// skipping absent tables wholesale (an untouched 8 MiB area costs a few
 /// steps, not 2048 walks; a one-page range costs four).
@@ -106,7 +287,14 @@ pub fn for_each_present(pml4: u64, start: u64, end: u64, f: &mut dyn FnMut(u64, 
             let entry = unsafe { table(table_phys).add(i as usize) };
             // SAFETY: as above.
             let value = unsafe { *entry };
-            if value & PTE_PRESENT == 0 || (level > 0 && value & PTE_HUGE != 0) {
+            // A last-level entry counts when it holds a frame: present, or
+            // parked by PROT_NONE.
+            let holds = if level == 0 {
+                value & (PTE_PRESENT | PTE_PROTNONE) != 0
+            } else {
+                value & PTE_PRESENT != 0 && value & PTE_HUGE == 0
+            };
+            if !holds {
                 continue;
             }
             let lo = base + i * span;

@@ -128,6 +128,13 @@ const AC: u64 = 1 << 18;
 /// - IOPL: the kernel never needs it, user mode must never inherit it.
 pub const SYSCALL_MASK: u64 = TF | IF | DF | AC | NT | IOPL;
 
+/// The kernel stack SYSCALL switches to: the running task's.
+pub fn set_kernel_rsp(stack_top: u64) {
+    // SAFETY: one CPU, interrupts off in the kernel: the per-CPU area is
+    // read only by the next SYSCALL entry.
+    unsafe { (*core::ptr::addr_of_mut!(PER_CPU)).kernel_rsp = stack_top };
+}
+
 /// Linux's `syscall_init()`: point SYSCALL at `entry_syscall_64`.
 pub fn syscall_init(kernel_stack_top: u64) {
     // SAFETY: single CPU, at boot, before user mode: nothing else reads the

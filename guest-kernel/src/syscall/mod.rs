@@ -31,6 +31,19 @@ fn never_returns(entry: Entry, nr: u64) -> bool {
 }
 
 fn invoke(entry: Entry, table: &[Option<SyscallFn>], nr: u64, args: &Args) -> u64 {
+    let call = usize::try_from(nr)
+        .ok()
+        .and_then(|n| table.get(n))
+        .copied()
+        .flatten();
+    invoke_with(entry, nr, args, |args| match call {
+        Some(f) => f(args),
+        None => Err(ENOSYS),
+    })
+}
+
+/// Runs one call, counted and traced.
+fn invoke_with(entry: Entry, nr: u64, args: &Args, call: impl FnOnce(&Args) -> SysResult) -> u64 {
     // Records are written when a call returns, so a tracer that attaches
     // during a blocking call still sees it; calls that never return are
     // recorded before they run.
@@ -42,19 +55,12 @@ fn invoke(entry: Entry, table: &[Option<SyscallFn>], nr: u64, args: &Args) -> u6
             0,
         );
     }
-    let result = match usize::try_from(nr)
-        .ok()
-        .and_then(|n| table.get(n))
-        .copied()
-        .flatten()
-    {
-        Some(f) => f(args),
-        None => Err(ENOSYS),
-    };
+    let result = call(args);
     if crate::log::enabled(lstar_abi::cmdline::LogLevel::Debug) {
         log_call(entry, nr, args, &result);
     }
     crate::stats::count_syscall(entry, nr, result.is_err());
+    crate::stats::count_task_syscall(crate::task::current());
     let rax = to_rax(result);
     if crate::stats::tracing() {
         crate::stats::trace(entry as u32, nr, args, rax);
@@ -79,13 +85,16 @@ fn log_call(entry: Entry, nr: u64, args: &Args, result: &SysResult) {
 }
 
 fn dispatch_64(regs: &mut PtRegs) {
+    if crate::arch::xstate::trampoline_syscall(regs, regs.error_code) {
+        return;
+    }
     let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
-    regs.rax = invoke(
-        Entry::Syscall64,
-        &table::SYS_CALL_TABLE,
-        regs.error_code,
-        &args,
-    );
+    let nr = regs.error_code;
+    // rt_sigreturn and sigaltstack read or rewrite the user's registers.
+    regs.rax = match crate::kernel::signal::syscall_with_regs(nr) {
+        Some(f) => invoke_with(Entry::Syscall64, nr, &args, |args| f(regs, args)),
+        None => invoke(Entry::Syscall64, &table::SYS_CALL_TABLE, nr, &args),
+    };
 }
 
 /// Called by `entry_syscall_64`. Returns whether SYSRETQ may be used.
@@ -98,10 +107,14 @@ extern "C" fn do_syscall_64(regs: &mut PtRegs) -> bool {
 
 /// SYSRETQ restores RIP from RCX and RFLAGS from R11 and can neither return
 /// to a non-canonical RIP (Intel raises #GP in ring 0, on the user stack) nor
-/// restore TF/RF cleanly; any such frame leaves through IRETQ.
+/// restore TF/RF cleanly; any such frame leaves through IRETQ. Nor can it
+/// restore RCX and R11 when they differ from RIP and RFLAGS (after
+/// rt_sigreturn).
 fn sysret_is_safe(regs: &PtRegs) -> bool {
     const TF_RF: u64 = (1 << 8) | (1 << 16);
     regs.rip < TASK_SIZE
+        && regs.rcx == regs.rip
+        && regs.r11 == regs.rflags
         && regs.cs == u64::from(USER_CS)
         && regs.ss == u64::from(USER_DS)
         && regs.rflags & TF_RF == 0
@@ -131,6 +144,9 @@ extern "C" fn do_syscall_64_from_fault(regs: &mut PtRegs) {
 pub fn do_int80_syscall_32(regs: &mut PtRegs) {
     let nr = regs.rax & 0xffff_ffff;
     regs.error_code = nr;
+    // The gate and its #UD form alike: a system call frame, for the
+    // restart logic of kernel/signal.rs.
+    regs.vector = u64::from(crate::arch::idt::INT80_VECTOR);
     let m = 0xffff_ffff;
     let args = [
         regs.rbx & m,

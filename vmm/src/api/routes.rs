@@ -8,14 +8,15 @@ use kvm_bindings::{kvm_dtable, kvm_segment};
 use super::http::{Request, Response};
 use super::json::{self, Value};
 use super::{Context, memory, msrs};
-use crate::stats::{Report, Row, Stats};
+use crate::stats::{Report, Row, Stats, TaskInfo};
 use crate::vcpu_control::{ControlError, Reply, Request as VcpuRequest};
 
 /// Every path and the methods it answers; the rest is 404, or 405 with
 /// `Allow`.
-pub const ROUTES: [(&str, &str); 13] = [
+pub const ROUTES: [(&str, &str); 14] = [
     ("/vm", "GET"),
     ("/vm/syscalls", "GET"),
+    ("/vm/tasks", "GET"),
     ("/vm/exits", "GET"),
     ("/vm/blk", "GET"),
     ("/metrics", "GET"),
@@ -47,6 +48,10 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
         "/vm" => Response::json(200, vm_info(ctx)),
         "/vm/syscalls" => match Stats::read(&ctx.memory, ctx.stats_addr) {
             Ok(s) => Response::json(200, syscalls_json(&Report::new(&s))),
+            Err(e) => Response::error(503, &e.to_string()),
+        },
+        "/vm/tasks" => match crate::stats::read_tasks(&ctx.memory, ctx.stats_addr) {
+            Ok(tasks) => Response::json(200, tasks_json(tasks.iter().filter(|t| !t.reaped()))),
             Err(e) => Response::error(503, &e.to_string()),
         },
         "/vm/exits" => Response::json(200, exits_json(ctx)),
@@ -192,13 +197,36 @@ fn table_json(rows: &[Row]) -> String {
 pub fn syscalls_json(r: &Report) -> String {
     format!(
         "{{\"syscall\": {}, \"int80\": {}, \"task_work_run\": {}, \"page_faults\": {}, \
-         \"frames_allocated\": {}}}",
+         \"frames_allocated\": {}, \"by_pid\": {}, \"tasks_not_shown\": {}}}",
         table_json(&r.syscall),
         table_json(&r.int80),
         r.task_work_run,
         r.page_faults,
-        r.frames_allocated
+        r.frames_allocated,
+        tasks_json(r.tasks.iter()),
+        r.tasks_not_shown
     )
+}
+
+/// One task: `{"pid": 3, "ppid": 1, "tgid": 3, "state": "S", "syscalls": 12,
+/// "start_ns": 81000000, "name": "sleep"}`.
+fn task_json(t: &TaskInfo) -> String {
+    format!(
+        "{{\"pid\": {}, \"ppid\": {}, \"tgid\": {}, \"state\": {}, \"syscalls\": {}, \
+         \"start_ns\": {}, \"name\": {}}}",
+        t.pid,
+        t.ppid,
+        t.tgid,
+        json::string(&t.state.to_string()),
+        t.syscalls,
+        t.start_ns,
+        json::string(&t.name)
+    )
+}
+
+pub fn tasks_json<'a>(tasks: impl Iterator<Item = &'a TaskInfo>) -> String {
+    let items: Vec<String> = tasks.map(task_json).collect();
+    format!("[{}]", items.join(", "))
 }
 
 fn pairs_json(pairs: &[(&str, u64)]) -> String {
