@@ -108,7 +108,7 @@ impl Buffers {
             .collect();
         for k in clean {
             if let Some(b) = self.map.remove(&k) {
-                frame::free(b.frame);
+                frame::put(b.frame);
             }
         }
     }
@@ -130,7 +130,7 @@ impl Buffers {
                 last_len: self.bs,
             };
             if let Err(e) = virtio_blk::transfer(&[t]) {
-                frame::free(f);
+                frame::put(f);
                 return Err(blk_err(e));
             }
             self.map.insert(
@@ -176,7 +176,7 @@ impl Buffers {
     /// never be written over what comes next.
     pub fn forget(&mut self, blk: u32) {
         if let Some(b) = self.map.remove(&blk) {
-            frame::free(b.frame);
+            frame::put(b.frame);
         }
         self.dirty.remove(&blk);
     }

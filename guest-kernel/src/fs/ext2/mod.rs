@@ -106,7 +106,7 @@ pub fn mount() -> Option<InodeRef> {
         last_len: 1024,
     };
     if capacity < 2048 || virtio_blk::transfer(&[t]).is_err() {
-        frame::free(sb_frame);
+        frame::put(sb_frame);
         return None;
     }
     let mut buf = Buffers::new(1024, sb_frame);
@@ -114,12 +114,12 @@ pub fn mount() -> Option<InodeRef> {
     let (g, read_only) = match verdict {
         None => {
             crate::info!("/dev/vda holds no ext2 (no magic): the root is a tmpfs");
-            frame::free(sb_frame);
+            frame::put(sb_frame);
             return None;
         }
         Some(Verdict::Refused(why)) => {
             crate::warn!("ext2 on /dev/vda not mounted: it has {why}; the root is a tmpfs");
-            frame::free(sb_frame);
+            frame::put(sb_frame);
             return None;
         }
         Some(Verdict::ReadOnly(g, why)) => {
