@@ -12,8 +12,7 @@
 //! - Growth across the indirect levels and past 4 GiB, sparse files,
 //!   truncation; a full disk; a read-only disk; refused features.
 //!
-//! One process per VM (no fork yet): each guest step is its own `lstar
-//! run` on the same image.
+//! Each guest step is its own `lstar run` on the same image.
 
 use crate::common::{Cmd, Outcome, prog, report_skip, scratch_dir, which};
 use std::collections::BTreeMap;
