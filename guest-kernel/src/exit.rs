@@ -163,7 +163,13 @@ fn do_exit_status(status: u32) -> ! {
                     drop(task::remove(tgid));
                 }
             } else if exit_signal != 0 {
-                crate::kernel::signal::send_signal_from_kernel(parent, exit_signal);
+                let (code, value) = if status & 0x7f == 0 {
+                    (CLD_EXITED, (status >> 8) & 0xff)
+                } else {
+                    (CLD_KILLED, status & 0x7f)
+                };
+                let info = crate::kernel::signal::SigInfo::child(exit_signal, code, tgid, value);
+                crate::kernel::signal::send_signal(parent, exit_signal, info);
             }
             parent.wait_chld.wake_up();
         }
@@ -227,7 +233,8 @@ pub fn do_stop(sig: u32) {
     crate::stats::publish_task(t);
     if let Some(parent) = task::find(t.ppid) {
         if parent.sighand.get(SIGCHLD).flags & SA_NOCLDSTOP == 0 {
-            crate::kernel::signal::send_signal_from_kernel(parent, SIGCHLD);
+            let info = crate::kernel::signal::SigInfo::child(SIGCHLD, CLD_STOPPED, t.tgid, sig);
+            crate::kernel::signal::send_signal(parent, SIGCHLD, info);
         }
         parent.wait_chld.wake_up();
     }
@@ -273,6 +280,7 @@ enum Select {
 enum Event {
     Exited,
     Stopped(u32),
+    Continued,
 }
 
 fn matches(sel: Select, t: &Task) -> bool {
@@ -293,6 +301,13 @@ fn find_waitable(sel: Select, options: u64) -> Result<Option<(Pid, Event)>, Errn
         if c.ppid != me || !c.is_group_leader() || !matches(sel, c) {
             continue;
         }
+        // A "clone child" signals its end with something other than
+        // SIGCHLD (or nothing): only __WCLONE or __WALL waits see it, and
+        // __WCLONE sees only those.
+        let clone_child = c.exit_signal != SIGCHLD;
+        if options & WALL == 0 && (options & WCLONE != 0) != clone_child {
+            continue;
+        }
         if c.state == TaskState::Zombie && !task::other_threads(c).is_empty() {
             any = true;
             continue;
@@ -305,6 +320,9 @@ fn find_waitable(sel: Select, options: u64) -> Result<Option<(Pid, Event)>, Errn
             && let Some(sig) = c.stop_report
         {
             return Ok(Some((c.pid, Event::Stopped(sig))));
+        }
+        if options & WCONTINUED != 0 && c.continue_report {
+            return Ok(Some((c.pid, Event::Continued)));
         }
     }
     if any { Ok(None) } else { Err(ECHILD) }
@@ -352,12 +370,21 @@ fn do_wait(sel: Select, options: u64) -> Result<Option<(Pid, Event, u32)>, Errno
             }
             (sig << 8) | 0x7f
         }
+        Event::Continued => {
+            if options & WNOWAIT == 0
+                && let Some(c) = task::find(pid)
+            {
+                c.continue_report = false;
+            }
+            0xffff
+        }
     };
     Ok(Some((pid, event, status)))
 }
 
 pub fn sys_wait4(a: &Args) -> SysResult {
-    let (pid, wstatus, options, rusage) = (a[0] as i32, a[1], a[2], a[3]);
+    // options is an int: the upper half of the register is not ours.
+    let (pid, wstatus, options, rusage) = (a[0] as i32, a[1], a[2] & 0xffff_ffff, a[3]);
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
         return Err(EINVAL);
     }
@@ -385,9 +412,16 @@ const P_PGID: u64 = 2;
 const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
 const CLD_STOPPED: i32 = 5;
+const CLD_CONTINUED: i32 = 6;
 
 pub fn sys_waitid(a: &Args) -> SysResult {
-    let (idtype, id, infop, options, rusage) = (a[0], a[1] as i32, a[2], a[3], a[4]);
+    let (idtype, id, infop, options, rusage) = (
+        a[0] & 0xffff_ffff,
+        a[1] as i32,
+        a[2],
+        a[3] & 0xffff_ffff,
+        a[4],
+    );
     if options & !(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)
         != 0
         || options & (WEXITED | WSTOPPED | WCONTINUED) == 0
@@ -408,6 +442,7 @@ pub fn sys_waitid(a: &Args) -> SysResult {
                 Event::Exited if status & 0x7f == 0 => (CLD_EXITED, (status >> 8) & 0xff),
                 Event::Exited => (CLD_KILLED, status & 0x7f),
                 Event::Stopped(sig) => (CLD_STOPPED, sig),
+                Event::Continued => (CLD_CONTINUED, 18),
             };
             info[0..4].copy_from_slice(&(SIGCHLD as i32).to_le_bytes());
             info[8..12].copy_from_slice(&code.to_le_bytes());

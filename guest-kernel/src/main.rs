@@ -224,6 +224,7 @@ fn start_program(
         exit_signal: 0,
         group_exit: None,
         stop_report: None,
+        continue_report: false,
         mm: task::Shared::new(mm),
         files: task::Shared::new(files),
         fs: task::Shared::new(fs::fs_struct::FsStruct::new(root)),

@@ -96,6 +96,8 @@ pub struct Task {
     pub exit_signal: u32,
     /// exit_group's status, set on every thread of the group it ends.
     pub group_exit: Option<u32>,
+    /// A continue (SIGCONT) not yet reported to wait4(WCONTINUED).
+    pub continue_report: bool,
     /// A stop not yet reported to the parent's wait4(WUNTRACED).
     pub stop_report: Option<u32>,
     pub mm: Shared<AddressSpace>,

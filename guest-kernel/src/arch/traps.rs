@@ -47,6 +47,11 @@ extern "C" fn do_trap(regs: &mut PtRegs) {
             PageFault::Handled => {}
             PageFault::Bad => fault::user_fault(regs),
             PageFault::OutOfMemory => fault::oom_kill(regs, cr2),
+            PageFault::BeyondFile => {
+                const SIGBUS: u32 = 7;
+                const BUS_ADRERR: i32 = 2;
+                crate::kernel::signal::force_sig_fault(regs, SIGBUS, BUS_ADRERR, cr2)
+            }
         }
     } else {
         fault::user_fault(regs);

@@ -36,10 +36,11 @@ use crate::task::current;
 
 /// The trampoline page: between the stack's top and the end of user space.
 pub const TRAMPOLINE_VA: u64 = STACK_TOP;
-/// The save slots: the guard gap between the mmap area and the stack,
-/// where nothing else is placed.
+/// The save slots: the lower half of the gap between the mmap area and the
+/// stack, where nothing else is placed; the upper half stays a guard, so
+/// that a stack overflow faults instead of running into the slots.
 const SLOTS_START: u64 = MMAP_BASE;
-const SLOTS_END: u64 = STACK_TOP - STACK_SIZE;
+const SLOTS_END: u64 = MMAP_BASE + (STACK_TOP - STACK_SIZE - MMAP_BASE) / 2;
 /// The trampoline's private system call numbers (far above Linux's).
 pub const NR_XSTATE_SAVED: u64 = 0x4c53_5801;
 pub const NR_XSTATE_RESTORED: u64 = 0x4c53_5802;

@@ -256,13 +256,17 @@ impl FileOps for PipeEnd {
     fn poll(&self, _file: &File) -> u16 {
         let r = self.pipe.ring.lock();
         if self.write {
-            if r.readers == 0 {
-                POLLERR
-            } else if r.space() >= PIPE_BUF.min(r.capacity) {
+            // Room for a PIPE_BUF write is "writable"; no reader is an
+            // error on top (Linux's pipe_poll).
+            let mut m = if r.space() >= PIPE_BUF.min(r.capacity) {
                 POLLOUT
             } else {
                 0
+            };
+            if r.readers == 0 {
+                m |= POLLERR;
             }
+            m
         } else {
             let mut m = if r.len > 0 { POLLIN } else { 0 };
             if r.writers == 0 {

@@ -145,6 +145,7 @@ pub fn do_fork(args: CloneArgs) -> SysResult {
         },
         group_exit: None,
         stop_report: None,
+        continue_report: false,
         mm,
         files,
         fs,
@@ -282,6 +283,9 @@ pub fn sys_clone3(a: &Args) -> SysResult {
     );
     if exit_signal & !CSIGNAL != 0 || flags & CSIGNAL != 0 || pidfd != 0 && flags & CLONE_PIDFD != 0
     {
+        return Err(EINVAL);
+    }
+    if exit_signal > 64 {
         return Err(EINVAL);
     }
     if (stack == 0) != (stack_size == 0) {

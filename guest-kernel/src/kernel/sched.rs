@@ -26,6 +26,20 @@ static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 /// (its stack was in use until the switch).
 static DEAD: Mutex<Option<Pid>> = Mutex::new(None);
 
+/// Adds a runnable task to the queue. The first one to wait behind the
+/// running task starts the time slice, so that a task spinning in user
+/// mode is preempted even if nothing else arms the timer.
+fn enqueue(pid: Pid) {
+    let was_empty = {
+        let mut q = RUNQUEUE.lock();
+        q.push_back(pid);
+        q.len() == 1
+    };
+    if was_empty {
+        arm_timer(monotonic_ns());
+    }
+}
+
 /// Makes a sleeping task runnable.
 pub fn wake_up(pid: Pid) {
     if let Some(t) = task::find(pid)
@@ -34,7 +48,7 @@ pub fn wake_up(pid: Pid) {
         t.state = TaskState::Running;
         t.wake_at = None;
         crate::stats::publish_task(t);
-        RUNQUEUE.lock().push_back(pid);
+        enqueue(pid);
     }
 }
 
@@ -42,7 +56,7 @@ pub fn wake_up(pid: Pid) {
 pub fn make_runnable(t: &mut Task) {
     t.state = TaskState::Running;
     crate::stats::publish_task(t);
-    RUNQUEUE.lock().push_back(t.pid);
+    enqueue(t.pid);
 }
 
 /// Puts the running task to sleep until it is woken (or `deadline` on the
@@ -128,12 +142,23 @@ fn arm_timer(now: u64) {
     }
 }
 
+/// A task's alarm changed (alarm, setitimer): the timer is armed for it
+/// now, not at the next switch, since a task that never blocks would not
+/// get one.
+pub fn timers_changed() {
+    arm_timer(monotonic_ns());
+}
+
 /// The LAPIC timer fired (from user mode or the idle halt).
 pub fn timer_interrupt() {
-    run_timers(monotonic_ns());
+    let now = monotonic_ns();
+    run_timers(now);
     if !RUNQUEUE.lock().is_empty() {
         NEED_RESCHED.store(true, Ordering::Relaxed);
     }
+    // The LAPIC timer is one-shot: the next deadline (an interval timer's
+    // next expiry, a sleeper) needs it armed again even if nothing switches.
+    arm_timer(now);
 }
 
 /// Picks the next task to run and switches to it; returns when the

@@ -192,6 +192,19 @@ impl SigInfo {
     }
 
     /// Sent by the kernel itself (SI_KERNEL).
+    /// SIGCHLD (or a clone's exit signal) for a child's exit or stop:
+    /// si_pid, si_uid, si_status (the code or the signal).
+    pub fn child(sig: u32, code: i32, pid: u32, status: u32) -> SigInfo {
+        let mut info = SigInfo {
+            signo: sig as i32,
+            code,
+            ..SigInfo::default()
+        };
+        info.fields[0] = u64::from(pid);
+        info.fields[1] = u64::from(status);
+        info
+    }
+
     pub fn kernel(sig: u32) -> SigInfo {
         SigInfo {
             signo: sig as i32,
@@ -397,6 +410,10 @@ fn prepare_signal(t: &mut Task, sig: u32) {
     }
     if (sig == SIGCONT || sig == SIGKILL) && t.state == TaskState::Stopped {
         crate::kernel::sched::make_runnable(t);
+        // wait4(WCONTINUED) reports it once; a stop not yet reported is
+        // overtaken.
+        t.stop_report = None;
+        t.continue_report = sig == SIGCONT;
         if let Some(parent) = task::find(t.ppid) {
             parent.wait_chld.wake_up();
         }
@@ -1007,27 +1024,34 @@ fn find_task(pid: i32) -> Option<&'static mut Task> {
 fn kill_targets(pid: i32) -> Vec<Pid> {
     let me = current();
     let (me_tgid, me_pgid) = (me.tgid, me.pgid);
-    let mut out: Vec<(Pid, Pid)> = Vec::new();
-    for t in task::all().filter(|t| t.state != TaskState::Zombie) {
+    // (group, chosen thread, whether it is alive)
+    let mut out: Vec<(Pid, Pid, bool)> = Vec::new();
+    for t in task::all() {
         let selected = match pid {
             p if p > 0 => t.tgid == p as Pid,
             0 => t.pgid == me_pgid,
             -1 => t.tgid > 1 && t.tgid != me_tgid,
             p => t.pgid == p.unsigned_abs(),
         };
-        // A process-directed signal goes to one thread of each group:
-        // the leader while it runs, else the first live thread (Linux
-        // picks a thread that does not block it; close enough here).
-        if selected && !out.iter().any(|&(g, _)| g == t.tgid) {
-            out.push((t.tgid, t.pid));
-        } else if selected
-            && t.is_group_leader()
-            && let Some(slot) = out.iter_mut().find(|(g, _)| *g == t.tgid)
-        {
-            slot.1 = t.pid;
+        if !selected {
+            continue;
+        }
+        // A process-directed signal goes to one thread of each group: the
+        // leader while it runs, else a live thread (Linux picks one that
+        // does not block it; close enough here). A group with only a
+        // zombie is still a target: kill() succeeds and the signal goes
+        // nowhere, as on Linux until the zombie is reaped.
+        let alive = t.state != TaskState::Zombie;
+        match out.iter_mut().find(|(g, _, _)| *g == t.tgid) {
+            None => out.push((t.tgid, t.pid, alive)),
+            Some(slot) => {
+                if alive && (!slot.2 || t.is_group_leader()) {
+                    *slot = (t.tgid, t.pid, true);
+                }
+            }
         }
     }
-    out.into_iter().map(|(_, pid)| pid).collect()
+    out.into_iter().map(|(_, pid, _)| pid).collect()
 }
 
 fn valid_signal(sig: u64) -> Result<u32, Errno> {

@@ -162,11 +162,13 @@ fn remaining_bytes(deadline: u64) -> [u8; 16] {
 fn interruptible_sleep(deadline: u64, rem: u64) -> SysResult {
     match sleep_until(deadline) {
         Ok(()) => Ok(0),
-        Err(e) => {
+        Err(_) => {
             if rem != 0 {
                 copy_to_user(rem, &remaining_bytes(deadline))?;
             }
-            Err(e)
+            // EINTR when a handler ran, even with SA_RESTART (Linux's
+            // restart block); restarted when none did.
+            Err(crate::errno::ERESTARTNOHAND)
         }
     }
 }
@@ -209,6 +211,7 @@ pub fn sys_alarm(a: &Args) -> SysResult {
     let secs = a[0] & 0xffff_ffff;
     t.alarm_at = (secs > 0).then(|| now + secs * NSEC_PER_SEC);
     t.alarm_interval = 0;
+    crate::kernel::sched::timers_changed();
     Ok(left)
 }
 
@@ -265,6 +268,7 @@ pub fn sys_setitimer(a: &Args) -> SysResult {
     let value = ns(vsec, vusec);
     t.alarm_at = (value > 0).then(|| monotonic_ns() + value);
     t.alarm_interval = ns(isec, iusec);
+    crate::kernel::sched::timers_changed();
     Ok(0)
 }
 

@@ -152,6 +152,8 @@ pub enum PageFault {
     Bad,
     /// Allowed, but no frame was left for the page or its page table.
     OutOfMemory,
+    /// In a file mapping, past the end of the file (SIGBUS).
+    BeyondFile,
 }
 
 pub struct AddressSpace {
@@ -434,7 +436,7 @@ impl AddressSpace {
                 };
                 if index * PAGE_SIZE >= inode.size() {
                     // Past the end of the file (Linux: SIGBUS).
-                    return PageFault::Bad;
+                    return PageFault::BeyondFile;
                 }
                 if f.shared || !write {
                     // The cache page itself, with a reference for this
