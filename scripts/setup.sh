@@ -6,7 +6,8 @@
 #   apt:   qemu-system-x86 (QEMU cross-boot), musl-tools (musl-gcc for the
 #          test programs), busybox-static (a real static program to run),
 #          e2fsprogs (mkfs.ext2/e2fsck for disk images), strace (reference
-#          system call counts)
+#          system call counts), golang-go (a static Go program: the Go
+#          runtime's threads, netpoller and preemption)
 #
 # Idempotent. Uses sudo for apt only when not root.
 set -euo pipefail
@@ -56,6 +57,7 @@ have musl-gcc || missing+=(musl-tools)
 static_busybox || missing+=(busybox-static)
 { have mkfs.ext2 && have e2fsck; } || missing+=(e2fsprogs)
 have strace || missing+=(strace)
+have go || missing+=(golang-go)
 have gcc || missing+=(gcc)         # musl-gcc drives it; a dynamic ELF for the tests
 have python3 || missing+=(python3) # scripts/bench.sh
 

@@ -1,7 +1,9 @@
 //! Threads, differentially: tests/progs/threads.c (musl pthreads: mutexes,
 //! condition variables, TLS, join, every futex operation, robust mutexes,
 //! exit_group and execve from a thread, a signal to a threaded process)
-//! and a Rust std::thread program print the same natively and in lstar.
+//! a Rust std::thread program and a Go program (goroutines on threads,
+//! channels, timers, the netpoller over epoll, the GC, asynchronous
+//! preemption by SIGURG) print the same natively and in lstar.
 //! And preemption keeps a program's vector registers: busybox pipelines
 //! whose stages preempt each other (glibc's string functions use AVX-512
 //! where the CPU has it) give the host's output every time.
@@ -65,6 +67,36 @@ fn rust_std_threads_behave_as_on_linux() {
     let want = native(&program, &["8"]);
     want.assert_status(0);
     let got = Cmd::lstar_run(&program, ["8"]).run();
+    assert_same(&want, &got);
+}
+
+/// tests/progs/go-runtime built with Debian's Go (scripts/setup.sh), as a
+/// static binary (CGO_ENABLED=0).
+fn go_runtime() -> PathBuf {
+    let out = scratch_dir("threads").join("go-runtime");
+    let src = crate::common::repo_root().join("tests/progs/go-runtime");
+    let cache = scratch_dir("threads").join("go-cache");
+    let status = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg(".")
+        .current_dir(&src)
+        .env("CGO_ENABLED", "0")
+        .env("GOCACHE", &cache)
+        .env("GOFLAGS", "-mod=mod")
+        .status()
+        .expect("running go (scripts/setup.sh installs golang-go)");
+    assert!(status.success(), "go build failed in {}", src.display());
+    out
+}
+
+#[test]
+fn the_go_runtime_behaves_as_on_linux() {
+    require_kvm!();
+    let program = go_runtime();
+    let want = native(&program, &[]);
+    want.assert_status(0);
+    let got = Cmd::lstar_prog(&program).run();
     assert_same(&want, &got);
 }
 

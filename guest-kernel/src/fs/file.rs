@@ -92,6 +92,11 @@ pub trait FileOps: Send + Sync {
     fn pipe_size(&self, _new: Option<u64>) -> SysResult {
         Err(EBADF)
     }
+    /// The epoll instance behind this file, if it is one (epoll_ctl and
+    /// epoll_wait need it; FileOps has no downcast).
+    fn as_epoll(&self) -> Option<&super::eventpoll::EventPoll> {
+        None
+    }
     /// The last reference to the open file is gone.
     fn release(&self, _file: &File) {}
 }

@@ -17,6 +17,7 @@ pub mod compat;
 pub mod dentry;
 pub mod devfs;
 pub mod dir;
+pub mod eventpoll;
 pub mod ext2;
 pub mod fcntl;
 pub mod fdtable;

@@ -37,6 +37,11 @@ fn poll_fd(fd: i32, events: u16) -> u16 {
 static POLL_WAIT: WaitQueue = WaitQueue::new();
 static POLL_EVENTS: AtomicU64 = AtomicU64::new(0);
 
+/// How many readiness changes there have been (epoll compares them).
+pub fn poll_events() -> u64 {
+    POLL_EVENTS.load(Ordering::Relaxed)
+}
+
 /// Something may have become ready: pollers re-scan.
 pub fn poll_wake() {
     POLL_EVENTS.fetch_add(1, Ordering::Relaxed);
@@ -46,7 +51,7 @@ pub fn poll_wake() {
 /// Sleeps until a readiness change after `seen`, or `deadline`: Ok(false)
 /// at the deadline; a signal gives EINTR (poll and select are never
 /// restarted, as on Linux).
-fn wait_for_events(seen: u64, deadline: Option<u64>) -> Result<bool, Errno> {
+pub fn wait_for_events(seen: u64, deadline: Option<u64>) -> Result<bool, Errno> {
     POLL_WAIT
         .wait_event_until(
             &mut || POLL_EVENTS.load(Ordering::Relaxed) != seen,

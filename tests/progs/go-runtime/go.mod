@@ -1,0 +1,3 @@
+module goruntime
+
+go 1.19

@@ -1,0 +1,104 @@
+// The Go runtime in lstar (tests/threads.rs): goroutines on several
+// threads, channels, a mutex, timers, the netpoller over a pipe, the
+// garbage collector, and a goroutine spinning without function calls that
+// the runtime must preempt (SIGURG to its thread) for the others to run.
+// Prints the same natively and in lstar.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+)
+
+func main() {
+	runtime.GOMAXPROCS(4)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	total := 0
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			local := 0
+			for j := 0; j < 10000; j++ {
+				local += j % (i + 1)
+			}
+			mu.Lock()
+			total += local
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	fmt.Println("goroutines:", total)
+
+	ch := make(chan int)
+	results := make([]int, 0, 8)
+	for i := 0; i < 8; i++ {
+		go func(i int) { ch <- i * i }(i)
+	}
+	for i := 0; i < 8; i++ {
+		results = append(results, <-ch)
+	}
+	sort.Ints(results)
+	fmt.Println("channels:", results)
+
+	start := time.Now()
+	select {
+	case <-time.After(30 * time.Millisecond):
+		fmt.Println("timer: fired after at least 30ms:", time.Since(start) >= 30*time.Millisecond)
+	case <-time.After(5 * time.Second):
+		fmt.Println("timer: wrong one")
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		fmt.Println("pipe:", err)
+		os.Exit(1)
+	}
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		w.Write([]byte("through the netpoller"))
+		w.Close()
+	}()
+	buf := make([]byte, 64)
+	n, _ := r.Read(buf)
+	fmt.Println("pipe:", string(buf[:n]))
+
+	var keep [][]byte
+	for i := 0; i < 2000; i++ {
+		b := make([]byte, 16<<10)
+		b[0] = byte(i)
+		if i%100 == 0 {
+			keep = append(keep, b)
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Println("gc: cycles > 0:", ms.NumGC > 0, "kept", len(keep))
+
+	// A goroutine that never calls a function: only asynchronous
+	// preemption (SIGURG) lets main's timer goroutine run.
+	runtime.GOMAXPROCS(1)
+	stop := make(chan bool)
+	var spins uint64
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for k := 0; k < 1<<20; k++ {
+				spins++
+			}
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	fmt.Println("preemption: main ran again while a goroutine spun")
+}
