@@ -294,7 +294,8 @@ fn matches(sel: Select, t: &Task) -> bool {
 /// A child that `sel` and `options` select and that has something to
 /// report; Err(ECHILD) when no child matches at all.
 fn find_waitable(sel: Select, options: u64) -> Result<Option<(Pid, Event)>, Errno> {
-    let me = current().pid;
+    // Children belong to the thread group: any of its threads may wait.
+    let me = current().tgid;
     let mut any = false;
     for c in task::all() {
         // Threads are not waited for; a leader only once its group is gone.
@@ -344,7 +345,10 @@ fn do_wait(sel: Select, options: u64) -> Result<Option<(Pid, Event, u32)>, Errno
             true
         }
     };
-    me.wait_chld.wait_event(&mut scan)?;
+    // Children's exits wake the group leader's queue (their ppid is the
+    // tgid), so every thread of the group waits there.
+    let leader = task::find(me.tgid).unwrap_or(me);
+    leader.wait_chld.wait_event(&mut scan)?;
     if let Some(e) = error {
         return Err(e);
     }

@@ -19,5 +19,13 @@ fn main() {
     let p2 = pair.clone();
     let t = thread::spawn(move || { let (l, c) = &*p2; *l.lock().unwrap() = true; c.notify_one(); });
     let (l, c) = &*pair; let mut g = l.lock().unwrap(); while !*g { g = c.wait(g).unwrap(); } drop(g); t.join().unwrap();
-    println!("threads={} counter={} sum={} got={:?} condvar=ok", n, *counter.lock().unwrap(), sum, got);
+    // A panic in a thread is caught by join (the message goes to stderr).
+    let caught = thread::spawn(|| panic!("expected panic")).join().is_err();
+    thread_local!(static LOCAL: std::cell::Cell<u32> = std::cell::Cell::new(1));
+    let others: Vec<u32> = (0..4)
+        .map(|i| thread::spawn(move || { LOCAL.with(|l| l.set(l.get() + i)); LOCAL.with(|l| l.get()) }))
+        .map(|h| h.join().unwrap())
+        .collect();
+    let mine = LOCAL.with(|l| l.get());
+    println!("threads={} counter={} sum={} got={:?} condvar=ok panic_caught={} tls={:?} main_tls={}", n, *counter.lock().unwrap(), sum, got, caught, others, mine);
 }

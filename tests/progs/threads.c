@@ -150,6 +150,71 @@ static void *sleeps_forever(void *arg) {
     return NULL;
 }
 
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_barrier_t barrier;
+static atomic_int readers_in, max_readers, detached_done;
+
+static void *reader(void *arg) {
+    (void)arg;
+    pthread_barrier_wait(&barrier);
+    pthread_rwlock_rdlock(&rw);
+    int now = atomic_fetch_add(&readers_in, 1) + 1;
+    int seen = atomic_load(&max_readers);
+    while (now > seen && !atomic_compare_exchange_weak(&max_readers, &seen, now)) {
+    }
+    struct timespec t = {0, 5 * 1000 * 1000};
+    nanosleep(&t, NULL);
+    atomic_fetch_sub(&readers_in, 1);
+    pthread_rwlock_unlock(&rw);
+    return NULL;
+}
+
+static void *detached(void *arg) {
+    (void)arg;
+    atomic_store(&detached_done, 1);
+    return NULL;
+}
+
+static void *cancellable(void *arg) {
+    (void)arg;
+    for (;;) {
+        struct timespec t = {0, 1000 * 1000};
+        nanosleep(&t, NULL); /* a cancellation point */
+    }
+    return NULL;
+}
+
+static void more_pthreads(void) {
+    /* Readers share an rwlock; a barrier starts them together. */
+    pthread_barrier_init(&barrier, NULL, 4);
+    pthread_t r[4];
+    for (int i = 0; i < 4; i++) pthread_create(&r[i], NULL, reader, NULL);
+    for (int i = 0; i < 4; i++) pthread_join(r[i], NULL);
+    pthread_barrier_destroy(&barrier);
+    pthread_rwlock_wrlock(&rw);
+    printf("rwlock: readers overlapped %d, writer got it after them\n", atomic_load(&max_readers) > 1);
+    pthread_rwlock_unlock(&rw);
+
+    /* A detached thread runs and goes by itself. */
+    pthread_t d;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_create(&d, &attr, detached, NULL);
+    while (!atomic_load(&detached_done)) sched_yield();
+    printf("detached thread ran\n");
+
+    /* pthread_cancel at a cancellation point. */
+    pthread_t c;
+    pthread_create(&c, NULL, cancellable, NULL);
+    struct timespec t = {0, 10 * 1000 * 1000};
+    nanosleep(&t, NULL);
+    pthread_cancel(c);
+    void *res;
+    pthread_join(c, &res);
+    printf("cancelled thread: %s\n", res == PTHREAD_CANCELED ? "PTHREAD_CANCELED" : "?");
+}
+
 static void *robust_owner(void *arg) {
     pthread_mutex_t *m = arg;
     pthread_mutex_lock(m);
@@ -177,6 +242,7 @@ int main(int argc, char **argv) {
     printf("getpid == gettid in main: %d\n", getpid() == (pid_t)syscall(SYS_gettid));
 
     futex_ops();
+    more_pthreads();
 
     /* A robust mutex whose owner died: EOWNERDEAD, then consistent. */
     pthread_mutexattr_t ma;

@@ -90,8 +90,15 @@ fn clock_ns(clock: u64) -> Result<u64, Errno> {
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
             Ok(monotonic_ns())
         }
-        // One task that has run since boot: its CPU time is the uptime.
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(monotonic_ns()),
+        // CPU time as the scheduler counts it (user and kernel together).
+        CLOCK_THREAD_CPUTIME_ID => Ok(crate::task::current().cpu_ns()),
+        CLOCK_PROCESS_CPUTIME_ID => {
+            let tgid = crate::task::current().tgid;
+            Ok(crate::task::all()
+                .filter(|t| t.tgid == tgid)
+                .map(|t| t.cpu_ns())
+                .sum())
+        }
         _ => Err(EINVAL),
     }
 }

@@ -8,8 +8,10 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -45,6 +47,43 @@ func main() {
 	}
 	sort.Ints(results)
 	fmt.Println("channels:", results)
+
+	// 1,000 goroutines in a chain of channels.
+	first := make(chan int)
+	in := first
+	for i := 0; i < 1000; i++ {
+		out := make(chan int)
+		go func(in, out chan int) { out <- 1 + <-in }(in, out)
+		in = out
+	}
+	first <- 0
+	fmt.Println("1000 goroutines in a chain:", <-in)
+
+	ticker := time.NewTicker(5 * time.Millisecond)
+	ticks := 0
+	for range ticker.C {
+		ticks++
+		if ticks == 3 {
+			break
+		}
+	}
+	ticker.Stop()
+	fmt.Println("ticker: 3 ticks")
+
+	path := os.TempDir() + "/go-runtime-file"
+	if err := os.WriteFile(path, []byte("written by Go\n"), 0o644); err != nil {
+		fmt.Println("write file:", err)
+		os.Exit(1)
+	}
+	data, err := os.ReadFile(path)
+	fmt.Printf("file: %q %v\n", data, err)
+	os.Remove(path)
+
+	if out, err := exec.Command("/bin/busybox", "echo", "from", "a", "child").Output(); err == nil {
+		fmt.Println("os/exec:", strings.TrimSpace(string(out)))
+	} else {
+		fmt.Println("os/exec:", err)
+	}
 
 	start := time.Now()
 	select {
@@ -101,4 +140,6 @@ func main() {
 	time.Sleep(50 * time.Millisecond)
 	close(stop)
 	fmt.Println("preemption: main ran again while a goroutine spun")
+	time.Sleep(5 * time.Millisecond)
+	fmt.Println("goroutines left:", runtime.NumGoroutine())
 }
