@@ -37,6 +37,16 @@ fn pthreads_and_futexes_behave_as_on_linux() {
     assert_same(&want, &got);
 }
 
+#[test]
+fn epoll_and_eventfd_behave_as_on_linux() {
+    require_kvm!();
+    let program = prog("epoll");
+    let want = native(&program, &[]);
+    want.assert_status(0);
+    let got = Cmd::lstar_prog(&program).run();
+    assert_same(&want, &got);
+}
+
 /// tests/progs/rust-threads.rs built by the toolchain that builds lstar,
 /// statically linked (glibc static-pie).
 fn rust_threads() -> PathBuf {

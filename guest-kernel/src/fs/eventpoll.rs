@@ -150,7 +150,10 @@ pub fn sys_epoll_ctl(a: &Args) -> SysResult {
     let epfile = files.get(epfd)?;
     let target = files.get(fd as u64).map_err(|_| EBADF)?;
     let ep = epoll_of(&epfile)?;
-    if Arc::ptr_eq(&epfile, &target) {
+    // An epoll set inside another is refused: the readiness scan holds a
+    // set's lock while it asks each file, so a cycle of sets would
+    // deadlock (Linux allows nesting and detects loops, ELOOP).
+    if Arc::ptr_eq(&epfile, &target) || target.ops.as_epoll().is_some() {
         return Err(EINVAL);
     }
     if target.ops.seekable() || target.dentry.inode.is_dir() {
