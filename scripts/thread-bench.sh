@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Thread benchmark (issue 11): thread create+join and a contended futex
-# handoff between two threads (tests/progs/thread-bench.c), natively and in
-# lstar, in one run; on kvm-pvm also kernel instructions per operation
+# handoff between two threads (tests/progs/thread-bench.c), and a goroutine
+# ping-pong over channels (tests/progs/go-pingpong, with Debian's Go),
+# natively and in lstar, in one run; on kvm-pvm also kernel instructions per operation
 # (perf stat -e kvm:kvm_emulate_insn of the run minus the same run with
 # N = 0, / N). Prints a markdown table with the platform and date.
 #
@@ -13,6 +14,8 @@ lstar=target/x86_64-unknown-linux-gnu/release/lstar
 probe=$(mktemp -d)/thread-bench
 trap 'rm -rf "$(dirname "$probe")"' EXIT
 musl-gcc -static -O2 -o "$probe" tests/progs/thread-bench.c
+gobench=$(dirname "$probe")/go-pingpong
+(cd tests/progs/go-pingpong && CGO_ENABLED=0 GOCACHE=$(dirname "$probe")/go-cache go build -o "$gobench" .)
 platform="hardware KVM"
 [[ -d /sys/module/kvm_pvm ]] && platform="kvm-pvm"
 us() { "$@" | sed -n 's/.*: \([0-9.]*\) us\/op/\1/p'; }
@@ -21,14 +24,17 @@ echo "### Threads: \`bash scripts/thread-bench.sh\` ($(date -u +%F); $platform)"
 echo
 echo "| operation | native | lstar | lstar/native | kernel instructions/op |"
 echo "|---|---:|---:|---:|---:|"
-for row in "c:thread create + join:2000:100" "f:futex handoff round trip, two threads:20000:1000"; do
+for row in "c:thread create + join:2000:100" "f:futex handoff round trip, two threads:20000:1000" \
+    "g:goroutine ping-pong round trip (Go channels):200000:20000"; do
     IFS=: read -r mode name native_n guest_n <<<"$row"
-    n=$(us "$probe" "$mode" "$native_n")
-    g=$(us "$lstar" run -- "$probe" "$mode" "$guest_n")
+    prog=$probe
+    [[ $mode == g ]] && prog=$gobench
+    n=$(us "$prog" "$mode" "$native_n")
+    g=$(us "$lstar" run -- "$prog" "$mode" "$guest_n")
     k="-"
     if command -v perf >/dev/null && [[ $platform == kvm-pvm ]]; then
-        base=$(insns "$lstar" run -- "$probe" "$mode" 0)
-        full=$(insns "$lstar" run -- "$probe" "$mode" "$guest_n")
+        base=$(insns "$lstar" run -- "$prog" "$mode" 0)
+        full=$(insns "$lstar" run -- "$prog" "$mode" "$guest_n")
         [[ -n $base && -n $full ]] && k=$(((full - base) / guest_n))
     fi
     ratio=$(awk -v g="$g" -v n="$n" 'BEGIN { printf "%.0f", g / n }')

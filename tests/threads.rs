@@ -37,6 +37,24 @@ fn pthreads_and_futexes_behave_as_on_linux() {
     assert_same(&want, &got);
 }
 
+/// The same programs under QEMU TCG, where system calls return with
+/// SYSRETQ after thread switches and futex sleeps (the Go program needs
+/// /bin/busybox, which qemu-run.sh cannot place, so it stays on KVM).
+#[test]
+fn threads_under_qemu_tcg() {
+    if crate::qemu::qemu_missing() {
+        return;
+    }
+    for program in [prog("threads"), prog("epoll"), rust_threads()] {
+        let args: &[&str] = if program.ends_with("rust-threads") { &["8"] } else { &[] };
+        let want = native(&program, args);
+        want.assert_status(0);
+        let os_args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        let got = crate::qemu::qemu_run(&program, &os_args);
+        assert_same(&want, &got);
+    }
+}
+
 #[test]
 fn epoll_and_eventfd_behave_as_on_linux() {
     require_kvm!();
