@@ -46,7 +46,11 @@ fn threads_under_qemu_tcg() {
         return;
     }
     for program in [prog("threads"), prog("epoll"), rust_threads()] {
-        let args: &[&str] = if program.ends_with("rust-threads") { &["8"] } else { &[] };
+        let args: &[&str] = if program.ends_with("rust-threads") {
+            &["8"]
+        } else {
+            &[]
+        };
         let want = native(&program, args);
         want.assert_status(0);
         let os_args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
