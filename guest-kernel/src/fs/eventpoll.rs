@@ -103,16 +103,8 @@ static EPOLL_ROOT: Mutex<Option<InodeRef>> = Mutex::new(None);
 
 /// A nameless inode for an anonymous file ("anon_inode:[eventpoll]").
 fn anon_dentry(label: &[u8]) -> Result<Arc<Dentry>, Errno> {
-    let root = EPOLL_ROOT
-        .lock()
-        .get_or_insert_with(|| super::tmpfs::new("anon_inodefs", 1 << 40, 0o755))
-        .clone();
-    let name = alloc::format!("{}", root.sb.alloc_ino());
-    let inode = root
-        .ops
-        .create(&root, name.as_bytes(), S_IFREG | 0o600, 0)?;
-    root.ops.unlink(&root, name.as_bytes())?;
-    inode.meta.lock().nlink = 1;
+    let inode =
+        super::tmpfs::nameless_inode(&EPOLL_ROOT, "anon_inodefs", || 1 << 40, S_IFREG | 0o600)?;
     Ok(Dentry::anonymous(inode, label))
 }
 

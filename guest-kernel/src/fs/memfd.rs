@@ -39,20 +39,8 @@ pub fn sys_memfd_create(a: &Args) -> SysResult {
 /// /proc/self/fd: memfd_create's, and the object behind a shared
 /// anonymous mapping (Linux's shmem_zero_setup), which fork shares.
 fn anonymous_file(label: &[u8]) -> Result<alloc::sync::Arc<File>, crate::errno::Errno> {
-    let root = MEMFD_ROOT
-        .lock()
-        .get_or_insert_with(|| {
-            let (usable, _) = crate::mm::frame::usage();
-            super::tmpfs::new("tmpfs", usable / 2, 0o755)
-        })
-        .clone();
-    // A name of its own in the hidden root, removed at once: the file
-    // lives as long as descriptors and mappings hold it.
-    let tmp = alloc::format!("{}", root.sb.alloc_ino());
-    let inode = root.ops.create(&root, tmp.as_bytes(), S_IFREG | 0o777, 0)?;
-    root.ops.unlink(&root, tmp.as_bytes())?;
-    // Linux's memfd inodes keep one link (on its internal mount).
-    inode.meta.lock().nlink = 1;
+    let limit = || crate::mm::frame::usage().0 / 2;
+    let inode = super::tmpfs::nameless_inode(&MEMFD_ROOT, "tmpfs", limit, S_IFREG | 0o777)?;
     Ok(File::new(
         Dentry::anonymous(inode, label),
         RegularFile::ops(),

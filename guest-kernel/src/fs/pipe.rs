@@ -373,17 +373,7 @@ static PIPE_ROOT: Mutex<Option<InodeRef>> = Mutex::new(None);
 /// An inode for a new pipe (fstat shows a FIFO), on a hidden file system
 /// of its own, as Linux's pipefs.
 fn pipe_inode() -> Result<InodeRef, Errno> {
-    let root = PIPE_ROOT
-        .lock()
-        .get_or_insert_with(|| super::tmpfs::new("pipefs", 1 << 40, 0o755))
-        .clone();
-    let name = alloc::format!("{}", root.sb.alloc_ino());
-    let inode = root
-        .ops
-        .create(&root, name.as_bytes(), S_IFIFO | 0o600, 0)?;
-    root.ops.unlink(&root, name.as_bytes())?;
-    inode.meta.lock().nlink = 1;
-    Ok(inode)
+    super::tmpfs::nameless_inode(&PIPE_ROOT, "pipefs", || 1 << 40, S_IFIFO | 0o600)
 }
 
 fn do_pipe2(fds: u64, flags: u64) -> SysResult {

@@ -96,6 +96,29 @@ pub fn new(fs_type: &'static str, limit_pages: u64, root_mode: u32) -> InodeRef 
     )
 }
 
+/// An inode no path reaches, on the hidden tmpfs in `root` (made on first
+/// use with `limit_pages()` pages): the object behind a memfd, a shared
+/// anonymous mapping, a pipe, an epoll set or an eventfd (Linux's shmem,
+/// pipefs and anon_inodefs). It is created under a name of its own and
+/// unlinked at once, keeping one link as Linux's do, and lives as long as
+/// files and mappings hold it.
+pub fn nameless_inode(
+    root: &Mutex<Option<InodeRef>>,
+    fs_type: &'static str,
+    limit_pages: impl FnOnce() -> u64,
+    mode: u32,
+) -> Result<InodeRef, Errno> {
+    let root = root
+        .lock()
+        .get_or_insert_with(|| new(fs_type, limit_pages(), 0o755))
+        .clone();
+    let name = alloc::format!("{}", root.sb.alloc_ino());
+    let inode = root.ops.create(&root, name.as_bytes(), mode, 0)?;
+    root.ops.unlink(&root, name.as_bytes())?;
+    inode.meta.lock().nlink = 1;
+    Ok(inode)
+}
+
 /// Runs `dir`'s populate hook now if it has not run (the program's file
 /// is wanted before anything looked at the tree).
 pub fn populate_now(dir: &Inode) -> Result<(), Errno> {

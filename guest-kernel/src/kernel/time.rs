@@ -153,12 +153,6 @@ pub fn read_timespec(addr: u64) -> Result<u64, Errno> {
         .saturating_add(nsec as u64))
 }
 
-/// Sleeps until the monotonic clock reaches `deadline` while other tasks
-/// run; a signal ends the sleep early (Err(ERESTARTSYS)).
-pub fn sleep_until(deadline: u64) -> Result<(), Errno> {
-    crate::kernel::sched::sleep_until(deadline)
-}
-
 fn remaining_bytes(deadline: u64) -> [u8; 16] {
     timespec_bytes(deadline.saturating_sub(monotonic_ns()))
 }
@@ -167,7 +161,7 @@ fn remaining_bytes(deadline: u64) -> [u8; 16] {
 /// it with a restart block when no handler ran; here the caller sees
 /// EINTR only when a handler ran, else the rest of the sleep continues).
 fn interruptible_sleep(deadline: u64, rem: u64) -> SysResult {
-    match sleep_until(deadline) {
+    match crate::kernel::sched::sleep_until(deadline) {
         Ok(()) => Ok(0),
         Err(_) => {
             if rem != 0 {
