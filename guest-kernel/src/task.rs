@@ -148,7 +148,76 @@ pub struct Task {
     pub xstate_saved: bool,
 }
 
+/// What a new task is made of (the boot task, fork, clone): who it is,
+/// its parts and its kernel stack. Everything else starts empty in
+/// [`Task::new`]: no status, no pending stop or continue, no timers, no
+/// task work, no CPU time yet.
+pub struct NewTask {
+    pub pid: Pid,
+    pub tgid: Pid,
+    pub ppid: Pid,
+    pub pgid: Pid,
+    pub sid: Pid,
+    pub state: TaskState,
+    pub exit_signal: u32,
+    pub mm: Shared<AddressSpace>,
+    pub files: Shared<FdTable>,
+    pub fs: Shared<FsStruct>,
+    pub sighand: Shared<crate::kernel::signal::SigHand>,
+    pub signal: crate::kernel::signal::SigState,
+    pub exe: Option<Arc<Dentry>>,
+    pub cmdline: Vec<u8>,
+    pub comm: Vec<u8>,
+    pub fs_base: u64,
+    pub gs_base: u64,
+    pub thread: crate::arch::switch_to::Thread,
+}
+
 impl Task {
+    pub fn new(n: NewTask) -> Box<Task> {
+        let now = crate::kernel::time::monotonic_ns();
+        Box::new(Task {
+            pid: n.pid,
+            tgid: n.tgid,
+            ppid: n.ppid,
+            pgid: n.pgid,
+            sid: n.sid,
+            state: n.state,
+            exit_status: 0,
+            exit_signal: n.exit_signal,
+            group_exit: None,
+            continue_report: false,
+            stop_report: None,
+            mm: n.mm,
+            files: n.files,
+            fs: n.fs,
+            exe: n.exe,
+            cmdline: n.cmdline,
+            task_works: Vec::new(),
+            comm: n.comm,
+            clear_child_tid: 0,
+            set_child_tid: 0,
+            robust_list: (0, 0),
+            fs_base: n.fs_base,
+            gs_base: n.gs_base,
+            sighand: n.sighand,
+            signal: n.signal,
+            wait_chld: WaitQueue::new(),
+            vfork_parent: None,
+            wake_at: None,
+            alarm_at: None,
+            alarm_interval: 0,
+            syscalls: 0,
+            run_ns: 0,
+            switched_in: now,
+            children_run_ns: 0,
+            start_ns: now,
+            thread: n.thread,
+            xstate_regs: None,
+            xstate_saved: false,
+        })
+    }
+
     /// The frame saved at the top of this task's kernel stack by its last
     /// entry from user mode (Linux's task_pt_regs).
     pub fn pt_regs(&mut self) -> &mut PtRegs {

@@ -5,13 +5,10 @@
 //! CLONE_SIGHAND), and its own kernel stack whose frame returns to user
 //! mode with rax = 0. CLONE_THREAD puts it in the caller's thread group.
 
-use alloc::boxed::Box;
-use alloc::vec::Vec;
-
 use crate::errno::{EAGAIN, EFAULT, EINVAL, ENOMEM, SysResult};
 use crate::kernel::sched;
 use crate::syscall::Args;
-use crate::task::{self, Pid, Shared, Task, TaskState, current};
+use crate::task::{self, NewTask, Pid, Shared, Task, TaskState, current};
 use crate::uaccess::{copy_from_user, put_user};
 
 const CSIGNAL: u64 = 0xff;
@@ -125,7 +122,7 @@ pub fn do_fork(args: CloneArgs) -> SysResult {
     if flags & CLONE_PARENT_SETTID != 0 {
         put_user(args.parent_tid, &pid)?;
     }
-    let child = Box::new(Task {
+    let mut child = Task::new(NewTask {
         pid,
         // A thread joins the caller's group; its exit is nobody's SIGCHLD.
         tgid: if is_thread { parent.tgid } else { pid },
@@ -137,59 +134,40 @@ pub fn do_fork(args: CloneArgs) -> SysResult {
         pgid: parent.pgid,
         sid: parent.sid,
         state: TaskState::Sleeping,
-        exit_status: 0,
         exit_signal: if is_thread {
             0
         } else {
             args.exit_signal as u32
         },
-        group_exit: None,
-        stop_report: None,
-        continue_report: false,
         mm,
         files,
         fs,
-        exe: parent.exe.clone(),
-        cmdline: parent.cmdline.clone(),
-        task_works: Vec::new(),
-        comm: parent.comm.clone(),
-        clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 {
-            args.child_tid
-        } else {
-            0
-        },
-        set_child_tid: if flags & CLONE_CHILD_SETTID != 0 {
-            args.child_tid
-        } else {
-            0
-        },
-        robust_list: (0, 0),
-        fs_base: if flags & CLONE_SETTLS != 0 {
-            args.tls
-        } else {
-            parent.fs_base
-        },
-        gs_base: parent.gs_base,
         sighand: if flags & CLONE_SIGHAND != 0 {
             parent.sighand.clone()
         } else {
             Shared::new((*parent.sighand).clone())
         },
         signal: parent.signal.for_fork(),
-        wait_chld: Default::default(),
-        vfork_parent: (flags & CLONE_VFORK != 0).then_some(parent.pid),
-        wake_at: None,
-        alarm_at: None,
-        alarm_interval: 0,
-        syscalls: 0,
-        run_ns: 0,
-        switched_in: crate::kernel::time::monotonic_ns(),
-        children_run_ns: 0,
-        start_ns: crate::kernel::time::monotonic_ns(),
+        exe: parent.exe.clone(),
+        cmdline: parent.cmdline.clone(),
+        comm: parent.comm.clone(),
+        fs_base: if flags & CLONE_SETTLS != 0 {
+            args.tls
+        } else {
+            parent.fs_base
+        },
+        gs_base: parent.gs_base,
         thread,
-        xstate_regs: None,
-        xstate_saved: false,
     });
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        child.clear_child_tid = args.child_tid;
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        child.set_child_tid = args.child_tid;
+    }
+    if flags & CLONE_VFORK != 0 {
+        child.vfork_parent = Some(parent.pid);
+    }
     let child = task::insert(child);
     sched::make_runnable(child);
     if flags & CLONE_VFORK != 0 {
