@@ -39,12 +39,13 @@ fn signals_behave_as_on_linux() {
 }
 
 /// (argument of signals-fatal, the signal that ends it).
-const FATAL: [(&str, i32, &str); 11] = [
+const FATAL: [(&str, i32, &str); 12] = [
     ("term", 15, "SIGTERM"),
     ("abort", 6, "SIGABRT"),
     ("segv-blocked", 11, "SIGSEGV"),
     ("segv-ignored", 11, "SIGSEGV"),
     ("ill-in-handler", 4, "SIGILL"),
+    ("int-gate", 11, "SIGSEGV"),
     ("bad-stack", 11, "SIGSEGV"),
     ("no-restorer", 11, "SIGSEGV"),
     ("corrupt-fpstate", 11, "SIGSEGV"),

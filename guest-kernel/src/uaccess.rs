@@ -71,6 +71,8 @@ pub unsafe trait Pod: Copy + Default {}
 // SAFETY: integers and arrays of them have no padding or invalid values.
 unsafe impl Pod for u32 {}
 // SAFETY: as above.
+unsafe impl Pod for u8 {}
+// SAFETY: as above.
 unsafe impl Pod for u64 {}
 // SAFETY: as above.
 unsafe impl Pod for u16 {}

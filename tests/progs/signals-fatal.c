@@ -1,7 +1,8 @@
 /* Signals that end the program (argv[1] picks one): a default action that
  * terminates, fault signals that are blocked or ignored (they kill even
  * with a handler), a handler without SA_RESTORER, and frames a handler
- * corrupted before rt_sigreturn. Each is killed by the signal before the
+ * corrupted before rt_sigreturn, and `int $N` through a gate user mode may
+ * not use (#GP: SIGSEGV, not SIGILL). Each is killed by the signal before the
  * "survived" line; tests/signals.rs compares with Linux. */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -71,6 +72,8 @@ int main(int argc, char **argv)
 		/* A fault inside its own handler: blocked there, so it kills. */
 		signal(SIGILL, ill_handler);
 		__asm__ volatile("ud2");
+	} else if (!strcmp(what, "int-gate")) {
+		__asm__ volatile("int $0x30");
 	} else if (!strcmp(what, "bad-stack")) {
 		/* A handler, but no stack to put its frame on. */
 		signal(SIGSEGV, handler);
