@@ -149,3 +149,26 @@ fn qemu_run_refuses_missing_and_odd_programs() {
         .run();
     out.assert_status(126);
 }
+
+/// Without `lstar.tsc_khz=` (QEMU passes none) the kernel measures the TSC
+/// against the PIT: a guest `sleep 2` lasts at least 2 s of host time.
+/// With the old 1 GHz guess the guest's clock ran 2.3x fast under TCG and
+/// the sleep ended after ~0.9 s. (A lower bound only: load makes it longer,
+/// never shorter.)
+#[test]
+fn qemu_clock_runs_at_the_hosts_rate() {
+    if qemu_missing() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    qemu_run(
+        Path::new("/bin/busybox"),
+        &[OsString::from("sleep"), OsString::from("2")],
+    )
+    .assert_status(0);
+    let took = start.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(1950),
+        "a guest sleep of 2 s took {took:?} of host time"
+    );
+}

@@ -13,6 +13,9 @@
 //! - `lstar.stats=0xADDR`: guest-physical address of the stats area.
 //! - `lstar.tsc_khz=N`: TSC frequency (the kernel's clock source).
 //! - `lstar.epoch_ns=N`: wall-clock time (ns since 1970) when the TSC was 0.
+//! - `lstar.ring0=emulated`: the host emulates the guest's ring-0 code
+//!   instruction by instruction (kvm-pvm), so bulk copies are cheaper as a
+//!   VM exit to the copy port than as a kernel memcpy. Absent: native.
 //! - `lstar.tty=MASK`: which of the program's fds 0, 1, 2 (bits 0, 1, 2) are
 //!   terminals, mirroring the host's (default 7: all, as on a serial console).
 //! - `lstar.winsize=ROWSxCOLS`: the terminal size TIOCGWINSZ reports.
@@ -41,6 +44,9 @@ pub const PARAM_LOG: &str = "lstar.log=";
 pub const PARAM_STATS: &str = "lstar.stats=";
 pub const PARAM_TSC_KHZ: &str = "lstar.tsc_khz=";
 pub const PARAM_EPOCH_NS: &str = "lstar.epoch_ns=";
+pub const PARAM_RING0: &str = "lstar.ring0=";
+/// The one value of [`PARAM_RING0`].
+pub const RING0_EMULATED: &str = "emulated";
 pub const PARAM_SELFTEST: &str = "lstar.selftest=";
 pub const PARAM_TTY: &str = "lstar.tty=";
 pub const PARAM_WINSIZE: &str = "lstar.winsize=";

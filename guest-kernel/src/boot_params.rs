@@ -41,6 +41,8 @@ pub struct BootParams {
     pub log_level: LogLevel,
     pub stats_addr: Option<u64>,
     pub tsc_khz: Option<u64>,
+    /// `lstar.ring0=emulated`: ring-0 instructions are emulated (kvm-pvm).
+    pub ring0_emulated: bool,
     pub epoch_ns: Option<u64>,
     pub selftest: Option<&'static [u8]>,
     /// Which of fds 0, 1, 2 are terminals (bits 0..2).
@@ -126,6 +128,7 @@ pub fn parse(start_info: u64) -> Option<BootParams> {
         log_level: LogLevel::Warn,
         stats_addr: None,
         tsc_khz: None,
+        ring0_emulated: false,
         epoch_ns: None,
         bad_tokens: 0,
         selftest: None,
@@ -205,6 +208,7 @@ mod keys {
     pub const STATS: &[u8] = c::PARAM_STATS.as_bytes();
     pub const TSC_KHZ: &[u8] = c::PARAM_TSC_KHZ.as_bytes();
     pub const EPOCH_NS: &[u8] = c::PARAM_EPOCH_NS.as_bytes();
+    pub const RING0: &[u8] = c::PARAM_RING0.as_bytes();
     pub const SELFTEST: &[u8] = c::PARAM_SELFTEST.as_bytes();
     pub const TTY: &[u8] = c::PARAM_TTY.as_bytes();
     pub const WINSIZE: &[u8] = c::PARAM_WINSIZE.as_bytes();
@@ -237,6 +241,10 @@ fn parse_cmdline(mut line: &'static [u8], p: &mut BootParams) {
             keys::STATS => p.stats_addr = cmdline::parse_u64(value),
             keys::TSC_KHZ => p.tsc_khz = cmdline::parse_u64(value),
             keys::EPOCH_NS => p.epoch_ns = cmdline::parse_u64(value),
+            keys::RING0 => match value == cmdline::RING0_EMULATED.as_bytes() {
+                true => p.ring0_emulated = true,
+                false => p.bad_tokens += 1,
+            },
             keys::SELFTEST => p.selftest = Some(value),
             keys::TTY => match cmdline::parse_u64(value) {
                 Some(mask) => p.tty_mask = (mask & 0b111) as u32,

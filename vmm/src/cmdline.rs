@@ -7,8 +7,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use lstar_abi::cmdline::{
     ARGV_SEPARATOR, Encoded, ExeToken, FileToken, LogLevel, PARAM_ENV, PARAM_EPOCH_NS, PARAM_EXE,
-    PARAM_FILE, PARAM_LOG, PARAM_SEED, PARAM_STATS, PARAM_TSC_KHZ, PARAM_TTY, PARAM_WINSIZE,
-    SEED_LEN,
+    PARAM_FILE, PARAM_LOG, PARAM_RING0, PARAM_SEED, PARAM_STATS, PARAM_TSC_KHZ, PARAM_TTY,
+    PARAM_WINSIZE, RING0_EMULATED, SEED_LEN,
 };
 use lstar_abi::layout::CMDLINE_MAX;
 use thiserror::Error;
@@ -59,6 +59,8 @@ pub struct CmdlineParts<'a> {
     /// The guest's clock; `None` leaves the kernel to CPUID / the epoch.
     pub tsc_khz: Option<u32>,
     pub epoch_ns: Option<u64>,
+    /// The host emulates ring 0 (kvm-pvm): `lstar.ring0=emulated`.
+    pub ring0_emulated: bool,
     /// Which of fds 0, 1, 2 are terminals on the host (bits 0..2); the
     /// guest's console streams then behave the same way.
     pub tty_mask: u8,
@@ -135,6 +137,9 @@ pub fn build(parts: &CmdlineParts<'_>) -> Result<Vec<u8>, CmdlineError> {
     }
     if let Some(ns) = parts.epoch_ns {
         token(&mut line, format_args!("{PARAM_EPOCH_NS}{ns:#018x}"));
+    }
+    if parts.ring0_emulated {
+        token(&mut line, format_args!("{PARAM_RING0}{RING0_EMULATED}"));
     }
     token(&mut line, format_args!("{PARAM_TTY}{}", parts.tty_mask));
     if let Some((rows, cols)) = parts.winsize {
@@ -225,6 +230,7 @@ mod tests {
             log: Some(LogLevel::Info),
             stats_addr: Some(0x8_0000),
             tsc_khz: Some(2_100_000),
+            ring0_emulated: true,
             epoch_ns: Some(1_700_000_000_000_000_000),
             tty_mask: 5,
             winsize: Some((24, 80)),
@@ -260,7 +266,7 @@ mod tests {
             format!(
                 "lstar.env=PATH%3D/bin lstar.env=MSG%3Da%20b%25 lstar.seed={} lstar.log=info \
                  lstar.stats=0x0000000000080000 lstar.tsc_khz=0x0000000000200b20 \
-                 lstar.epoch_ns=0x17979cfe362a0000 \
+                 lstar.epoch_ns=0x17979cfe362a0000 lstar.ring0=emulated \
                  lstar.tty=5 lstar.winsize=24x80 virtio_mmio.device=4K@0xd0000000:5 \
                  lstar.exe=755,1700000000,7,/hello lstar.file=2,1,644,-5,0,/etc/my%20file \
                  console=ttyS0  x=1 -- ./hello two%20words %",
@@ -286,6 +292,7 @@ mod tests {
             log: None,
             stats_addr: None,
             tsc_khz: None,
+            ring0_emulated: false,
             epoch_ns: None,
             tty_mask: 0,
             winsize: None,
@@ -312,6 +319,7 @@ mod tests {
             log: None,
             stats_addr: None,
             tsc_khz: None,
+            ring0_emulated: false,
             epoch_ns: None,
             tty_mask: 0,
             winsize: None,
@@ -329,6 +337,7 @@ mod tests {
             log: None,
             stats_addr: None,
             tsc_khz: None,
+            ring0_emulated: false,
             epoch_ns: None,
             tty_mask: 0,
             winsize: None,

@@ -310,6 +310,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         stats_addr: Some(STATS_ADDR),
         tsc_khz: clock.tsc_khz,
         epoch_ns: clock.epoch_ns,
+        ring0_emulated: api::platform() == "kvm-pvm",
         tty_mask: console::host_tty_mask(),
         winsize: console::host_winsize(),
         virtio_mmio: disk.as_ref().map(|_| VirtioMmio {

@@ -5,6 +5,7 @@ pub mod boot;
 pub mod gdt;
 pub mod idt;
 pub mod msr;
+pub mod pit;
 pub mod port;
 pub mod prctl;
 pub mod pt_regs;

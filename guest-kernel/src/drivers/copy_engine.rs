@@ -1,12 +1,16 @@
 //! Bulk copies through lstar's copy port (`lstar_abi::ports::COPY_PORT`):
-//! the VMM copies guest-physical ranges, up to 64 per exit. Elsewhere
-//! (QEMU), and for any batch the VMM did not fully copy, a plain memcpy.
+//! the VMM copies guest-physical ranges, up to 64 per exit, when it said
+//! that ring 0 is emulated (`lstar.ring0=emulated`, kvm-pvm). Elsewhere
+//! (hardware KVM, QEMU), and for any batch the VMM did not fully copy, a
+//! plain memcpy.
 //!
 //! Why: under kvm-pvm a ring-0 memcpy is emulated (~300 cycles a byte,
 //! measured); the page cache's copies between user buffers and cached
-//! pages ran at ~4 MB/s that way.
+//! pages ran at ~4 MB/s that way. On hardware KVM a native copy is faster
+//! than any exit.
 
 use core::ptr::addr_of_mut;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use lstar_abi::ports::{COPY_MAX_SEGMENTS, COPY_PORT, CopyRequest, CopySegment};
 
@@ -24,6 +28,17 @@ static mut REQUEST: CopyRequest = CopyRequest {
     }; COPY_MAX_SEGMENTS],
 };
 
+static USE_PORT: AtomicBool = AtomicBool::new(false);
+
+/// Copies go through the port from now on when the VMM emulates ring 0
+/// and the port exists (we run under lstar).
+pub fn init(ring0_emulated: bool) {
+    USE_PORT.store(
+        ring0_emulated && crate::console::under_lstar(),
+        Ordering::Relaxed,
+    );
+}
+
 /// Performs `copies`, each `(dst, src, len)` in kernel or current-user
 /// virtual addresses.
 ///
@@ -32,7 +47,7 @@ static mut REQUEST: CopyRequest = CopyRequest {
 /// overlap a destination (as for `copy_nonoverlapping`).
 pub unsafe fn copy_many(copies: &[(u64, u64, u64)]) {
     let total: u64 = copies.iter().map(|c| c.2).sum();
-    if total < 512 || !crate::console::under_lstar() {
+    if total < 512 || !USE_PORT.load(Ordering::Relaxed) {
         // SAFETY: the caller's contract.
         return unsafe { memcpy_all(copies) };
     }

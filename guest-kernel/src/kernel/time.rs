@@ -1,6 +1,8 @@
 //! Time from the TSC. The VMM passes the TSC frequency (`lstar.tsc_khz=`)
 //! and the wall-clock time at TSC 0 (`lstar.epoch_ns=`); without them
-//! (QEMU) the kernel reads CPUID leaf 0x15/0x16 and starts at the epoch.
+//! (QEMU) the kernel reads CPUID leaf 0x15/0x16 or the hypervisor's
+//! frequency leaf 0x40000010, else measures the TSC against the PIT, and
+//! starts at the epoch.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,11 +37,25 @@ fn cpuid_tsc_khz() -> Option<u64> {
             return Some(u64::from(mhz) * 1000);
         }
     }
+    // The hypervisor leaves (KVM, VMware's convention that QEMU follows
+    // with vmware-cpuid-freq): 0x40000010 EAX is the TSC frequency in kHz.
+    let hv_max = core::arch::x86_64::__cpuid(0x4000_0000).eax;
+    if (0x4000_0010..0x5000_0000).contains(&hv_max) {
+        let khz = core::arch::x86_64::__cpuid(0x4000_0010).eax;
+        if khz != 0 {
+            return Some(u64::from(khz));
+        }
+    }
     None
 }
 
 pub fn init(tsc_khz: Option<u64>, epoch_ns: Option<u64>) {
-    if let Some(khz) = tsc_khz.filter(|&k| k != 0).or_else(cpuid_tsc_khz) {
+    let khz = tsc_khz
+        .filter(|&k| k != 0)
+        .or_else(cpuid_tsc_khz)
+        .or_else(crate::arch::pit::calibrate_tsc_khz);
+    if let Some(khz) = khz {
+        crate::info!("TSC at {} kHz", khz);
         TSC_KHZ.store(khz, Ordering::Relaxed);
         TSC_MULT.store(
             ((1_000_000u128 << 32) / u128::from(khz)) as u64,
