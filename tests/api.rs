@@ -180,7 +180,10 @@ fn syscall_counts_of_a_blocked_program_are_exact() {
         io.and_then(Value::as_u64).is_some_and(|n| n > 0),
         "{exits:?}"
     );
-    assert_eq!(get_json(&vm.socket, "/vm/blk"), Value::Object(Vec::new()));
+    assert_eq!(
+        get_json(&vm.socket, "/vm/blk"),
+        Value::Object(Default::default())
+    );
     let (status, metrics) = http(&vm.socket, "GET", "/metrics", "");
     assert_eq!(status, 200);
     assert!(
@@ -616,9 +619,7 @@ fn tasks_of_a_forking_program_are_listed_live() {
     }
     let raw = inspect(s, &["tasks", "--json"]);
     raw.assert_status(0);
-    assert!(
-        json::parse(&raw.stdout_str()).and_then(|v| v.as_array().map(<[Value]>::len)) == Some(3)
-    );
+    assert!(json::parse(&raw.stdout_str()).and_then(|v| v.as_array().map(Vec::len)) == Some(3));
 
     let v = get_json(s, "/vm/syscalls");
     let by_pid = v
