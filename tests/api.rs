@@ -631,9 +631,8 @@ fn trickle(socket: &Path, started: std::sync::mpsc::Sender<()>) -> String {
     let mut c = UnixStream::connect(socket).expect("connect");
     c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let text = b"GET /vm HTTP/1.1\r\nX-Slow: ";
-    let mut sent = 0usize;
     let mut closed = false;
-    for _ in 0..60 {
+    for sent in 0..60 {
         let byte = text.get(sent).copied().unwrap_or(b'a');
         if c.write_all(&[byte]).is_err() {
             closed = true;
@@ -642,7 +641,6 @@ fn trickle(socket: &Path, started: std::sync::mpsc::Sender<()>) -> String {
         if sent == 0 {
             let _ = started.send(());
         }
-        sent += 1;
         thread::sleep(Duration::from_millis(500));
     }
     assert!(closed, "a client trickling for 30 s was never closed");

@@ -232,7 +232,7 @@ fn exits(ctx: &Context) -> types::Exits {
             other,
         },
         io_by_device: pairs(&exits.by_device()),
-        kvm: kvm_stats(ctx).map(|stats| Map(stats)),
+        kvm: kvm_stats(ctx).map(Map),
     }
 }
 

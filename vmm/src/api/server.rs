@@ -25,7 +25,7 @@
 //! loop goes on serving the others meanwhile. At most
 //! [`MAX_VCPU_QUEUE`] such requests wait at once; more are answered 503.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -116,7 +116,9 @@ struct Server {
     ctx: Arc<Context>,
     epoll: Epoll,
     listener: UnixListener,
-    conns: HashMap<u64, Conn>,
+    /// By token. A BTreeMap: no random hash seed (no getrandom), and a few
+    /// dozen entries.
+    conns: BTreeMap<u64, Conn>,
     next_token: u64,
     jobs: Sender<Job>,
     answers: Receiver<(u64, Response)>,
@@ -159,7 +161,7 @@ pub fn run(listener: UnixListener, ctx: Arc<Context>) -> io::Result<()> {
         ctx,
         epoll,
         listener,
-        conns: HashMap::new(),
+        conns: BTreeMap::new(),
         next_token: FIRST_CONN,
         jobs,
         answers,
@@ -266,8 +268,19 @@ impl Server {
         true
     }
 
-    /// Closes `token` for running out of time: a 408 if it was mid-request.
+    /// Closes `token` for running out of time: a 408 if it was mid-request
+    /// (or has sent bytes the loop has not read yet: a connection evicted
+    /// right after its accept).
     fn give_up(&mut self, token: u64, why: &str) {
+        if let Some(c) = self.conns.get_mut(&token)
+            && c.phase == Phase::Idle
+            && c.input.is_empty()
+        {
+            let mut byte = [0u8; 1];
+            if matches!(c.stream.read(&mut byte), Ok(1)) {
+                c.phase = Phase::Reading;
+            }
+        }
         if let Some(c) = self.conns.get(&token)
             && c.phase == Phase::Reading
         {
