@@ -180,7 +180,10 @@ fn syscall_counts_of_a_blocked_program_are_exact() {
         io.and_then(Value::as_u64).is_some_and(|n| n > 0),
         "{exits:?}"
     );
-    assert_eq!(get_json(&vm.socket, "/vm/blk"), Value::Object(Vec::new()));
+    assert_eq!(
+        get_json(&vm.socket, "/vm/blk"),
+        Value::Object(Default::default())
+    );
     let (status, metrics) = http(&vm.socket, "GET", "/metrics", "");
     assert_eq!(status, 200);
     assert!(
@@ -364,13 +367,26 @@ fn bad_requests_get_json_errors_and_many_clients_are_served() {
         r#"{"state": 1}"#,
         r#"{"state": "sleeping"}"#,
         r#"{"state": "paused", "extra": 1}"#,
+        // A member given twice is refused, whichever value comes first.
+        r#"{"state": "paused", "state": "running"}"#,
+        r#"{"state": "running", "state": "running"}"#,
     ] {
         let (status, answer) = http(s, "PUT", "/vm/state", body);
         assert_eq!(status, 400, "{body:?}: {answer}");
         error_of(&answer);
     }
-    let (status, answer) = http(s, "PUT", "/vm/actions", r#"{"action": "reboot"}"#);
-    assert_eq!(status, 400, "{answer}");
+    for body in [
+        r#"{"action": "reboot"}"#,
+        r#"{"action": "shutdown", "action": "shutdown"}"#,
+    ] {
+        let (status, answer) = http(s, "PUT", "/vm/actions", body);
+        assert_eq!(status, 400, "{body:?}: {answer}");
+        assert!(error_of(&answer).contains("duplicate") || body.contains("reboot"));
+    }
+    assert_eq!(
+        get_json(s, "/vm").get("state").and_then(Value::as_str),
+        Some("running")
+    );
     // Oversized body and head.
     let big = format!("{{\"state\": \"{}\"}}", "x".repeat(64 * 1024));
     let (status, answer) = http(s, "PUT", "/vm/state", &big);
@@ -423,40 +439,130 @@ fn bad_requests_get_json_errors_and_many_clients_are_served() {
     vm.shutdown();
 }
 
-/// (path, METHOD) pairs of docs/api/openapi.yaml: `  /path:` lines under
-/// `paths:`, then `    get:`-style lines.
-fn documented_endpoints() -> Vec<(String, String)> {
+/// docs/api/openapi.yaml as JSON.
+fn openapi() -> Value {
     let text = std::fs::read_to_string(repo_root().join("docs/api/openapi.yaml"))
         .expect("docs/api/openapi.yaml");
+    serde_norway::from_str(&text).expect("docs/api/openapi.yaml is not YAML")
+}
+
+/// (path, METHOD) pairs of the OpenAPI document.
+fn documented_endpoints(doc: &Value) -> Vec<(String, String)> {
     let mut endpoints = Vec::new();
-    let mut in_paths = false;
-    let mut path = None;
-    for line in text.lines() {
-        if !line.starts_with(' ') {
-            in_paths = line == "paths:";
-            continue;
-        }
-        if !in_paths {
-            continue;
-        }
-        if let Some(p) = line.strip_prefix("  /") {
-            path = Some(format!("/{}", p.trim_end_matches(':')));
-        } else if let Some(m) = line.strip_prefix("    ") {
-            let m = m.trim_end_matches(':');
-            if ["get", "put", "post", "patch", "delete"].contains(&m) {
-                endpoints.push((path.clone().expect("method before path"), m.to_uppercase()));
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            if ["get", "put", "post", "patch", "delete"].contains(&method.as_str()) {
+                endpoints.push((path.clone(), method.to_uppercase()));
             }
         }
     }
     endpoints
 }
 
+/// Follows `$ref`s (`#/components/...`) inside the document.
+fn resolve<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
+    while let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let pointer = r.strip_prefix('#').expect("local $ref");
+        schema = doc
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("dangling $ref {r}"));
+    }
+    schema
+}
+
+/// `value` as `schema` describes it: the right types, every member
+/// documented, every documented member of a fixed object served (unless
+/// the object also takes other keys: additionalProperties).
+fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    let schema = resolve(doc, schema);
+    if value.is_null() && schema.get("nullable") == Some(&Value::Bool(true)) {
+        return Ok(());
+    }
+    let kind = schema.get("type").and_then(Value::as_str);
+    let ok = match kind {
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        Some("integer") => value.is_i64() || value.is_u64(),
+        Some("string") => value.is_string(),
+        Some("boolean") => value.is_boolean(),
+        other => return Err(format!("{at}: schema without a known type: {other:?}")),
+    };
+    if !ok {
+        return Err(format!("{at}: {value} is not {}", kind.unwrap_or("?")));
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {allowed:?}"));
+    }
+    if let Some(items) = schema.get("items") {
+        for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+            conforms(doc, items, item, &format!("{at}[{i}]"))?;
+        }
+    }
+    let Some(members) = value.as_object() else {
+        return Ok(());
+    };
+    let empty = serde_json::Map::new();
+    let properties = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let additional = schema.get("additionalProperties");
+    for (key, v) in members {
+        let at = format!("{at}.{key}");
+        match (properties.get(key), additional) {
+            (Some(s), _) => conforms(doc, s, v, &at)?,
+            (None, Some(s)) if s.is_object() => conforms(doc, s, v, &at)?,
+            _ => return Err(format!("{at}: served but not documented")),
+        }
+    }
+    let mut must: Vec<&String> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|r| properties.keys().find(|k| *k == r))
+        .collect();
+    if additional.is_none() {
+        must.extend(properties.keys());
+    }
+    match must.iter().find(|k| !members.contains_key(k.as_str())) {
+        Some(k) => Err(format!("{at}.{k}: documented but not served")),
+        None => Ok(()),
+    }
+}
+
+/// The JSON schema of `method path`'s answer with `status`.
+fn answer_schema<'a>(doc: &'a Value, path: &str, method: &str, status: u16) -> &'a Value {
+    let response = &doc["paths"][path][method.to_lowercase()]["responses"][status.to_string()];
+    let response = resolve(doc, response);
+    let schema = &response["content"]["application/json"]["schema"];
+    assert!(
+        !schema.is_null(),
+        "{method} {path} {status}: no JSON schema documented"
+    );
+    schema
+}
+
+/// `body` (text) is JSON as documented for `method path` and `status`.
+fn check_answer(doc: &Value, method: &str, path: &str, status: u16, body: &str) {
+    let value = json::parse(body).unwrap_or_else(|| panic!("{method} {path}: not JSON: {body}"));
+    let schema = answer_schema(doc, path, method, status);
+    if let Err(e) = conforms(doc, schema, &value, &format!("{method} {path}")) {
+        panic!("docs/api/openapi.yaml does not match the answer: {e}\n{body}");
+    }
+}
+
 #[test]
-fn openapi_file_matches_the_served_endpoints() {
+fn openapi_file_matches_the_served_endpoints_and_answers() {
     require_kvm!();
-    let documented = documented_endpoints();
+    let doc = openapi();
+    let documented = documented_endpoints(&doc);
     assert_eq!(documented.len(), 14, "{documented:?}");
-    let vm = LiveVm::start("openapi", &["1", "0"]);
+    // A guest that keeps making calls, so /vm/trace has records to show.
+    let vm = LiveVm::start_prog("openapi", "syscall-rate", &["60"]);
     let s = &vm.socket;
     for (path, method) in &documented {
         // PUTs get an empty object: 400 proves the route exists without
@@ -466,13 +572,14 @@ fn openapi_file_matches_the_served_endpoints() {
             "GET" if path == "/vm/memory" => {
                 http(s, "GET", "/vm/memory?gva=0xffffffff80000000&len=16", "")
             }
-            // /vm/memory needs a query; without one it is a 400.
-            "GET" if path == "/vm/memory" => http(s, "GET", "/vm/memory?gva=0x401000&len=1", ""),
             "GET" => http(s, "GET", path, ""),
             _ => http(s, method, path, "{}"),
         };
         let want = if method == "GET" { 200 } else { 400 };
         assert_eq!(status, want, "{method} {path}: {body}");
+        if path != "/metrics" {
+            check_answer(&doc, method, path, status, &body);
+        }
         for other in ["GET", "PUT", "POST", "DELETE"] {
             if documented.iter().any(|(p, m)| p == path && m == other) {
                 continue;
@@ -488,6 +595,98 @@ fn openapi_file_matches_the_served_endpoints() {
         let (status, _) = http(s, "GET", path, "");
         assert_eq!(status, 404, "{path} is served but not documented");
     }
+    // The answers of the PUTs, and a trace record.
+    for state in ["paused", "running"] {
+        let body = format!("{{\"state\": \"{state}\"}}");
+        let (status, answer) = http(s, "PUT", "/vm/state", &body);
+        assert_eq!(status, 200, "{answer}");
+        check_answer(&doc, "PUT", "/vm/state", 200, &answer);
+    }
+    // The guest makes a call every ~100 us; wait for one traced record.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (status, answer) = loop {
+        let (status, answer) = http(s, "GET", "/vm/trace", "");
+        let records = json::parse(&answer).map(|v| v["records"].clone());
+        if records.is_some_and(|r| r.as_array().is_some_and(|r| !r.is_empty())) {
+            break (status, answer);
+        }
+        assert!(Instant::now() < deadline, "no trace record: {answer}");
+        thread::sleep(Duration::from_millis(50));
+    };
+    check_answer(&doc, "GET", "/vm/trace", status, &answer);
+    let (status, answer) = http(s, "PUT", "/vm/actions", r#"{"action": "shutdown"}"#);
+    assert_eq!(status, 200, "{answer}");
+    check_answer(&doc, "PUT", "/vm/actions", 200, &answer);
+    vm.run
+        .join()
+        .expect("lstar runner thread")
+        .assert_status(SHUT_DOWN);
+}
+
+/// Connects and sends `GET /vm HTTP/1.1\r\nX: aaaa...` one byte every
+/// half second, never finishing, until the server closes the connection;
+/// returns what it answered. Panics if it never does (a generous bound,
+/// six times the server's deadline).
+fn trickle(socket: &Path, started: std::sync::mpsc::Sender<()>) -> String {
+    let mut c = UnixStream::connect(socket).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let text = b"GET /vm HTTP/1.1\r\nX-Slow: ";
+    let mut closed = false;
+    for sent in 0..60 {
+        let byte = text.get(sent).copied().unwrap_or(b'a');
+        if c.write_all(&[byte]).is_err() {
+            closed = true;
+            break;
+        }
+        if sent == 0 {
+            let _ = started.send(());
+        }
+        thread::sleep(Duration::from_millis(500));
+    }
+    assert!(closed, "a client trickling for 30 s was never closed");
+    // The answer was sent before the close; an unread byte of ours may
+    // turn the end into ECONNRESET after it.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while let Ok(n) = c.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn trickling_clients_cannot_take_every_slot() {
+    require_kvm!();
+    let vm = LiveVm::start("trickle", &["2", "0"]);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let clients: Vec<_> = (0..70)
+        .map(|_| {
+            let (s, tx) = (vm.socket.clone(), tx.clone());
+            thread::spawn(move || trickle(&s, tx))
+        })
+        .collect();
+    for _ in 0..70 {
+        rx.recv().expect("every trickler started");
+    }
+    // 70 connections mid-request against 64 slots: a real request is
+    // still answered (http() fails the test after 20 s without one).
+    let (status, body) = http(&vm.socket, "GET", "/vm", "");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(&vm.socket, "GET", "/vm/vcpus/0/regs", "");
+    assert_eq!(status, 200, "{body}");
+    for c in clients {
+        let answer = c.join().expect("trickler");
+        if answer.is_empty() {
+            continue;
+        }
+        let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+        assert!(head.starts_with("HTTP/1.1 408 "), "{answer}");
+        error_of(body);
+    }
+    assert_eq!(calls(&vm.socket, "syscall", "getpid"), 2);
     vm.shutdown();
 }
 
@@ -616,9 +815,7 @@ fn tasks_of_a_forking_program_are_listed_live() {
     }
     let raw = inspect(s, &["tasks", "--json"]);
     raw.assert_status(0);
-    assert!(
-        json::parse(&raw.stdout_str()).and_then(|v| v.as_array().map(<[Value]>::len)) == Some(3)
-    );
+    assert!(json::parse(&raw.stdout_str()).and_then(|v| v.as_array().map(Vec::len)) == Some(3));
 
     let v = get_json(s, "/vm/syscalls");
     let by_pid = v

@@ -110,7 +110,9 @@ impl LiveVm {
                 // 503 until the guest kernel has published its counters;
                 // ready once the program wrote its line.
                 let v = try_get(&vm.socket, "/vm/syscalls").unwrap_or_default();
-                if v.contains("\"write\": {\"calls\": 1,") {
+                let writes = crate::common::json::parse(&v)
+                    .and_then(|v| v["syscall"]["write"]["calls"].as_u64());
+                if writes == Some(1) {
                     break vm;
                 }
             }

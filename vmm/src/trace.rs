@@ -136,25 +136,24 @@ pub fn with_pid(pid: u32, line: &str) -> String {
     format!("[pid {pid}] {line}")
 }
 
-/// A record as JSON for the control socket: the raw fields and the line
+/// A record as the control socket sends it: the raw fields and the line
 /// (without the pid prefix: `pid` is a member of its own).
-pub fn record_json(r: &TraceRecord) -> String {
-    let entry = if r.entry & 0xff == Entry::Int80 as u32 {
-        "int80"
-    } else {
-        "syscall"
-    };
-    let args: Vec<String> = r.args.iter().map(u64::to_string).collect();
-    let text = crate::api::json::string(&format_record(r));
-    format!(
-        "{{\"pid\":{},\"entry\":\"{entry}\",\"nr\":{},\"args\":[{}],\"ret\":{},\"returned\":{},\"tsc\":{},\"text\":{text}}}",
-        r.pid,
-        r.nr,
-        args.join(","),
-        r.ret as i64,
-        r.entry & TRACE_NO_RETURN == 0,
-        r.tsc
-    )
+pub fn record_body(r: &TraceRecord) -> crate::api::types::TraceRecord {
+    use crate::api::types::{Entry as Gate, TraceRecord as Body};
+    Body {
+        pid: r.pid,
+        entry: if r.entry & 0xff == Entry::Int80 as u32 {
+            Gate::Int80
+        } else {
+            Gate::Syscall
+        },
+        nr: r.nr,
+        args: r.args,
+        ret: r.ret as i64,
+        returned: r.entry & TRACE_NO_RETURN == 0,
+        tsc: r.tsc,
+        text: format_record(r),
+    }
 }
 
 /// Common errno names, for `= -1 ENOENT`.
@@ -253,7 +252,6 @@ pub fn format_record(r: &TraceRecord) -> String {
 /// control socket (`GET /vm/trace`, which starts tracing on first use) until
 /// the VM is gone. Returns lstar's exit status.
 pub fn follow(socket: &std::path::Path) -> u8 {
-    use crate::api::json;
     let mut out = io::stdout().lock();
     let mut connected = false;
     loop {
@@ -272,36 +270,20 @@ pub fn follow(socket: &std::path::Path) -> u8 {
         if status == 409 {
             return 0;
         }
-        let Some(value) = json::parse(&body).filter(|_| status == 200) else {
-            eprintln!("lstar: trace: {status} {body}");
-            return 1;
+        let trace: crate::api::types::Trace = match serde_json::from_str(&body) {
+            Ok(t) if status == 200 => t,
+            _ => {
+                eprintln!("lstar: trace: {status} {body}");
+                return 1;
+            }
         };
-        let records = value
-            .get("records")
-            .and_then(|r| r.as_array())
-            .unwrap_or(&[]);
-        for r in records {
-            let Some(text) = r.get("text").and_then(|t| t.as_str()) else {
-                continue;
-            };
-            let line = match r
-                .get("pid")
-                .and_then(|p| p.as_u64())
-                .and_then(|p| u32::try_from(p).ok())
-            {
-                Some(pid) => with_pid(pid, text),
-                None => text.to_string(),
-            };
-            if writeln!(out, "{line}").is_err() {
+        for r in &trace.records {
+            if writeln!(out, "{}", with_pid(r.pid, &r.text)).is_err() {
                 return 0;
             }
         }
-        if let Some(lost) = value
-            .get("lost")
-            .and_then(|l| l.as_u64())
-            .filter(|&l| l > 0)
-        {
-            eprintln!("{}", lost_line(lost));
+        if trace.lost > 0 {
+            eprintln!("{}", lost_line(trace.lost));
         }
         let _ = out.flush();
         thread::sleep(Duration::from_millis(10));
@@ -440,10 +422,11 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "getpid() = 1\ngetpid() = 1\n[pid 2] getpid() = 2\n[pid 1] getpid() = 1\n"
         );
-        let json = record_json(&TraceRecord {
+        let body = record_body(&TraceRecord {
             pid: 3,
             ..record(39, 0, [0; 6], 3)
         });
+        let json = serde_json::to_string(&body).unwrap();
         assert!(json.starts_with("{\"pid\":3,"), "{json}");
         assert!(json.contains("\"text\":\"getpid() = 3\""), "{json}");
     }

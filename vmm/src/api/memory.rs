@@ -16,7 +16,7 @@ use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
 use super::Context;
 use super::http::Response;
-use super::json;
+use super::types;
 use crate::vcpu_control::{ControlError, Reply, Request as VcpuRequest};
 
 /// The most bytes one request may read.
@@ -278,28 +278,28 @@ pub fn get(ctx: &Context, query: Option<&str>) -> Response {
     match read_virtual(&ctx.memory, root, gva, len) {
         Ok(bytes) => Response::json(
             200,
-            format!(
-                "{{\"gva\": {gva}, \"len\": {}, \"hex\": \"{}\"}}",
-                bytes.len(),
-                hex(&bytes)
-            ),
+            &types::Memory {
+                gva,
+                len: bytes.len() as u64,
+                hex: hex(&bytes),
+            },
         ),
         Err(e) => e.response(),
     }
 }
 
-/// One table's JSON: where it is and its non-empty entries, symbolized.
-fn table_json(
+/// One table: where it is and its non-empty entries, symbolized.
+fn table(
     ctx: &Context,
     root: u64,
     symbol: &str,
     entries: usize,
     name: fn(u64) -> Option<&'static str>,
-) -> Result<String, Response> {
+) -> Result<types::SyscallTable, Response> {
     let syms = ksyms(ctx)?;
     let gva = symbol_address(ctx, symbol)?;
     let bytes = read_virtual(&ctx.memory, root, gva, entries * 8).map_err(|e| e.response())?;
-    let rows: Vec<String> = bytes
+    let implemented = bytes
         .chunks_exact(8)
         .enumerate()
         .filter_map(|(nr, raw)| {
@@ -307,24 +307,24 @@ fn table_json(
             (address != 0).then_some((nr as u64, address))
         })
         .map(|(nr, address)| {
-            let (sym, offset) = syms
+            let found = syms
                 .lookup(address)
-                .filter(|_| address >= 0xffff_8000_0000_0000)
-                .map_or(("null".to_string(), "null".to_string()), |(s, o)| {
-                    (json::string(s), o.to_string())
-                });
-            format!(
-                "{{\"nr\": {nr}, \"name\": {}, \"address\": {address}, \"symbol\": {sym}, \
-                 \"offset\": {offset}}}",
-                json::opt_string(name(nr))
-            )
+                .filter(|_| address >= 0xffff_8000_0000_0000);
+            types::SyscallSlot {
+                nr,
+                name: name(nr).map(str::to_string),
+                address,
+                symbol: found.map(|(s, _)| s.to_string()),
+                offset: found.map(|(_, o)| o),
+            }
         })
         .collect();
-    Ok(format!(
-        "{{\"symbol\": {}, \"gva\": {gva}, \"entries\": {entries}, \"implemented\": [{}]}}",
-        json::string(symbol),
-        rows.join(", ")
-    ))
+    Ok(types::SyscallTable {
+        symbol: symbol.to_string(),
+        gva,
+        entries: entries as u64,
+        implemented,
+    })
 }
 
 /// `GET /vm/syscall-table`: both tables, read as `/vm/memory?symbol=` reads
@@ -334,12 +334,12 @@ pub fn syscall_table(ctx: &Context) -> Response {
         Ok(r) => r,
         Err(r) => return r,
     };
-    let tables = table_json(ctx, root, SYS_CALL_TABLE, NR_SYSCALLS_64, name_64).and_then(|t64| {
-        table_json(ctx, root, IA32_SYS_CALL_TABLE, NR_SYSCALLS_I386, name_i386)
-            .map(|t32| (t64, t32))
+    let tables = table(ctx, root, SYS_CALL_TABLE, NR_SYSCALLS_64, name_64).and_then(|syscall| {
+        table(ctx, root, IA32_SYS_CALL_TABLE, NR_SYSCALLS_I386, name_i386)
+            .map(|int80| types::SyscallTables { syscall, int80 })
     });
     match tables {
-        Ok((t64, t32)) => Response::json(200, format!("{{\"syscall\": {t64}, \"int80\": {t32}}}")),
+        Ok(t) => Response::json(200, &t),
         Err(r) => r,
     }
 }

@@ -1,34 +1,30 @@
 //! The control socket (`lstar run --socket PATH`): HTTP/1.1 + JSON on a
 //! Unix socket, as Firecracker and Cloud Hypervisor do it, documented in
-//! docs/api/openapi.yaml. One accept thread, one short-lived thread per
-//! connection (capped); none of them ever blocks the vCPU thread: counters
-//! are read from atomics and guest memory, and requests that need the vCPU
-//! go through `vcpu_control` with a timeout.
+//! docs/api/openapi.yaml. One thread serves every connection from an
+//! epoll loop (`server.rs`), and a worker thread takes the requests that
+//! need the vCPU; neither ever blocks the vCPU thread: counters are read
+//! from atomics and guest memory, and requests that need the vCPU go
+//! through `vcpu_control` with a timeout.
 
 pub mod http;
-pub mod json;
 pub mod memory;
 pub mod msrs;
 pub mod routes;
+pub mod server;
+pub mod types;
 
-use std::io::{self, BufReader};
+use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use thiserror::Error;
 use vm_memory::GuestMemoryMmap;
 
 use crate::vcpu_control::Controller;
-
-/// Connections served at once; more are answered 503 and closed.
-const MAX_CONNECTIONS: usize = 64;
-/// A client that sends nothing for this long is dropped.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Error)]
 pub enum ApiError {
@@ -121,7 +117,11 @@ impl SocketFile {
         let ctx = Arc::new(ctx);
         let spawned = thread::Builder::new()
             .name("lstar-api".into())
-            .spawn(move || accept_loop(&listener, &ctx));
+            .spawn(move || {
+                if let Err(e) = server::run(listener, ctx) {
+                    eprintln!("lstar: control socket stopped: {e}");
+                }
+            });
         if let Err(e) = spawned {
             let _ = std::fs::remove_file(&path);
             return Err(ApiError::Spawn(e));
@@ -134,60 +134,21 @@ impl SocketFile {
     }
 }
 
-fn accept_loop(listener: &UnixListener, ctx: &Arc<Context>) {
-    let active = Arc::new(AtomicUsize::new(0));
-    for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
-        if active.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
-            active.fetch_sub(1, Ordering::AcqRel);
-            let busy = http::Response::error(503, "too many connections");
-            let _ = http::write_response(&mut stream, &busy, true);
-            continue;
-        }
-        let (ctx, counter) = (ctx.clone(), active.clone());
-        let spawned = thread::Builder::new()
-            .name("lstar-api-conn".into())
-            .spawn(move || {
-                serve_connection(stream, &ctx);
-                counter.fetch_sub(1, Ordering::AcqRel);
-            });
-        if spawned.is_err() {
-            active.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-}
-
-fn serve_connection(stream: UnixStream, ctx: &Context) {
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(IDLE_TIMEOUT));
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    loop {
-        match http::read_request(&mut reader) {
-            Ok(request) => {
-                let response = routes::handle(ctx, &request);
-                let written = http::write_response(&mut writer, &response, request.close);
-                if routes::is_shutdown(&request) && response.status == 200 {
-                    // Written or not, the client has had its chance.
-                    ctx.control.shared.shutdown_answered();
-                    return;
-                }
-                if written.is_err() || request.close {
-                    return;
-                }
-            }
-            Err(http::ReadError::Bad(status, message)) => {
-                let _ = http::write_response(
-                    &mut writer,
-                    &http::Response::error(status, &message),
-                    true,
-                );
-                return;
-            }
-            Err(http::ReadError::Eof | http::ReadError::Io) => return,
-        }
+/// The answer to one request given as raw bytes, without a socket: what
+/// the event loop does with a complete request, for a fuzz target to drive
+/// parsing and routing. Bytes that are not one whole request get the
+/// error a client would get (400 for a truncated one). Requests that need
+/// the vCPU ask `ctx.control` as a connection's would: give the target a
+/// `Controller` whose vCPU side is dropped (`vcpu_control::new(.., true)`,
+/// drop the `VcpuSide`) and they answer 409 at once.
+// The fuzz target's entry (and this module's tests'); the binary itself
+// serves through `server.rs`.
+#[cfg_attr(not(test), allow(dead_code))]
+pub fn handle_request_bytes(bytes: &[u8], ctx: &Context) -> http::Response {
+    match http::parse_request(bytes) {
+        Ok(http::Parsed::Complete(request, _)) => routes::handle(ctx, &request),
+        Ok(http::Parsed::Partial) => http::Response::error(400, "incomplete request"),
+        Err(http::Bad(status, message)) => http::Response::error(status, &message),
     }
 }
 
@@ -208,5 +169,60 @@ pub fn platform() -> &'static str {
         "svm"
     } else {
         "unknown"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vm_memory::GuestAddress;
+
+    /// A context with 1 MiB of zeroed guest memory and no vCPU behind it.
+    fn context() -> Context {
+        let (vcpu, control) = crate::vcpu_control::new(Default::default(), true);
+        drop(vcpu);
+        Context {
+            control: control.expect("a controller"),
+            memory: GuestMemoryMmap::from_ranges(&[(GuestAddress(0), 1 << 20)]).expect("memory"),
+            stats_addr: 0x1000,
+            ksyms: None,
+            kvm_stats: None,
+            started: Instant::now(),
+            mem_mib: 1,
+            kernel: "embedded".into(),
+            cmdline: String::new(),
+            platform: "unknown",
+            blk: None,
+            trace: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn answer(ctx: &Context, bytes: &[u8]) -> (u16, String) {
+        let r = handle_request_bytes(bytes, ctx);
+        (r.status, r.body)
+    }
+
+    #[test]
+    fn raw_requests_are_parsed_and_routed_without_a_socket() {
+        let ctx = context();
+        let (status, body) = answer(&ctx, b"GET /vm HTTP/1.1\r\n\r\n");
+        assert_eq!(status, 200, "{body}");
+        let info: types::VmInfo = serde_json::from_str(&body).unwrap();
+        assert_eq!((info.vcpus, info.mem_mib), (1, 1));
+        assert_eq!(answer(&ctx, b"GET /vm HTTP/1.1\r\n").0, 400);
+        assert_eq!(answer(&ctx, b"GET /nope HTTP/1.1\r\n\r\n").0, 404);
+        // No vCPU: the request is well-formed, the VM is gone.
+        let put = |body: &str| {
+            let req = format!(
+                "PUT /vm/state HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            answer(&ctx, req.as_bytes())
+        };
+        assert_eq!(put(r#"{"state": "paused"}"#).0, 409);
+        let (status, body) = put(r#"{"state": "paused", "state": "running"}"#);
+        assert_eq!(status, 400, "{body}");
+        let e: types::ErrorBody = serde_json::from_str(&body).unwrap();
+        assert!(e.error.contains("duplicate field `state`"), "{}", e.error);
     }
 }

@@ -3,10 +3,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use kvm_bindings::{kvm_dtable, kvm_segment};
-
 use super::http::{Request, Response};
-use super::json::{self, Value};
+use super::types::{self, Map};
 use super::{Context, memory, msrs};
 use crate::stats::{Report, Row, Stats, TaskInfo};
 use crate::vcpu_control::{ControlError, Reply, Request as VcpuRequest};
@@ -45,17 +43,21 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
         return r;
     }
     match path {
-        "/vm" => Response::json(200, vm_info(ctx)),
+        "/vm" => Response::json(200, &vm_info(ctx)),
         "/vm/syscalls" => match Stats::read(&ctx.memory, ctx.stats_addr) {
-            Ok(s) => Response::json(200, syscalls_json(&Report::new(&s))),
+            Ok(s) => Response::json(200, &syscalls(&Report::new(&s))),
             Err(e) => Response::error(503, &e.to_string()),
         },
         "/vm/tasks" => match crate::stats::read_tasks(&ctx.memory, ctx.stats_addr) {
-            Ok(tasks) => Response::json(200, tasks_json(tasks.iter().filter(|t| !t.reaped()))),
+            Ok(tasks) => {
+                let live: Vec<types::Task> =
+                    tasks.iter().filter(|t| !t.reaped()).map(task).collect();
+                Response::json(200, &live)
+            }
             Err(e) => Response::error(503, &e.to_string()),
         },
-        "/vm/exits" => Response::json(200, exits_json(ctx)),
-        "/vm/blk" => Response::json(200, blk_json(ctx)),
+        "/vm/exits" => Response::json(200, &exits(ctx)),
+        "/vm/blk" => Response::json(200, &blk(ctx)),
         "/metrics" => Response::text(200, "text/plain; version=0.0.4", metrics(ctx)),
         "/vm/vcpus/0/regs" => vcpu(ctx, VcpuRequest::Regs),
         "/vm/vcpus/0/sregs" => vcpu(ctx, VcpuRequest::Sregs),
@@ -82,28 +84,8 @@ fn trace(ctx: &Context) -> Response {
         return Response::error(503, "cannot enable tracing in guest memory");
     };
     let (records, lost) = ring.take();
-    let items: Vec<String> = records.iter().map(crate::trace::record_json).collect();
-    Response::json(
-        200,
-        format!("{{\"records\":[{}],\"lost\":{lost}}}", items.join(",")),
-    )
-}
-
-/// The one string member `key` of a JSON object body.
-fn body_field(body: &[u8], key: &str) -> Result<String, Response> {
-    let text = std::str::from_utf8(body).map_err(|_| Response::error(400, "body is not UTF-8"))?;
-    let value = json::parse(text).ok_or_else(|| Response::error(400, "body is not valid JSON"))?;
-    let Some(members) = value.as_object() else {
-        return Err(Response::error(400, "body must be a JSON object"));
-    };
-    if let Some((other, _)) = members.iter().find(|(k, _)| k != key) {
-        return Err(Response::error(400, &format!("unknown member {other:?}")));
-    }
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| Response::error(400, &format!("expected {{\"{key}\": string}}")))
+    let records = records.iter().map(crate::trace::record_body).collect();
+    Response::json(200, &types::Trace { records, lost })
 }
 
 fn control_error(e: &ControlError) -> Response {
@@ -114,46 +96,38 @@ fn control_error(e: &ControlError) -> Response {
 }
 
 fn put_state(ctx: &Context, body: &[u8]) -> Response {
-    let state = match body_field(body, "state") {
-        Ok(s) => s,
-        Err(r) => return r,
+    let body: types::StateBody = match types::parse_body(body) {
+        Ok(b) => b,
+        Err(message) => return Response::error(400, &message),
     };
-    let request = match state.as_str() {
-        "paused" => VcpuRequest::Pause,
-        "running" => VcpuRequest::Resume,
-        other => {
-            return Response::error(
-                400,
-                &format!("state {other:?}: expected \"paused\" or \"running\""),
-            );
-        }
+    let request = match body.state {
+        types::RunState::Paused => VcpuRequest::Pause,
+        types::RunState::Running => VcpuRequest::Resume,
     };
     match ctx.control.ask(request) {
-        Ok(Reply::Done) => Response::json(200, format!("{{\"state\": {}}}", json::string(&state))),
+        Ok(Reply::Done) => Response::json(200, &body),
         Ok(other) => Response::error(500, &format!("unexpected answer {other:?}")),
         Err(e) => control_error(&e),
     }
 }
 
 fn put_action(ctx: &Context, body: &[u8]) -> Response {
-    let action = match body_field(body, "action") {
-        Ok(s) => s,
-        Err(r) => return r,
+    let body: types::ActionBody = match types::parse_body(body) {
+        Ok(b) => b,
+        Err(message) => return Response::error(400, &message),
     };
-    if action != "shutdown" {
-        return Response::error(400, &format!("action {action:?}: expected \"shutdown\""));
-    }
+    let types::Action::Shutdown = body.action;
     match ctx.control.ask(VcpuRequest::Shutdown) {
-        Ok(_) => Response::json(200, "{\"action\": \"shutdown\"}".to_string()),
+        Ok(_) => Response::json(200, &body),
         Err(e) => control_error(&e),
     }
 }
 
 fn vcpu(ctx: &Context, request: VcpuRequest) -> Response {
     match ctx.control.ask(request) {
-        Ok(Reply::Regs(r)) => Response::json(200, regs_json(&r)),
-        Ok(Reply::Sregs(s)) => Response::json(200, sregs_json(&s)),
-        Ok(Reply::Msrs(values)) => Response::json(200, msrs_json(ctx, &values)),
+        Ok(Reply::Regs(r)) => Response::json(200, &types::Regs::from(&*r)),
+        Ok(Reply::Sregs(s)) => Response::json(200, &types::Sregs::from(&*s)),
+        Ok(Reply::Msrs(values)) => Response::json(200, &msrs_body(ctx, &values)),
         Ok(Reply::Failed(what)) => Response::error(500, &what),
         Ok(Reply::Done) => Response::error(500, "unexpected answer"),
         Err(e) => control_error(&e),
@@ -164,94 +138,73 @@ fn uptime_ms(ctx: &Context) -> u128 {
     ctx.started.elapsed().as_millis()
 }
 
-fn vm_info(ctx: &Context) -> String {
+fn vm_info(ctx: &Context) -> types::VmInfo {
     let shared = &ctx.control.shared;
-    format!(
-        "{{\"state\": \"{}\", \"exit_status\": {}, \"uptime_ms\": {}, \"platform\": {}, \
-         \"vcpus\": 1, \"mem_mib\": {}, \"kernel\": {}, \"cmdline\": {}}}",
-        shared.state().name(),
-        shared
-            .exit_status()
-            .map_or_else(|| "null".to_string(), |s| s.to_string()),
-        uptime_ms(ctx),
-        json::string(ctx.platform),
-        ctx.mem_mib,
-        json::string(&ctx.kernel),
-        json::string(&ctx.cmdline),
-    )
+    types::VmInfo {
+        state: shared.state().name().to_string(),
+        exit_status: shared.exit_status(),
+        uptime_ms: u64::try_from(uptime_ms(ctx)).unwrap_or(u64::MAX),
+        platform: ctx.platform.to_string(),
+        vcpus: 1,
+        mem_mib: ctx.mem_mib,
+        kernel: ctx.kernel.clone(),
+        cmdline: ctx.cmdline.clone(),
+    }
 }
 
-fn table_json(rows: &[Row]) -> String {
-    let members: Vec<String> = rows
-        .iter()
+fn counts(rows: &[Row]) -> Map<types::Count> {
+    rows.iter()
         .map(|(calls, errors, name)| {
-            format!(
-                "{}: {{\"calls\": {calls}, \"errors\": {errors}}}",
-                json::string(name)
+            (
+                name.clone(),
+                types::Count {
+                    calls: *calls,
+                    errors: *errors,
+                },
             )
         })
-        .collect();
-    format!("{{{}}}", members.join(", "))
+        .collect()
 }
 
-pub fn syscalls_json(r: &Report) -> String {
-    format!(
-        "{{\"syscall\": {}, \"int80\": {}, \"task_work_run\": {}, \"page_faults\": {}, \
-         \"frames_allocated\": {}, \"by_pid\": {}, \"tasks_not_shown\": {}}}",
-        table_json(&r.syscall),
-        table_json(&r.int80),
-        r.task_work_run,
-        r.page_faults,
-        r.frames_allocated,
-        tasks_json(r.tasks.iter()),
-        r.tasks_not_shown
-    )
+fn syscalls(r: &Report) -> types::Syscalls {
+    types::Syscalls {
+        syscall: counts(&r.syscall),
+        int80: counts(&r.int80),
+        task_work_run: r.task_work_run,
+        page_faults: r.page_faults,
+        frames_allocated: r.frames_allocated,
+        by_pid: r.tasks.iter().map(task).collect(),
+        tasks_not_shown: r.tasks_not_shown,
+    }
 }
 
-/// One task: `{"pid": 3, "ppid": 1, "tgid": 3, "state": "S", "syscalls": 12,
-/// "start_ns": 81000000, "name": "sleep"}`.
-fn task_json(t: &TaskInfo) -> String {
-    format!(
-        "{{\"pid\": {}, \"ppid\": {}, \"tgid\": {}, \"state\": {}, \"syscalls\": {}, \
-         \"start_ns\": {}, \"name\": {}}}",
-        t.pid,
-        t.ppid,
-        t.tgid,
-        json::string(&t.state.to_string()),
-        t.syscalls,
-        t.start_ns,
-        json::string(&t.name)
-    )
+fn task(t: &TaskInfo) -> types::Task {
+    types::Task {
+        pid: t.pid,
+        ppid: t.ppid,
+        tgid: t.tgid,
+        state: t.state,
+        syscalls: t.syscalls,
+        start_ns: t.start_ns,
+        name: t.name.clone(),
+    }
 }
 
-pub fn tasks_json<'a>(tasks: impl Iterator<Item = &'a TaskInfo>) -> String {
-    let items: Vec<String> = tasks.map(task_json).collect();
-    format!("[{}]", items.join(", "))
-}
-
-fn pairs_json(pairs: &[(&str, u64)]) -> String {
-    let members: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{}: {v}", json::string(k)))
-        .collect();
-    format!("{{{}}}", members.join(", "))
+fn pairs<K: ToString>(pairs: &[(K, u64)]) -> Map<u64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
 /// `GET /vm/blk`: the virtio-blk counters by name, `{}` without a disk.
 /// The device's counters, and the guest page cache's from the stats area
 /// as `guest_*` (dirty pages now, pages written back, write requests and
 /// flushes the guest sent): one flat object of numbers.
-fn blk_json(ctx: &Context) -> String {
+fn blk(ctx: &Context) -> Map<u64> {
     let Some(blk) = ctx.blk.as_ref() else {
-        return "{}".to_string();
+        return Map::default();
     };
-    let mut pairs: Vec<(String, u64)> = blk
-        .pairs()
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
+    let mut all = pairs(&blk.pairs());
     if let Ok(stats) = Stats::read(&ctx.memory, ctx.stats_addr) {
-        pairs.extend(
+        all.0.extend(
             stats
                 .page_cache
                 .pairs()
@@ -259,30 +212,28 @@ fn blk_json(ctx: &Context) -> String {
                 .map(|(k, v)| (format!("guest_{k}"), *v)),
         );
     }
-    let pairs: Vec<(&str, u64)> = pairs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    pairs_json(&pairs)
+    all
 }
 
 fn kvm_stats(ctx: &Context) -> Option<Vec<(String, u64)>> {
     crate::kvm_stats::read(ctx.kvm_stats.as_ref()?)
 }
 
-fn exits_json(ctx: &Context) -> String {
+fn exits(ctx: &Context) -> types::Exits {
     let exits = &ctx.control.shared.exits;
-    let kvm = kvm_stats(ctx).map_or_else(
-        || "null".to_string(),
-        |stats| {
-            let pairs: Vec<(&str, u64)> = stats.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-            pairs_json(&pairs)
+    let [io, mmio, hlt, interrupted, other] = exits.by_reason().map(|(_, n)| n);
+    types::Exits {
+        total: io + mmio + hlt + interrupted + other,
+        by_reason: types::ExitReasons {
+            io,
+            mmio,
+            hlt,
+            interrupted,
+            other,
         },
-    );
-    let reasons = exits.by_reason();
-    let total: u64 = reasons.iter().map(|r| r.1).sum();
-    format!(
-        "{{\"total\": {total}, \"by_reason\": {}, \"io_by_device\": {}, \"kvm\": {kvm}}}",
-        pairs_json(&reasons),
-        pairs_json(&exits.by_device()),
-    )
+        io_by_device: pairs(&exits.by_device()),
+        kvm: kvm_stats(ctx).map(Map),
+    }
 }
 
 /// A Prometheus label value (backslash, quote and newline escaped).
@@ -396,102 +347,29 @@ fn metrics(ctx: &Context) -> String {
     out
 }
 
-fn regs_json(r: &kvm_bindings::kvm_regs) -> String {
-    let regs = [
-        ("rax", r.rax),
-        ("rbx", r.rbx),
-        ("rcx", r.rcx),
-        ("rdx", r.rdx),
-        ("rsi", r.rsi),
-        ("rdi", r.rdi),
-        ("rsp", r.rsp),
-        ("rbp", r.rbp),
-        ("r8", r.r8),
-        ("r9", r.r9),
-        ("r10", r.r10),
-        ("r11", r.r11),
-        ("r12", r.r12),
-        ("r13", r.r13),
-        ("r14", r.r14),
-        ("r15", r.r15),
-        ("rip", r.rip),
-        ("rflags", r.rflags),
-    ];
-    pairs_json(&regs)
-}
-
-fn segment_json(s: &kvm_segment) -> String {
-    format!(
-        "{{\"base\": {}, \"limit\": {}, \"selector\": {}, \"type\": {}, \"present\": {}, \
-         \"dpl\": {}, \"db\": {}, \"s\": {}, \"l\": {}, \"g\": {}, \"avl\": {}, \"unusable\": {}}}",
-        s.base,
-        s.limit,
-        s.selector,
-        s.type_,
-        s.present,
-        s.dpl,
-        s.db,
-        s.s,
-        s.l,
-        s.g,
-        s.avl,
-        s.unusable
-    )
-}
-
-fn dtable_json(t: &kvm_dtable) -> String {
-    format!("{{\"base\": {}, \"limit\": {}}}", t.base, t.limit)
-}
-
-fn sregs_json(s: &kvm_bindings::kvm_sregs) -> String {
-    let segments = [
-        ("cs", &s.cs),
-        ("ds", &s.ds),
-        ("es", &s.es),
-        ("fs", &s.fs),
-        ("gs", &s.gs),
-        ("ss", &s.ss),
-        ("tr", &s.tr),
-        ("ldt", &s.ldt),
-    ];
-    let mut members: Vec<String> = segments
-        .iter()
-        .map(|(n, seg)| format!("\"{n}\": {}", segment_json(seg)))
-        .collect();
-    members.push(format!("\"gdt\": {}", dtable_json(&s.gdt)));
-    members.push(format!("\"idt\": {}", dtable_json(&s.idt)));
-    for (n, v) in [
-        ("cr0", s.cr0),
-        ("cr2", s.cr2),
-        ("cr3", s.cr3),
-        ("cr4", s.cr4),
-        ("cr8", s.cr8),
-        ("efer", s.efer),
-        ("apic_base", s.apic_base),
-    ] {
-        members.push(format!("\"{n}\": {v}"));
-    }
-    let bitmap: Vec<String> = s.interrupt_bitmap.iter().map(u64::to_string).collect();
-    members.push(format!("\"interrupt_bitmap\": [{}]", bitmap.join(", ")));
-    format!("{{{}}}", members.join(", "))
-}
-
-fn msrs_json(ctx: &Context, values: &[(u32, Option<u64>)]) -> String {
-    let rows: Vec<String> = msrs::rows(values, ctx.ksyms.as_deref())
-        .iter()
-        .map(|r| {
-            format!(
-                "{{\"name\": {}, \"index\": {}, \"value\": {}, \"decoded\": {}, \"symbol\": {}}}",
-                json::string(r.name),
-                r.index,
-                r.value
-                    .map_or_else(|| "null".to_string(), |v| v.to_string()),
-                json::string(&r.decoded),
-                json::opt_string(r.symbol.as_deref())
-            )
+fn msrs_body(ctx: &Context, values: &[(u32, Option<u64>)]) -> types::Msrs {
+    let msrs = msrs::rows(values, ctx.ksyms.as_deref())
+        .into_iter()
+        .map(|r| types::Msr {
+            name: r.name.to_string(),
+            index: r.index,
+            value: r.value,
+            decoded: r.decoded,
+            symbol: r.symbol,
         })
         .collect();
-    format!("{{\"msrs\": [{}]}}", rows.join(", "))
+    types::Msrs { msrs }
+}
+
+/// The request may wait for the vCPU thread (`vcpu_control`, up to its
+/// answer timeout): the event loop hands it to its worker.
+pub fn needs_vcpu(req: &Request) -> bool {
+    let path = req.path.trim_end_matches('/');
+    path.starts_with("/vm/vcpus/")
+        || matches!(
+            path,
+            "/vm/state" | "/vm/actions" | "/vm/memory" | "/vm/syscall-table"
+        )
 }
 
 /// A shutdown request: once its answer is written, `main` may exit.
