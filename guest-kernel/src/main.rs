@@ -84,6 +84,7 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
     arch::idt::init();
     arch::apic::init();
     console::init();
+    drivers::host_signal::init();
     syscall::entry::syscall_init(kernel_stack_top());
     enable_sse();
     arch::xstate::init();

@@ -135,6 +135,7 @@ impl SocketFile {
 }
 
 fn accept_loop(listener: &UnixListener, ctx: &Arc<Context>) {
+    crate::seccomp::install_or_exit(crate::seccomp::Role::Api);
     let active = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         let Ok(mut stream) = stream else { continue };
@@ -148,6 +149,7 @@ fn accept_loop(listener: &UnixListener, ctx: &Arc<Context>) {
         let spawned = thread::Builder::new()
             .name("lstar-api-conn".into())
             .spawn(move || {
+                crate::seccomp::install_or_exit(crate::seccomp::Role::Api);
                 serve_connection(stream, &ctx);
                 counter.fetch_sub(1, Ordering::AcqRel);
             });
