@@ -22,6 +22,11 @@ impl PendingSignals {
         true
     }
 
+    /// Whether the guest has taken every signal raised.
+    pub fn is_empty(&self) -> bool {
+        self.0.load(Ordering::Acquire) == 0
+    }
+
     fn take(&self) -> u32 {
         self.0.swap(0, Ordering::AcqRel)
     }
@@ -71,6 +76,7 @@ mod tests {
         assert_eq!(u32::from_le_bytes(d), (1 << 15) | (1 << 2));
         port.read(0, &mut d).unwrap();
         assert_eq!(u32::from_le_bytes(d), 0);
+        assert!(pending.is_empty());
         pending.raise(1);
         let mut b = [0u8; 1];
         port.read(0, &mut b).unwrap();

@@ -8,6 +8,7 @@
 #[path = "../../vmm/src/api/json.rs"]
 #[allow(dead_code)]
 pub mod json;
+pub mod live;
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};

@@ -100,15 +100,33 @@ pub fn spawn_forwarder(pending: PendingSignals, irq: EventFd) -> Result<(), Sign
         .map_err(SignalsError::Spawn)
 }
 
+/// How long a raised signal may stay untaken before the interrupt is
+/// raised again: one raised before the kernel routed the interrupt (early
+/// in boot) would otherwise wait for ever.
+static RERAISE: libc::timespec = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 50_000_000,
+};
+
 fn forward(pending: &PendingSignals, irq: &EventFd) {
     seccomp::install_or_exit(Role::Signals);
     let set = forwarded_set();
     let mut interrupted = false;
     loop {
-        // SAFETY: `set` is initialised; no siginfo is asked for.
-        let sig = unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) };
+        let timeout = if pending.is_empty() {
+            std::ptr::null()
+        } else {
+            &raw const RERAISE
+        };
+        // SAFETY: `set` is initialised; no siginfo is asked for; `timeout`
+        // is null (wait for ever) or a static timespec.
+        let sig = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), timeout) };
         if sig < 0 {
-            // EINTR (another signal's handler ran): wait again.
+            // EAGAIN: a signal still untaken, raise again; EINTR: a
+            // handler ran (the vCPU kick is not ours): wait again.
+            if !pending.is_empty() {
+                let _ = irq.write(1);
+            }
             continue;
         }
         if sig == libc::SIGINT {
