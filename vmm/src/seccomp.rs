@@ -150,6 +150,28 @@ impl Role {
     }
 }
 
+/// glibc's malloc opens /proc/sys/vm/overcommit_memory the first time a
+/// thread's arena shrinks (a thread's free() may do it). Threads that open
+/// no file get EACCES for openat instead of a trap: their allowlist has
+/// openat, and this second filter, stacked under it, answers EACCES (the
+/// stricter answer wins: a trap beats EACCES, EACCES beats allow). glibc
+/// then simply does not shrink the heap by unmapping (it uses madvise).
+fn refuse_open_program() -> Result<BpfProgram, SeccompError> {
+    let build = |source| SeccompError::Build {
+        role: "openat",
+        source,
+    };
+    let rules = BTreeMap::from([(libc::SYS_openat, vec![])]);
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EACCES as u32),
+        TargetArch::x86_64,
+    )
+    .map_err(build)?;
+    filter.try_into().map_err(build)
+}
+
 const BPF_RET_K: u16 = 0x06;
 const SECCOMP_RET_TRAP: u32 = 0x0003_0000;
 
@@ -164,8 +186,10 @@ fn tag_traps(program: &mut [sock_filter], data: u32) {
 
 /// What every thread does: memory (the allocator), futexes (locks,
 /// channels, join), signal return (the kick, SIGSYS), write (stderr
-/// messages and eventfd kicks), time, and its own exit.
+/// messages and eventfd kicks), time, and its own exit; openat only as
+/// far as [`refuse_open_program`] lets it (EACCES but in main).
 const COMMON: &[i64] = &[
+    libc::SYS_openat,
     libc::SYS_brk,
     libc::SYS_mmap,
     libc::SYS_munmap,
@@ -217,7 +241,6 @@ const SPAWN: &[i64] = &[
 /// `--verbose`, removes the socket file, starts the teardown helper.
 const MAIN: &[i64] = &[
     libc::SYS_ioctl,
-    libc::SYS_openat,
     libc::SYS_mincore,
     libc::SYS_nanosleep,
     libc::SYS_clock_nanosleep,
@@ -329,11 +352,18 @@ pub fn install(role: Role) -> Result<(), SeccompError> {
     if !enabled() {
         return Ok(());
     }
-    let program = role.program()?;
-    seccompiler::apply_filter(&program).map_err(|source| SeccompError::Install {
-        role: role.name(),
-        source,
-    })?;
+    let install = |program: &BpfProgram| {
+        seccompiler::apply_filter(program).map_err(|source| SeccompError::Install {
+            role: role.name(),
+            source,
+        })
+    };
+    // The openat filter first: installing one needs prctl and seccomp,
+    // which the allowlist may not allow.
+    if role != Role::Main {
+        install(&refuse_open_program()?)?;
+    }
+    install(&role.program()?)?;
     if test_violation(role) {
         forbidden_call();
     }
@@ -429,6 +459,11 @@ mod tests {
             );
             assert!(!program.iter().any(|i| i.k == SECCOMP_RET_TRAP));
         }
+    }
+
+    #[test]
+    fn the_openat_filter_compiles() {
+        assert!(refuse_open_program().is_ok());
     }
 
     /// A thread started by another keeps its parent's filter: everything
