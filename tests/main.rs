@@ -28,6 +28,8 @@ mod kernel;
 mod process;
 mod progs;
 mod qemu;
+mod run_signals;
+mod seccomp;
 mod signals;
 mod stats;
 mod syscalls;

@@ -123,3 +123,15 @@ pub const COPY_SEGMENTS_OFFSET: u64 = 16;
 const _: () = assert!(core::mem::offset_of!(CopyRequest, copied) == 8);
 const _: () = assert!(core::mem::offset_of!(CopyRequest, segments) == 16);
 const _: () = assert!(core::mem::size_of::<CopySegment>() == 24);
+
+/// lstar's host signal port: a 32-bit read returns the signals lstar was
+/// sent and forwards to the guest's pid 1 (bit N for signal N; SIGINT,
+/// SIGTERM, SIGHUP) and clears them. Bit 0 is never set, so an unclaimed
+/// port (all ones, QEMU) reads as nothing to deliver. lstar raises
+/// [`HOST_SIGNAL_GSI`] after setting a bit; the kernel reads the port in
+/// that interrupt's handler (docs/boot-contract.md).
+pub const HOST_SIGNAL_PORT: u16 = 0xe0;
+/// Bytes the host signal port decodes.
+pub const HOST_SIGNAL_PORT_LEN: u16 = 4;
+/// IOAPIC pin (GSI) lstar raises when a host signal is waiting.
+pub const HOST_SIGNAL_GSI: u32 = 6;

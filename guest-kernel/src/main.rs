@@ -85,6 +85,7 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
     arch::apic::init();
     console::init();
     drivers::copy_engine::init(params.ring0_emulated);
+    drivers::host_signal::init();
     syscall::entry::syscall_init(kernel_stack_top());
     enable_sse();
     arch::xstate::init();

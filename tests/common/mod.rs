@@ -13,6 +13,7 @@ pub mod json {
         serde_json::from_str(text).ok()
     }
 }
+pub mod live;
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};

@@ -39,6 +39,8 @@ Options:
                     happens, like strace (`name(args) = result`)
   --socket PATH     serve the control API (HTTP/1.1 + JSON, docs/api/openapi.yaml)
                     on a Unix socket at PATH, mode 0600, removed at exit
+  --seccomp=off     run lstar's own threads without their seccomp filters
+                    (for debugging a filter; on by default)
   --verbose         kernel boot log (lstar.log=info) and lstar's own statistics
   -h, --help        print this help
   -V, --version     print the version
@@ -80,6 +82,8 @@ pub enum CliError {
     InspectWhat(String),
     #[error("--file {arg:?}: {reason}")]
     File { arg: OsString, reason: FileArgError },
+    #[error("--seccomp {0:?}: expected on or off")]
+    BadSeccomp(OsString),
 }
 
 /// What is wrong with one `--file` value.
@@ -162,6 +166,8 @@ pub struct RunOptions {
     pub files: Vec<FileOption>,
     /// `None`: the embedded demo.
     pub program: Option<Program>,
+    /// `--seccomp=off` clears it: no seccomp filters (seccomp.rs).
+    pub seccomp: bool,
 }
 
 /// What `lstar inspect` can ask for.
@@ -203,6 +209,7 @@ impl Default for RunOptions {
             read_only: false,
             files: Vec::new(),
             program: None,
+            seccomp: true,
         }
     }
 }
@@ -372,6 +379,14 @@ where
                 }
             }
             Long("read-only") => opts.read_only = true,
+            Long("seccomp") => {
+                let value = parser.value()?;
+                opts.seccomp = match value.to_str() {
+                    Some("on") => true,
+                    Some("off") => false,
+                    _ => return Err(CliError::BadSeccomp(value)),
+                };
+            }
             Long("file") => {
                 let file = parse_file(parser.value()?)?;
                 if opts.files.len() == MAX_FILES {
@@ -424,6 +439,18 @@ mod tests {
             Command::Run(o) => Ok(o),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn seccomp_is_on_unless_turned_off() {
+        assert!(run(&[]).unwrap().seccomp);
+        assert!(!run(&["--seccomp=off"]).unwrap().seccomp);
+        assert!(!run(&["--seccomp", "off"]).unwrap().seccomp);
+        assert!(run(&["--seccomp=on"]).unwrap().seccomp);
+        assert_eq!(
+            run(&["--seccomp=maybe"]),
+            Err(CliError::BadSeccomp("maybe".into()))
+        );
     }
 
     #[test]

@@ -113,6 +113,7 @@ fn spawn_stdin_reader(com1: Weak<SharedUart<EventFdTrigger, Stdout>>) {
 /// Copies host stdin into COM1 until EOF. Never joined: the process exits
 /// with the guest's status while this may still sit in read().
 fn pump_stdin(com1: Weak<SharedUart<EventFdTrigger, Stdout>>) {
+    crate::seccomp::install_or_exit(crate::seccomp::Role::Stdin);
     let mut buf = [0u8; READ_CHUNK];
     let mut stdin = io::stdin().lock();
     loop {

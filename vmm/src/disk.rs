@@ -312,7 +312,10 @@ pub fn attach(vm: &Vm, image: LockedImage) -> Result<AttachedDisk, DiskError> {
     let served = transport.clone();
     let thread = thread::Builder::new()
         .name("lstar-blk".into())
-        .spawn(move || device_thread(&epoll, &notify, &served))
+        .spawn(move || {
+            crate::seccomp::install_or_exit(crate::seccomp::Role::Blk);
+            device_thread(&epoll, &notify, &served)
+        })
         .map_err(DiskError::Thread)?;
 
     Ok(AttachedDisk {

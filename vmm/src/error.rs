@@ -52,6 +52,10 @@ pub enum Error {
     Disk(#[from] crate::disk::DiskError),
     #[error("cannot start the trace thread: {0}")]
     TraceThread(io::Error),
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::SeccompError),
+    #[error(transparent)]
+    Signals(#[from] crate::signals::SignalsError),
 }
 
 impl Error {

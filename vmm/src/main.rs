@@ -18,6 +18,8 @@ mod kvm_stats;
 mod msr;
 mod program;
 mod regs;
+mod seccomp;
+mod signals;
 mod stats;
 mod teardown;
 mod trace;
@@ -28,8 +30,6 @@ mod vm;
 use std::ffi::OsStr;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use lstar_abi::cmdline::{ExeToken, FileMeta, FileToken, LogLevel, SEED_LEN, check_guest_path};
@@ -37,13 +37,15 @@ use lstar_abi::ksyms::Ksyms;
 use lstar_abi::layout::{FIRST_FILE_MODULE, VIRTIO_BLK_GSI, VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE};
 use lstar_abi::ports::{
     COM1, COM1_GSI, COM2, COM2_GSI, CONSOLE_STATUS_PORT, CONSOLE_WRITE_PORT, EXIT_PORT,
-    UART_PORT_COUNT,
+    HOST_SIGNAL_GSI, HOST_SIGNAL_PORT, HOST_SIGNAL_PORT_LEN, UART_PORT_COUNT,
 };
 use lstar_abi::stats::STATS_ADDR;
 use lstar_devices::console_status::CONSOLE_STATUS_LEN;
 use lstar_devices::console_write::CONSOLE_WRITE_LEN;
 use lstar_devices::exit_port::EXIT_PORT_LEN;
-use lstar_devices::{ConsoleStatus, ConsoleWrite, ExitPort, PioBus};
+use lstar_devices::{
+    ConsoleStatus, ConsoleWrite, ExitPort, HostSignalPort, PendingSignals, PioBus,
+};
 
 use crate::boot::{FileModule, ProgramImage};
 use crate::cli::{Command, RunOptions, Verbosity};
@@ -59,10 +61,6 @@ use crate::vm::Vm;
 static KERNEL: &[u8] = include_bytes!(env!("LSTAR_KERNEL_PATH"));
 static DEMO: &[u8] = include_bytes!(env!("LSTAR_DEMO_PATH"));
 static KSYMS: &[u8] = include_bytes!(env!("LSTAR_KSYMS_PATH"));
-
-/// The control socket file, once created: removed before lstar exits,
-/// whichever way it exits.
-static SOCKET_PATH: OnceLock<PathBuf> = OnceLock::new();
 
 /// argv[0] of the embedded demo.
 const DEMO_NAME: &[u8] = b"lstar-demo";
@@ -127,6 +125,10 @@ fn read_kernel(path: &std::path::Path) -> Result<Vec<u8>, Error> {
 /// Runs the guest; returns lstar's exit status and the VM, still open.
 fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
     let verbose = opts.verbosity == Verbosity::Verbose;
+    // Before any thread starts: threads inherit the signal mask, and the
+    // SIGSYS handler serves them all.
+    seccomp::init(opts.seccomp)?;
+    signals::block()?;
 
     // The program first: a typo should fail fast, before KVM is touched.
     let (program, argv0, args, exe): (ProgramImage<'_>, &[u8], Vec<&[u8]>, ExeToken<'_>) =
@@ -218,7 +220,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         Some(path) => {
             vcpu_control::register_kick_handler()?;
             let socket = api::SocketFile::bind(path)?;
-            let _ = SOCKET_PATH.set(path.clone());
+            signals::remember_socket(path);
             Some(socket)
         }
         None => None,
@@ -248,6 +250,7 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         (CONSOLE_WRITE_PORT, CONSOLE_WRITE_LEN, "console-write"),
         (EXIT_PORT, EXIT_PORT_LEN, "exit"),
         (CONSOLE_STATUS_PORT, CONSOLE_STATUS_LEN, "console-status"),
+        (HOST_SIGNAL_PORT, HOST_SIGNAL_PORT_LEN, "host-signal"),
     ] {
         exit_stats.add_device(base, len, name);
     }
@@ -278,6 +281,15 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
         "console-status",
         Box::new(ConsoleStatus::new(com1.clone())),
     )?;
+    // SIGINT, SIGTERM, SIGHUP from now on go to the guest's pid 1.
+    let pending_signals = PendingSignals::default();
+    bus.insert(
+        HOST_SIGNAL_PORT,
+        HOST_SIGNAL_PORT_LEN,
+        "host-signal",
+        Box::new(HostSignalPort::new(pending_signals.clone())),
+    )?;
+    signals::spawn_forwarder(pending_signals, vm.irq_line(HOST_SIGNAL_GSI)?)?;
     // The vCPU comes before the command line, which carries its clock.
     let (vcpu_side, controller) = vcpu_control::new(exit_stats, socket.is_some());
     let shared = vcpu_side.shared.clone();
@@ -381,7 +393,14 @@ fn run(opts: &RunOptions, start: Instant) -> Result<(u8, Vm), Error> {
             .map_err(Error::TraceThread)?,
         false => None,
     };
-    let report: VcpuReport = vcpu.spawn()?.join().map_err(|_| VcpuError::Panicked)??;
+    // The vCPU thread installs its own filter, then waits for ours: a
+    // thread started after it would carry the main thread's filter too.
+    let (go, wait_for_go) = std::sync::mpsc::channel();
+    let vcpu_thread = vcpu.spawn(wait_for_go)?;
+    seccomp::install(seccomp::Role::Main)?;
+    // The vCPU thread waits on the other end until it is gone.
+    let _ = go.send(());
+    let report: VcpuReport = vcpu_thread.join().map_err(|_| VcpuError::Panicked)??;
     // The guest is gone: stop the device thread and let go of the image.
     let blk_stats = disk.map(|d| {
         let stats = d.stats();
@@ -508,9 +527,7 @@ fn main() {
         }
     };
     let _ = io::stdout().flush();
-    if let Some(path) = SOCKET_PATH.get() {
-        let _ = std::fs::remove_file(path);
-    }
+    signals::remove_socket();
     if vm.is_some() {
         // Failure only means a slower exit.
         let _ = teardown::hand_off();

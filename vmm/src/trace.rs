@@ -312,6 +312,7 @@ pub fn spawn_drainer(
     thread::Builder::new()
         .name("lstar-trace".into())
         .spawn(move || {
+            crate::seccomp::install_or_exit(crate::seccomp::Role::Trace);
             let mut err = io::stderr();
             loop {
                 let finished = done.load(Ordering::Acquire);

@@ -1,6 +1,7 @@
 //! The vCPU: its setup (CPUID, MSRs, registers) and the thread that runs
 //! it, dispatching every exit to the port bus until the guest ends.
 
+use std::sync::mpsc::Receiver;
 use std::thread::{self, JoinHandle};
 
 use kvm_bindings::kvm_run;
@@ -33,6 +34,8 @@ pub enum VcpuError {
     Spawn(std::io::Error),
     #[error("the vCPU thread panicked")]
     Panicked,
+    #[error("setup failed before the vCPU could enter the guest")]
+    Abandoned,
 }
 
 /// Exits by kind, for `--verbose`.
@@ -192,11 +195,20 @@ impl Vcpu {
         outcome
     }
 
-    /// Runs the vCPU on its own thread.
-    pub fn spawn(self) -> Result<JoinHandle<Result<VcpuReport, VcpuError>>, VcpuError> {
+    /// Runs the vCPU on its own thread, under its seccomp filter, once
+    /// `go` says the main thread has its own filter in place (a thread
+    /// started after that would inherit the main thread's filter).
+    pub fn spawn(
+        self,
+        go: Receiver<()>,
+    ) -> Result<JoinHandle<Result<VcpuReport, VcpuError>>, VcpuError> {
         thread::Builder::new()
             .name("lstar-vcpu0".into())
-            .spawn(move || self.run())
+            .spawn(move || {
+                crate::seccomp::install_or_exit(crate::seccomp::Role::Vcpu);
+                go.recv().map_err(|_| VcpuError::Abandoned)?;
+                self.run()
+            })
             .map_err(VcpuError::Spawn)
     }
 

@@ -1,6 +1,7 @@
 //! Device drivers, and the interrupt dispatch by GSI.
 
 pub mod copy_engine;
+pub mod host_signal;
 pub mod virtio_blk;
 pub mod virtio_mmio;
 
@@ -8,4 +9,5 @@ pub mod virtio_mmio;
 pub fn interrupt(gsi: u32) {
     crate::console::interrupt(gsi);
     virtio_blk::interrupt(gsi);
+    host_signal::interrupt(gsi);
 }

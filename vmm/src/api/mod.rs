@@ -118,6 +118,7 @@ impl SocketFile {
         let spawned = thread::Builder::new()
             .name("lstar-api".into())
             .spawn(move || {
+                crate::seccomp::install_or_exit(crate::seccomp::Role::Api);
                 if let Err(e) = server::run(listener, ctx) {
                     eprintln!("lstar: control socket stopped: {e}");
                 }

@@ -149,6 +149,7 @@ pub fn run(listener: UnixListener, ctx: Arc<Context>) -> io::Result<()> {
     thread::Builder::new()
         .name("lstar-api-vcpu".into())
         .spawn(move || {
+            crate::seccomp::install_or_exit(crate::seccomp::Role::Api);
             for (token, request) in job_rx {
                 let response = routes::handle(&worker_ctx, &request);
                 if answer_tx.send((token, response)).is_err() {
