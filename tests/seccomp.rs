@@ -87,7 +87,9 @@ fn modes_of_a_full_vm(extra: &[&str]) -> Vec<(String, String)> {
     let mut vm = Live::start(&args, &[]);
     vm.wait_for_line("ready");
     vm.wait_for_file(&socket);
-    // A connection of the control socket, held open while we look.
+    // A connection of the control socket, held open while we look (the
+    // socket's loop serves it on lstar-api; lstar-api-vcpu waits for
+    // requests that need the vCPU).
     let conn = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
     let pid = vm.pid();
     let wanted = [
@@ -96,7 +98,7 @@ fn modes_of_a_full_vm(extra: &[&str]) -> Vec<(String, String)> {
         "lstar-stdin",
         "lstar-blk",
         "lstar-api",
-        "lstar-api-conn",
+        "lstar-api-vcpu",
         "lstar-trace",
         "lstar-signals",
     ];
