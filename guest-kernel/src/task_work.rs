@@ -27,6 +27,7 @@ pub fn task_work_run() {
     }
 }
 
+#[inline(always)]
 pub fn task_work_pending() -> bool {
     !crate::task::current().task_works.is_empty()
 }

@@ -178,13 +178,20 @@ pub fn save_before_switch(regs: &mut PtRegs) -> bool {
     true
 }
 
+/// Whether `restore_before_return` would act.
+#[inline(always)]
+pub fn restore_pending() -> bool {
+    let t = current();
+    t.xstate_saved && t.xstate_regs.is_none()
+}
+
 /// On the way back to user mode of a task whose state is in its slot:
 /// through the restore trampoline first (true: the frame returns there).
 pub fn restore_before_return(regs: &mut PtRegs) -> bool {
-    let t = current();
-    if !t.xstate_saved || t.xstate_regs.is_some() {
+    if !restore_pending() {
         return false;
     }
+    let t = current();
     t.xstate_regs = Some(*regs);
     regs.rip = TRAMPOLINE_VA + offsets()[2];
     regs.rdi = slot_of(t.pid);
@@ -196,10 +203,9 @@ pub fn restore_before_return(regs: &mut PtRegs) -> bool {
 /// that does not come from the trampoline, as it left it, is ENOSYS.
 /// Returns false when `nr` is not one of them.
 pub fn trampoline_syscall(regs: &mut PtRegs, nr: u64) -> bool {
-    let ends = offsets();
     let (end, saved) = match nr {
-        NR_XSTATE_SAVED => (ends[1], true),
-        NR_XSTATE_RESTORED => (ends[3], false),
+        NR_XSTATE_SAVED => (offsets()[1], true),
+        NR_XSTATE_RESTORED => (offsets()[3], false),
         _ => return false,
     };
     let t = current();

@@ -99,6 +99,12 @@ pub fn yield_now() {
 }
 
 /// Whether the tick asked for a switch; cleared by asking.
+/// Whether the tick asked for a reschedule, without taking the request.
+#[inline(always)]
+pub fn resched_requested() -> bool {
+    NEED_RESCHED.load(Ordering::Relaxed)
+}
+
 pub fn need_resched() -> bool {
     NEED_RESCHED.swap(false, Ordering::Relaxed)
 }

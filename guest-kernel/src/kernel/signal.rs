@@ -584,14 +584,19 @@ fn restart_syscall_nr(regs: &PtRegs) -> u64 {
 /// signals that are not blocked (each handler's frame on top of the
 /// previous one, as Linux's exit loop does) and finishes interrupted
 /// system calls: EINTR, or a restart when no handler ran.
-pub fn do_signal(regs: &mut PtRegs) {
+/// Whether `do_signal` has anything to do: a signal pending and not
+/// blocked, a sigsuspend mask to restore, or a system call to restart
+/// (RAX in -516..=-512). A few instructions, each emulated on kvm-pvm.
+#[inline(always)]
+pub fn signal_work_pending(regs: &PtRegs) -> bool {
     let st = &current().signal;
-    // The common case costs a few instructions (each emulated on kvm-pvm):
-    // nothing pending, no sigsuspend mask, RAX not in -516..=-512.
-    if st.pending & !st.blocked == 0
-        && st.saved_mask.is_none()
-        && (regs.rax as i64).wrapping_add(516) as u64 > 4
-    {
+    st.pending & !st.blocked != 0
+        || st.saved_mask.is_some()
+        || (regs.rax as i64).wrapping_add(516) as u64 <= 4
+}
+
+pub fn do_signal(regs: &mut PtRegs) {
+    if !signal_work_pending(regs) {
         return;
     }
     let mut handled = false;

@@ -47,7 +47,7 @@ fn invoke_with(entry: Entry, nr: u64, args: &Args, call: impl FnOnce(&Args) -> S
     // Records are written when a call returns, so a tracer that attaches
     // during a blocking call still sees it; calls that never return are
     // recorded before they run.
-    if never_returns(entry, nr) && crate::stats::tracing() {
+    if crate::stats::tracing() && never_returns(entry, nr) {
         crate::stats::trace(
             entry as u32 | lstar_abi::stats::TRACE_NO_RETURN,
             nr,
