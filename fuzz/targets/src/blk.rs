@@ -66,6 +66,7 @@ pub fn blk(data: &[u8]) {
     let mem = driver::memory();
     let mut blk = driver::block(read_only);
     let mut drv = Driver::new(mem.clone(), size);
+    let original = driver::disk_bytes();
     activate(&mut blk, &mem, size, event_idx);
     while !input.is_empty() {
         let op = input.u8();
@@ -78,25 +79,22 @@ pub fn blk(data: &[u8]) {
                 activate(&mut blk, &mem, size, event_idx);
             }
         }
-        check_disk(&blk, read_only);
+        check_disk(&blk, read_only.then_some(&original[..]));
     }
     blk.queue_notify(0);
-    check_disk(&blk, read_only);
+    check_disk(&blk, read_only.then_some(&original[..]));
 }
 
 /// Every sector the device touched was on the disk, and a read-only disk
-/// was not written.
-fn check_disk(blk: &MemBlock, read_only: bool) {
+/// (`read_only`: its original bytes) was not written.
+fn check_disk(blk: &MemBlock, read_only: Option<&[u8]>) {
     let disk = blk.backend().0.get_ref();
     assert_eq!(
         disk.len() as u64,
         driver::DISK_SECTORS * 512,
         "the disk changed size"
     );
-    if read_only {
-        assert!(
-            *disk == driver::disk_bytes(),
-            "a read-only disk was written"
-        );
+    if let Some(original) = read_only {
+        assert!(disk[..] == *original, "a read-only disk was written");
     }
 }

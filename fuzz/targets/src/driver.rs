@@ -124,6 +124,62 @@ impl Driver {
         }
     }
 
+    /// A request as a driver would make it: a header, 0-3 data buffers,
+    /// a status byte, chained from one head and published. The type,
+    /// sector and sizes come from the input, and now and then one
+    /// descriptor's flags are flipped.
+    fn request(&mut self, input: &mut Input<'_>) {
+        let kind = match input.u8() % 5 {
+            0 => VIRTIO_BLK_T_IN,
+            1 => VIRTIO_BLK_T_OUT,
+            2 => VIRTIO_BLK_T_FLUSH,
+            3 => VIRTIO_BLK_T_GET_ID,
+            _ => input.u32(),
+        };
+        let sector = u64::from(input.u8()) % (DISK_SECTORS + 2);
+        let header = DATA + 16 * u64::from(input.u8() % 64);
+        let mut h = [0u8; 16];
+        h[..4].copy_from_slice(&kind.to_le_bytes());
+        h[8..].copy_from_slice(&sector.to_le_bytes());
+        let _ = self.mem.write_slice(&h, GuestAddress(header));
+        let to_guest = kind == VIRTIO_BLK_T_IN || kind == VIRTIO_BLK_T_GET_ID;
+        let mut descs = vec![(header, 16, 0u16)];
+        for _ in 0..input.u8() % 4 {
+            let at = 0xa000 + 0x800 * u64::from(input.u8() % 8);
+            let len = match input.u8() % 4 {
+                0 => u32::from(input.u16() % 2048),
+                n => 512 * u32::from(n),
+            };
+            descs.push((at, len, if to_guest { 2 } else { 0 }));
+        }
+        descs.push((0x4800 + u64::from(input.u8()), 1, 2));
+        if input.u8() % 8 == 0 {
+            let i = usize::from(input.u8()) % descs.len();
+            descs[i].2 ^= 2;
+        }
+        let size = self.size.max(1);
+        let head = input.u16() % size;
+        let n = descs.len() as u16;
+        for (k, &(addr, len, write)) in (0u16..).zip(&descs) {
+            let i = (head + k) % size;
+            let next = if k + 1 < n { 1 } else { 0 };
+            write_desc(
+                &self.mem,
+                DESC_TABLE,
+                i,
+                (addr, len, write | next, (i + 1) % size),
+            );
+        }
+        self.publish(head);
+    }
+
+    fn publish(&mut self, head: u16) {
+        let slot = 4 + 2 * u64::from(self.avail_idx % self.size.max(1));
+        self.write_avail(slot, head);
+        self.avail_idx = self.avail_idx.wrapping_add(1);
+        self.write_avail(2, self.avail_idx);
+    }
+
     fn write_avail(&self, offset: u64, v: u16) {
         self.mem
             .write_obj(v, GuestAddress(AVAIL_RING + offset))
@@ -132,7 +188,9 @@ impl Driver {
 
     /// One driver operation (`op`, any byte) with its operands from `input`.
     pub fn step(&mut self, op: u8, input: &mut Input<'_>) {
-        match op % 7 {
+        match op % 8 {
+            // A whole request, well formed but for what the input says.
+            7 => self.request(input),
             // A descriptor in the table.
             0 => {
                 let index = self.index(input);
@@ -200,10 +258,7 @@ impl Driver {
             // A head in the available ring, published.
             5 => {
                 let head = self.index(input);
-                let slot = 4 + 2 * u64::from(self.avail_idx % self.size.max(1));
-                self.write_avail(slot, head);
-                self.avail_idx = self.avail_idx.wrapping_add(1);
-                self.write_avail(2, self.avail_idx);
+                self.publish(head);
             }
             // The avail index, flags or used_event set to anything.
             _ => {

@@ -136,7 +136,7 @@ pub fn mmio(data: &[u8]) {
             }
             10 => t.notify(input.u16() % 3),
             11 => drv.size = init(&mut t, &mut input),
-            _ => drv.step(op, &mut input),
+            _ => drv.step(input.u8(), &mut input),
         }
         let s = t.status();
         assert!(

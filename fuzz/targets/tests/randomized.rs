@@ -51,17 +51,17 @@ fn run(name: &str, target: fn(&[u8]), runs: usize, max_len: usize) {
 
 #[test]
 fn blk_random_requests() {
-    run("blk", blk, 1500, 512);
+    run("blk", blk, 3000, 512);
 }
 
 #[test]
 fn mmio_random_register_accesses() {
-    run("mmio", mmio, 1500, 512);
+    run("mmio", mmio, 4000, 512);
 }
 
 #[test]
 fn elf_random_programs() {
-    run("elf", elf, 20_000, 256);
+    run("elf", elf, 40_000, 256);
 }
 
 #[test]
