@@ -153,7 +153,7 @@ impl Driver {
             descs.push((at, len, if to_guest { 2 } else { 0 }));
         }
         descs.push((0x4800 + u64::from(input.u8()), 1, 2));
-        if input.u8() % 8 == 0 {
+        if input.u8().is_multiple_of(8) {
             let i = usize::from(input.u8()) % descs.len();
             descs[i].2 ^= 2;
         }
