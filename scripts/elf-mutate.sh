@@ -98,13 +98,24 @@ for ((n = 1; n <= count; n++)); do
         class="status 0, other output"
     fi
     classes[$class]=$((${classes[$class]:-0} + 1))
+    # Findings, and runs that ended well but printed something else, are
+    # kept to look at.
+    keep=""
     if [[ $class == FINDING* ]]; then
         findings=$((findings + 1))
-        cp "$f" "$out/finding-$seed-$n.elf"
+        keep=finding
+    elif [[ $class == "status 0, other output" ]]; then
+        keep=other
+    fi
+    if [[ -n $keep ]]; then
+        cp "$f" "$out/$keep-$seed-$n.elf"
         {
             echo "$class (flips$what)"
+            echo "--- stdout"
+            cat "$work/stdout"
+            echo "--- stderr"
             cat "$work/stderr"
-        } > "$out/finding-$seed-$n.txt"
+        } > "$out/$keep-$seed-$n.txt"
     fi
 done
 

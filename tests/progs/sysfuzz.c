@@ -24,7 +24,10 @@
  * scratch area (munmap, mprotect, mremap, madvise, brk, mmap MAP_FIXED...).
  * fds 0-2 are /dev/null (reads get EOF, writes vanish); the real stdout is
  * kept at OUT_FD, which no call may close or replace. Steered-away draws
- * are not counted: N calls are made. */
+ * are not counted: N calls are made.
+ *
+ * It refuses to run on any other kernel: on the host, as root, the same
+ * calls would chmod /, set the clock, unmount file systems... */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -32,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #define OUT_FD 900
@@ -155,6 +159,11 @@ int main(int argc, char **argv) {
 	if (argc > 2) s = (uint64_t)atoll(argv[2]) * 2654435761u + 1;
 	int verbose = argc > 3 && atoi(argv[3]);
 	uint64_t seed = argc > 2 ? (uint64_t)atoll(argv[2]) : 0;
+	struct utsname u;
+	if (uname(&u) || !strstr(u.release, "-lstar")) {
+		fprintf(stderr, "sysfuzz: not the lstar kernel (%s): refusing to make random system calls\n", u.release);
+		return 7;
+	}
 	if (dup2(1, OUT_FD) != OUT_FD) return 2;
 	int null = open("/dev/null", O_RDWR);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) return 3;
