@@ -1,6 +1,8 @@
 //! Programs lstar cannot run: a clear `lstar: ` message, the shell's status
 //! (127 missing, 126 not executable) and never a hang. The kernel or the VMM
-//! may be the one that refuses; the user sees the same either way.
+//! may be the one that refuses; the user sees the same either way. At the
+//! end, odd ELF files that Linux runs, which lstar must run too (found by
+//! scripts/elf-mutate.sh).
 
 use crate::common::{Cmd, Outcome, dynamic_prog, fixture, prog, scratch_dir};
 use std::fs;
@@ -107,4 +109,26 @@ fn foreign_machine_is_126() {
 fn directory_is_126() {
     require_kvm!();
     assert_not_executable(&scratch_dir("a-directory"));
+}
+
+/// hello with its first PT_LOAD's p_memsz raised to 64 KiB: that
+/// segment's bss covers every later segment, which Linux maps over it. The
+/// guest kernel panicked on it ("min > max" in binfmt_elf's load_segment);
+/// it runs, as natively.
+#[test]
+fn segment_covered_by_an_earlier_bss_runs() {
+    require_kvm!();
+    let mut elf = hello_bytes();
+    let phoff = u64::from_le_bytes(elf[32..40].try_into().expect("8 bytes")) as usize;
+    let first = &mut elf[phoff..phoff + 56];
+    assert_eq!(
+        first[..4],
+        1u32.to_le_bytes(),
+        "hello's first program header is a PT_LOAD"
+    );
+    first[40..48].copy_from_slice(&0x10000u64.to_le_bytes());
+    Cmd::lstar_prog(fixture("hello-bss-covers-all", &elf))
+        .run()
+        .assert_status(0)
+        .assert_stdout("hello world\n");
 }

@@ -79,3 +79,44 @@ fn a_32_mib_getrandom_returns_a_short_count_soon() {
     assert!(count > 0 && count <= 32 << 20, "{}", out.describe());
     assert!(text.contains("getrandom 256: 256 "), "{}", out.describe());
 }
+
+/// `sysfuzz N SEED`: N random system calls (random numbers, random and
+/// half-valid arguments) through both entries, `syscall` and `int $0x80`;
+/// the kernel answers each and the program reaches its end.
+#[track_caller]
+fn assert_survived(out: &Outcome, calls: u32, seed: u32) {
+    out.assert_status(0);
+    assert!(
+        out.stdout_str()
+            .contains(&format!("survived {calls} calls")),
+        "seed {seed} (replay: sysfuzz {calls} {seed} 1 prints each call): {}",
+        out.describe()
+    );
+}
+
+/// On kvm-pvm both entries are the fault-assisted ones, ~0.5-1 ms a call
+/// with the random mix: 10^4 calls per seed keeps a run near 10 s (10^5
+/// took 119 s; README "Fuzzing" has the campaign).
+#[test]
+fn random_syscalls_through_both_entries_in_lstar() {
+    require_kvm!();
+    for seed in [1, 2] {
+        let out = Cmd::lstar_run(prog("sysfuzz"), ["10000".to_string(), seed.to_string()])
+            .timeout(std::time::Duration::from_secs(180))
+            .run();
+        assert_survived(&out, 10_000, seed);
+    }
+}
+
+/// Under QEMU TCG the entries are the hardware fast paths (SYSCALL with
+/// SYSRETQ, the IDT gate for int $0x80), and a call is cheap: 10^5 per seed.
+#[test]
+fn random_syscalls_through_both_entries_under_qemu_tcg() {
+    if qemu_missing() {
+        return;
+    }
+    for seed in [1, 2, 3] {
+        let args = [OsString::from("100000"), OsString::from(seed.to_string())];
+        assert_survived(&qemu_run(&prog("sysfuzz"), &args), 100_000, seed);
+    }
+}

@@ -5,6 +5,7 @@
 #![no_std]
 
 pub mod cmdline;
+pub mod elf;
 pub mod exit;
 pub mod ksyms;
 pub mod layout;

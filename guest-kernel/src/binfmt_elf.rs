@@ -314,7 +314,10 @@ fn load_segment(
         }
         return Ok(());
     }
-    // The area starts after any page an earlier segment already covers.
+    // The area starts after any page an earlier segment already covers,
+    // and may be empty: an earlier segment whose bss runs past this one
+    // covers it whole (Linux runs such a file; clamp below needs
+    // vma_start <= end, found by scripts/elf-mutate.sh).
     let vma_start = mm
         .vmas
         .iter()
@@ -322,7 +325,7 @@ fn load_segment(
         .map(|v| v.end)
         .max()
         .unwrap_or(start)
-        .max(start);
+        .clamp(start, end);
     // The file's pages (private copies) and the demand-zero rest.
     let split = file_pages_end.clamp(vma_start, end);
     if vma_start < split {

@@ -71,6 +71,7 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lstar_abi::elf::ElfError;
 
     #[test]
     fn program_errors_keep_their_shell_statuses() {
@@ -82,7 +83,7 @@ mod tests {
         assert_eq!(missing.to_string(), "/nope: no such file");
         let dynamic = Error::Program {
             path: "x".into(),
-            source: ProgramError::Dynamic,
+            source: ProgramError::Elf(ElfError::Dynamic),
         };
         assert_eq!(dynamic.exit_code(), 126);
         assert_eq!(Error::Cli(CliError::NoCommand).exit_code(), 125);
