@@ -140,14 +140,10 @@ impl Role {
         // The control socket's loop makes each accepted stream non-blocking
         // (std's set_nonblocking is ioctl FIONBIO): that ioctl, no other.
         if self == Role::Api {
-            let fionbio = SeccompCondition::new(
-                1,
-                SeccompCmpArgLen::Dword,
-                SeccompCmpOp::Eq,
-                libc::FIONBIO,
-            )
-            .and_then(|c| SeccompRule::new(vec![c]))
-            .map_err(build)?;
+            let fionbio =
+                SeccompCondition::new(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, libc::FIONBIO)
+                    .and_then(|c| SeccompRule::new(vec![c]))
+                    .map_err(build)?;
             rules.insert(libc::SYS_ioctl, vec![fionbio]);
         }
         let filter = SeccompFilter::new(
