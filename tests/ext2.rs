@@ -714,3 +714,56 @@ fn images_with_features_the_kernel_lacks_are_refused_or_read_only() {
     let _ = fs::remove_file(&img);
     let _ = fs::remove_file(&img2);
 }
+
+// ---------------------------------------------------------------------------
+// The page cache's counters
+
+/// The numbers of the `--stats` line that starts with `prefix`, in order.
+fn stats_numbers(out: &Outcome, prefix: &str) -> Vec<f64> {
+    let line = out
+        .stderr_line_with(prefix)
+        .unwrap_or_else(|| panic!("no {prefix:?} line: {}", out.describe()));
+    line.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|w| !w.is_empty() && *w != ".")
+        .map(|w| w.parse().expect("a number"))
+        .collect()
+}
+
+#[test]
+fn writeback_counters_say_why_pages_were_written() {
+    require_e2fsprogs!();
+    let img = mkfs(4096, Some(&tmp_only()), "16M", &[]);
+    let out = Cmd::lstar()
+        .arg("--disk")
+        .arg(&img)
+        .arg("--stats")
+        .arg("--")
+        .arg(prog("ext2-writeback"))
+        .arg("/tmp")
+        .run();
+    out.assert_status(0);
+    assert_eq!(out.stdout_str(), "done\n");
+    // 3 files of 5 pages closed, 2 pages fsynced, 4 left open at exit.
+    let wb = stats_numbers(&out, "writeback: ");
+    assert_eq!(
+        wb[..6],
+        [15.0, 3.0, 5.0, 2.0, 4.0, 0.0],
+        "{}",
+        out.describe()
+    );
+    let metadata = wb[6];
+    assert!(
+        metadata >= 5.0,
+        "metadata blocks written: {}",
+        out.describe()
+    );
+    // Nothing left dirty; every page written counted once.
+    let pc = stats_numbers(&out, "page cache: ");
+    assert_eq!(pc[..2], [0.0, 21.0], "{}", out.describe());
+    assert_clean(&img, "the workload");
+    for (name, pages) in [("c0", 5), ("c1", 5), ("c2", 5), ("s", 2), ("e", 4)] {
+        let data = debugfs(&img, &format!("cat /tmp/{name}"));
+        assert_eq!(data.len(), pages * 4096, "/tmp/{name}");
+    }
+    let _ = fs::remove_file(&img);
+}

@@ -149,7 +149,8 @@ impl FileOps for RegularFile {
         inode.ops.fsync(inode).map(|_| 0)
     }
     fn release(&self, file: &File) {
-        if let Err(e) = file.inode().writeback() {
+        let reason = super::writeback::release_reason();
+        if let Err(e) = file.inode().writeback_for(reason) {
             crate::warn!("writeback of {:?} failed: {e:?}", file.dentry.name());
         }
     }

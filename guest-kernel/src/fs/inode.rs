@@ -18,6 +18,7 @@ use spin::Mutex;
 use super::file::FileOps;
 use super::mount::SuperBlock;
 use super::page_cache::PageIndex;
+use super::writeback::Reason;
 use crate::errno::{EINVAL, EIO, ENOTDIR, EPERM, Errno};
 
 pub type InodeRef = Arc<Inode>;
@@ -323,7 +324,11 @@ impl Inode {
             ino,
             sb: sb.clone(),
             meta: Mutex::new(meta),
-            pages: Mutex::new(PageIndex::new()),
+            pages: Mutex::new(if sb.memory_backed {
+                PageIndex::new()
+            } else {
+                PageIndex::counted()
+            }),
             fifo: Mutex::new(None),
             ops,
         })
@@ -529,13 +534,21 @@ impl Inode {
         })
     }
 
-    /// Writes every dirty cached page back (fsync, the last close).
+    /// Writes every dirty cached page back (fsync, msync, sync).
     pub fn writeback(&self) -> Result<(), Errno> {
+        self.writeback_for(Reason::Fsync)
+    }
+
+    /// Writes every dirty cached page back, counted under `reason`.
+    pub fn writeback_for(&self, reason: Reason) -> Result<(), Errno> {
         let dirty: Vec<(u64, u64)> = self.pages.lock().take_dirty();
         if dirty.is_empty() {
             return Ok(());
         }
-        self.ops.writepages(self, dirty).map_err(|_| EIO)
+        let n = dirty.len() as u64;
+        self.ops.writepages(self, dirty).map_err(|_| EIO)?;
+        super::writeback::count(reason, n);
+        Ok(())
     }
 }
 

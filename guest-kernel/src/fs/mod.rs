@@ -11,7 +11,8 @@
 //! - file systems: tmpfs.rs (the root and /dev), procfs.rs (/proc),
 //!   devfs.rs (what device nodes open);
 //! - page_cache.rs: the page index every cache uses, and the block
-//!   device's own cache.
+//!   device's own cache; writeback.rs: why pages are written back (the
+//!   counters of each reason).
 
 pub mod compat;
 pub mod dentry;
@@ -39,6 +40,7 @@ pub mod readdir;
 pub mod select;
 pub mod stat;
 pub mod tmpfs;
+pub mod writeback;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;

@@ -239,6 +239,10 @@ impl Buffers {
             virtio_blk::transfer(&transfers).map_err(blk_err)?;
             self.written += blocks.len() as u64;
             crate::stats::add(
+                lstar_abi::stats::WORD_META_BLOCKS_WRITTEN,
+                blocks.len() as u64,
+            );
+            crate::stats::add(
                 lstar_abi::stats::WORD_BLK_WRITE_REQUESTS,
                 transfers.len() as u64,
             );
