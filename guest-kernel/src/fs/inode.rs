@@ -320,7 +320,7 @@ impl Inode {
         meta: Meta,
         ops: alloc::boxed::Box<dyn InodeOps>,
     ) -> InodeRef {
-        Arc::new(Inode {
+        let inode = Arc::new(Inode {
             ino,
             sb: sb.clone(),
             meta: Mutex::new(meta),
@@ -331,7 +331,11 @@ impl Inode {
             }),
             fifo: Mutex::new(None),
             ops,
-        })
+        });
+        if !sb.memory_backed {
+            super::reclaim::register(&inode);
+        }
+        inode
     }
 
     pub fn meta(&self) -> Meta {
@@ -556,6 +560,9 @@ impl Drop for Inode {
     fn drop(&mut self) {
         // The last reference: no name, no open file, no mapping. Its pages
         // go back to the frame allocator (and to the file system's quota).
+        if !self.sb.memory_backed {
+            super::reclaim::unregister(self);
+        }
         let frames = self.pages.get_mut().remove_from(0);
         for frame in frames {
             crate::mm::frame::put(frame);

@@ -206,6 +206,17 @@ impl PageIndex {
             .collect()
     }
 
+    /// The clean pages in order, as (index, frame).
+    pub fn clean_pages(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.chunks().flat_map(|(c, ch)| {
+            ch.frames
+                .iter()
+                .enumerate()
+                .filter(move |&(i, &f)| f != 0 && ch.dirty & (1 << i) == 0)
+                .map(move |(i, &f)| (c * CHUNK as u64 + i as u64, f))
+        })
+    }
+
     /// The dirty pages as (index, frame), now marked clean.
     pub fn take_dirty(&mut self) -> Vec<(u64, u64)> {
         let dirty: Vec<(u64, u64)> = self.dirty_pages().collect();
@@ -435,6 +446,29 @@ pub fn write(pos: u64, buf: &[u8]) -> Result<usize, Errno> {
     // cover `buf`.
     unsafe { copy_engine::copy_many(&copies) };
     Ok(n as usize)
+}
+
+/// Drops up to `want` clean pages that nothing maps (memory pressure,
+/// fs/reclaim.rs); skipped while the cache is in use. Returns how many.
+pub fn evict_clean(want: u64) -> u64 {
+    let Some(mut cache) = CACHE.try_lock() else {
+        return 0;
+    };
+    let victims: Vec<u64> = cache
+        .pages
+        .clean_pages()
+        .filter(|&(_, f)| !frame::is_shared(f))
+        .map(|(index, _)| index)
+        .take(want as usize)
+        .collect();
+    let mut n = 0;
+    for index in victims {
+        if let Some(f) = cache.pages.remove(index) {
+            frame::put(f);
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Writes every dirty page back and waits (the release of an open file).

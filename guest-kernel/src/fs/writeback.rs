@@ -7,6 +7,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use lstar_abi::stats::{
     WORD_WB_CLOSE_PAGES, WORD_WB_CLOSES, WORD_WB_EXIT_PAGES, WORD_WB_FSYNC_PAGES,
+    WORD_WB_PRESSURE_PAGES,
 };
 
 /// What asked for a writeback.
@@ -18,6 +19,9 @@ pub enum Reason {
     Fsync,
     /// A program's exit: the releases of the files it left open.
     Exit,
+    /// Free frames ran low (fs/reclaim.rs): a file's dirty pages written
+    /// early so that their frames can be evicted.
+    Pressure,
 }
 
 /// Set while a task's files are closed by its exit (one CPU, and a
@@ -55,6 +59,7 @@ pub fn count(reason: Reason, pages: u64) {
         }
         Reason::Fsync => WORD_WB_FSYNC_PAGES,
         Reason::Exit => WORD_WB_EXIT_PAGES,
+        Reason::Pressure => WORD_WB_PRESSURE_PAGES,
     };
     crate::stats::add(word, pages);
 }
