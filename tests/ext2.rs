@@ -831,3 +831,48 @@ fn a_file_larger_than_guest_ram_is_written_and_read_back() {
     let _ = fs::remove_file(&dumped);
     let _ = fs::remove_file(&img);
 }
+
+/// The `blk:` line's notification count of `lstar run --stats`.
+fn notifications(out: &Outcome) -> u64 {
+    let line = out
+        .stderr_line_with("blk: ")
+        .unwrap_or_else(|| panic!("no blk line: {}", out.describe()));
+    line.split(", ")
+        .find_map(|kv| {
+            kv.trim_start_matches("blk: ")
+                .strip_prefix("notifications ")
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no notifications in {line:?}"))
+}
+
+/// A file's create is one notification (its bitmap, inode and directory
+/// entry in one batch, in that order: lstar's device serves requests in
+/// ring order) and its close with a page of data one more.
+#[test]
+fn a_small_file_costs_one_notification_to_create_and_one_to_close() {
+    require_e2fsprogs!();
+    const FILES: u64 = 20;
+    let run = |n: u64| {
+        let img = mkfs(4096, Some(&tmp_only()), "16M", &[]);
+        let out = Cmd::lstar()
+            .args(["--quiet", "--stats", "--disk"])
+            .arg(&img)
+            .arg("--")
+            .arg(prog("vfs-bench"))
+            .args(["/tmp/b", &n.to_string()])
+            .run();
+        out.assert_status(0);
+        assert_clean(&img, "creating files");
+        let _ = fs::remove_file(&img);
+        notifications(&out)
+    };
+    let (none, some) = (run(0), run(FILES));
+    // A few reads come on top (inode table and directory blocks met for
+    // the first time); phase by phase it was 5 per file.
+    assert!(
+        some - none <= 2 * FILES + FILES / 4,
+        "{} notifications for {FILES} files created, written and closed",
+        some - none
+    );
+}
