@@ -95,11 +95,9 @@ pub const WORD_WB_PRESSURE_PAGES: usize = 20;
 /// File system metadata blocks written (bitmaps, inode tables, directory
 /// and indirect blocks, group descriptors, the superblock).
 pub const WORD_META_BLOCKS_WRITTEN: usize = 21;
-/// Clean file pages dropped from the page cache to free their frames, and
-/// unused inodes of closed files dropped from memory (both under memory
-/// pressure).
+/// Clean file pages dropped from the page cache to free their frames
+/// (under memory pressure).
 pub const WORD_PAGES_EVICTED: usize = 22;
-pub const WORD_INODES_EVICTED: usize = 23;
 pub const HEADER_WORDS: usize = 32;
 
 pub const NR_SLOTS_64: usize = NR_SYSCALLS_64 + 1;

@@ -25,7 +25,7 @@ use lstar_abi::stats::{
 use lstar_abi::stats::{
     TASK_RECORD_SIZE, TASK_SEQ, TASK_SLOTS, TASK_SYSCALLS_AT, TaskRecord, task_record_offset,
 };
-use lstar_abi::stats::{WORD_INODES_EVICTED, WORD_META_BLOCKS_WRITTEN, WORD_PAGES_EVICTED};
+use lstar_abi::stats::{WORD_META_BLOCKS_WRITTEN, WORD_PAGES_EVICTED};
 use lstar_abi::syscall_nr::{name_64, name_i386};
 use std::sync::atomic::{Ordering, fence};
 use thiserror::Error;
@@ -72,11 +72,10 @@ pub struct PageCacheStats {
     pub written_under_pressure: u64,
     pub metadata_blocks_written: u64,
     pub pages_evicted: u64,
-    pub inodes_evicted: u64,
 }
 
 impl PageCacheStats {
-    pub fn pairs(&self) -> [(&'static str, u64); 12] {
+    pub fn pairs(&self) -> [(&'static str, u64); 11] {
         [
             ("dirty_pages", self.dirty_pages),
             ("pages_written_back", self.pages_written_back),
@@ -89,7 +88,6 @@ impl PageCacheStats {
             ("written_under_pressure", self.written_under_pressure),
             ("metadata_blocks_written", self.metadata_blocks_written),
             ("pages_evicted", self.pages_evicted),
-            ("inodes_evicted", self.inodes_evicted),
         ]
     }
 
@@ -194,7 +192,6 @@ impl Stats {
                 written_under_pressure: header[WORD_WB_PRESSURE_PAGES],
                 metadata_blocks_written: header[WORD_META_BLOCKS_WRITTEN],
                 pages_evicted: header[WORD_PAGES_EVICTED],
-                inodes_evicted: header[WORD_INODES_EVICTED],
             },
             syscall64: Table {
                 calls: array(CALLS_64_OFFSET, NR_SLOTS_64),
@@ -473,11 +470,11 @@ pub fn format_report(stats: &Report) -> String {
             pc.written_under_pressure,
             pc.metadata_blocks_written
         );
-        if pc.pages_evicted != 0 || pc.inodes_evicted != 0 {
+        if pc.pages_evicted != 0 {
             let _ = writeln!(
                 out,
-                "evicted under memory pressure: {} pages, {} inodes",
-                pc.pages_evicted, pc.inodes_evicted
+                "evicted under memory pressure: {} pages",
+                pc.pages_evicted
             );
         }
     }
@@ -777,5 +774,34 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("task work run: 0\n"), "{text}");
+    }
+
+    #[test]
+    fn page_cache_counters_are_decoded_and_printed() {
+        let mut a = Area::new();
+        for (word, v) in [
+            (WORD_PAGES_WRITTEN_BACK, 21),
+            (WORD_WB_CLOSE_PAGES, 15),
+            (WORD_WB_CLOSES, 3),
+            (WORD_WB_FSYNC_PAGES, 2),
+            (WORD_WB_EXIT_PAGES, 4),
+            (WORD_META_BLOCKS_WRITTEN, 46),
+            (WORD_PAGES_EVICTED, 7),
+        ] {
+            a.set(word * 8, v);
+        }
+        let stats = Stats::parse(&a.0).unwrap();
+        assert_eq!(stats.page_cache.pages_per_close(), 5.0);
+        assert_eq!(PageCacheStats::default().pages_per_close(), 0.0);
+        let text = format(&stats);
+        assert!(
+            text.contains(
+                "page cache: 0 dirty, 21 written back in 0 write requests, 0 flushes\n\
+                 writeback: 15 pages at 3 closes (5.0 per close), 2 at fsync, 4 at exit, \
+                 0 under memory pressure; 46 metadata blocks written\n\
+                 evicted under memory pressure: 7 pages\n"
+            ),
+            "{text}"
+        );
     }
 }
