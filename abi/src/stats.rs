@@ -10,7 +10,7 @@
 //! Layout (little-endian u64 words):
 //! ```text
 //! word 0            MAGIC | VERSION << 32   (written last at boot: "ready")
-//! words 1..16       StatsHeader counters (see the WORD_* constants)
+//! words 1..32       StatsHeader counters (see the WORD_* constants)
 //! CALLS_64_OFFSET   calls   by x86-64 number, NR_SLOTS_64 words
 //! ERRORS_64_OFFSET  errors  by x86-64 number
 //! CALLS_I386_OFFSET calls   by i386 number (int 0x80), NR_SLOTS_I386 words
@@ -54,7 +54,8 @@ use crate::syscall_nr::{NR_SYSCALLS_64, NR_SYSCALLS_I386};
 
 pub const MAGIC: u64 = u32::from_le_bytes(*b"LSTS") as u64;
 /// 2: the task table, `pid` in trace records, the task header words.
-pub const VERSION: u64 = 2;
+/// 3: 32 header words, the page cache's writeback and eviction counters.
+pub const VERSION: u64 = 3;
 pub const HEADER_WORD: u64 = MAGIC | (VERSION << 32);
 
 /// Word indexes of the scalar counters.
@@ -71,8 +72,9 @@ pub const WORD_TRACE_ENABLED: usize = 6;
 pub const WORD_TRACE_HEAD: usize = 7;
 pub const WORD_TRACE_TAIL: usize = 8;
 pub const WORD_TRACE_LOST: usize = 9;
-/// The block device's page cache: pages dirty now, pages written back, and
-/// the write and flush requests sent to the device.
+/// The page cache (the block device's and the disk file system's files):
+/// pages dirty now, pages written back, and the write and flush requests
+/// sent to the device.
 pub const WORD_DIRTY_PAGES: usize = 10;
 pub const WORD_PAGES_WRITTEN_BACK: usize = 11;
 pub const WORD_BLK_WRITE_REQUESTS: usize = 12;
@@ -81,7 +83,22 @@ pub const WORD_BLK_FLUSHES: usize = 13;
 /// tasks reused for new ones (tasks `--stats` can no longer list).
 pub const WORD_TASKS_CREATED: usize = 14;
 pub const WORD_TASK_RECORDS_REUSED: usize = 15;
-pub const HEADER_WORDS: usize = 16;
+/// Of the pages written back (`WORD_PAGES_WRITTEN_BACK`), why: at the last
+/// close of a file (and the closes that wrote any: pages per close is the
+/// quotient), at fsync/fdatasync/sync/msync, at a program's exit (the
+/// files it left open), and early, when the frame allocator ran out.
+pub const WORD_WB_CLOSE_PAGES: usize = 16;
+pub const WORD_WB_CLOSES: usize = 17;
+pub const WORD_WB_FSYNC_PAGES: usize = 18;
+pub const WORD_WB_EXIT_PAGES: usize = 19;
+pub const WORD_WB_PRESSURE_PAGES: usize = 20;
+/// File system metadata blocks written (bitmaps, inode tables, directory
+/// and indirect blocks, group descriptors, the superblock).
+pub const WORD_META_BLOCKS_WRITTEN: usize = 21;
+/// Clean file pages dropped from the page cache to free their frames
+/// (under memory pressure).
+pub const WORD_PAGES_EVICTED: usize = 22;
+pub const HEADER_WORDS: usize = 32;
 
 pub const NR_SLOTS_64: usize = NR_SYSCALLS_64 + 1;
 pub const NR_SLOTS_I386: usize = NR_SYSCALLS_I386 + 1;

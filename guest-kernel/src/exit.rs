@@ -69,12 +69,16 @@ fn exit_mm_and_files(t: &mut Task) {
         crate::mm::paging::load_cr3(crate::mm::address_space::kernel_pml4());
     }
     drop(mm);
-    let mut files = core::mem::replace(&mut t.files, Shared::new(FdTable::default()));
-    if !files.is_shared() {
-        files.close_all();
-    }
-    drop(files);
-    crate::task_work::task_work_run();
+    let files = core::mem::replace(&mut t.files, Shared::new(FdTable::default()));
+    // The releases' writebacks are the exit's (counted so).
+    crate::fs::writeback::at_exit(move || {
+        let mut files = files;
+        if !files.is_shared() {
+            files.close_all();
+        }
+        drop(files);
+        crate::task_work::task_work_run();
+    });
 }
 
 /// What a thread leaves for others on its way out: CLONE_CHILD_CLEARTID's

@@ -115,15 +115,11 @@ pub fn count_page_fault() {
     bump(stats::WORD_PAGE_FAULTS * 8);
 }
 
-/// Sets a header word (a gauge such as the number of dirty pages).
-pub fn set(word_index: usize, value: u64) {
-    word(word_index * 8, |w| w.store(value, Ordering::Relaxed));
-}
-
-/// Adds to a header word.
+/// Adds to a header word (wrapping: a gauge goes down by adding
+/// `0u64.wrapping_sub(n)`).
 pub fn add(word_index: usize, n: u64) {
     word(word_index * 8, |w| {
-        w.store(w.load(Ordering::Relaxed) + n, Ordering::Relaxed)
+        w.store(w.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed)
     });
 }
 

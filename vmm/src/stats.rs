@@ -19,11 +19,13 @@ use lstar_abi::stats::{
     HEADER_WORDS, MAGIC, NR_SLOTS_64, NR_SLOTS_I386, USED_SIZE, VERSION, WORD_BLK_FLUSHES,
     WORD_BLK_WRITE_REQUESTS, WORD_DIRTY_PAGES, WORD_FRAMES_ALLOCATED, WORD_INT80_TOTAL,
     WORD_PAGE_FAULTS, WORD_PAGES_WRITTEN_BACK, WORD_SYSCALLS_TOTAL, WORD_TASK_RECORDS_REUSED,
-    WORD_TASK_WORK_RUN, WORD_TASKS_CREATED,
+    WORD_TASK_WORK_RUN, WORD_TASKS_CREATED, WORD_WB_CLOSE_PAGES, WORD_WB_CLOSES,
+    WORD_WB_EXIT_PAGES, WORD_WB_FSYNC_PAGES, WORD_WB_PRESSURE_PAGES,
 };
 use lstar_abi::stats::{
     TASK_RECORD_SIZE, TASK_SEQ, TASK_SLOTS, TASK_SYSCALLS_AT, TaskRecord, task_record_offset,
 };
+use lstar_abi::stats::{WORD_META_BLOCKS_WRITTEN, WORD_PAGES_EVICTED};
 use lstar_abi::syscall_nr::{name_64, name_i386};
 use std::sync::atomic::{Ordering, fence};
 use thiserror::Error;
@@ -53,23 +55,49 @@ pub struct Table {
     pub errors: Vec<u64>,
 }
 
-/// The guest page cache's counters (dirty now, written back, requests).
+/// The guest page cache's counters (dirty now, written back and why,
+/// requests, metadata blocks, evictions).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PageCacheStats {
     pub dirty_pages: u64,
     pub pages_written_back: u64,
     pub write_requests: u64,
     pub flushes: u64,
+    /// Of `pages_written_back`: at the last close (and how many closes
+    /// wrote any), at fsync/sync, at exit, under memory pressure.
+    pub written_at_close: u64,
+    pub closes_written: u64,
+    pub written_at_fsync: u64,
+    pub written_at_exit: u64,
+    pub written_under_pressure: u64,
+    pub metadata_blocks_written: u64,
+    pub pages_evicted: u64,
 }
 
 impl PageCacheStats {
-    pub fn pairs(&self) -> [(&'static str, u64); 4] {
+    pub fn pairs(&self) -> [(&'static str, u64); 11] {
         [
             ("dirty_pages", self.dirty_pages),
             ("pages_written_back", self.pages_written_back),
             ("write_requests", self.write_requests),
             ("flushes", self.flushes),
+            ("written_at_close", self.written_at_close),
+            ("closes_written", self.closes_written),
+            ("written_at_fsync", self.written_at_fsync),
+            ("written_at_exit", self.written_at_exit),
+            ("written_under_pressure", self.written_under_pressure),
+            ("metadata_blocks_written", self.metadata_blocks_written),
+            ("pages_evicted", self.pages_evicted),
         ]
+    }
+
+    /// Pages written per close that wrote any (0 without one).
+    pub fn pages_per_close(&self) -> f64 {
+        if self.closes_written == 0 {
+            0.0
+        } else {
+            self.written_at_close as f64 / self.closes_written as f64
+        }
     }
 }
 
@@ -157,6 +185,13 @@ impl Stats {
                 pages_written_back: header[WORD_PAGES_WRITTEN_BACK],
                 write_requests: header[WORD_BLK_WRITE_REQUESTS],
                 flushes: header[WORD_BLK_FLUSHES],
+                written_at_close: header[WORD_WB_CLOSE_PAGES],
+                closes_written: header[WORD_WB_CLOSES],
+                written_at_fsync: header[WORD_WB_FSYNC_PAGES],
+                written_at_exit: header[WORD_WB_EXIT_PAGES],
+                written_under_pressure: header[WORD_WB_PRESSURE_PAGES],
+                metadata_blocks_written: header[WORD_META_BLOCKS_WRITTEN],
+                pages_evicted: header[WORD_PAGES_EVICTED],
             },
             syscall64: Table {
                 calls: array(CALLS_64_OFFSET, NR_SLOTS_64),
@@ -423,6 +458,25 @@ pub fn format_report(stats: &Report) -> String {
             "page cache: {} dirty, {} written back in {} write requests, {} flushes",
             pc.dirty_pages, pc.pages_written_back, pc.write_requests, pc.flushes
         );
+        let _ = writeln!(
+            out,
+            "writeback: {} pages at {} closes ({:.1} per close), {} at fsync, {} at exit, \
+             {} under memory pressure; {} metadata blocks written",
+            pc.written_at_close,
+            pc.closes_written,
+            pc.pages_per_close(),
+            pc.written_at_fsync,
+            pc.written_at_exit,
+            pc.written_under_pressure,
+            pc.metadata_blocks_written
+        );
+        if pc.pages_evicted != 0 {
+            let _ = writeln!(
+                out,
+                "evicted under memory pressure: {} pages",
+                pc.pages_evicted
+            );
+        }
     }
     let _ = writeln!(out, "task work run: {}", stats.task_work_run);
     out
@@ -720,5 +774,34 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("task work run: 0\n"), "{text}");
+    }
+
+    #[test]
+    fn page_cache_counters_are_decoded_and_printed() {
+        let mut a = Area::new();
+        for (word, v) in [
+            (WORD_PAGES_WRITTEN_BACK, 21),
+            (WORD_WB_CLOSE_PAGES, 15),
+            (WORD_WB_CLOSES, 3),
+            (WORD_WB_FSYNC_PAGES, 2),
+            (WORD_WB_EXIT_PAGES, 4),
+            (WORD_META_BLOCKS_WRITTEN, 46),
+            (WORD_PAGES_EVICTED, 7),
+        ] {
+            a.set(word * 8, v);
+        }
+        let stats = Stats::parse(&a.0).unwrap();
+        assert_eq!(stats.page_cache.pages_per_close(), 5.0);
+        assert_eq!(PageCacheStats::default().pages_per_close(), 0.0);
+        let text = format(&stats);
+        assert!(
+            text.contains(
+                "page cache: 0 dirty, 21 written back in 0 write requests, 0 flushes\n\
+                 writeback: 15 pages at 3 closes (5.0 per close), 2 at fsync, 4 at exit, \
+                 0 under memory pressure; 46 metadata blocks written\n\
+                 evicted under memory pressure: 7 pages\n"
+            ),
+            "{text}"
+        );
     }
 }

@@ -309,6 +309,11 @@ impl<B: DiskBackend> Block<B> {
 
     /// Serves every available request, then interrupts once if the driver
     /// wants it (EVENT_IDX may say it does not).
+    ///
+    /// A contract the guest relies on: requests are served one at a time
+    /// in ring order, each one's write in the image file before the next
+    /// is read, so a batch is ordered (the guest's ext2 puts its write
+    /// phases behind one notification: a killed VMM leaves a prefix).
     fn process_queue(active: &mut Active, disk: &mut Disk<B>) -> Result<(), QueueError> {
         let mem = &active.memory;
         let queue = &mut active.queue;

@@ -182,7 +182,7 @@ impl FileOps for BlockDevice {
     /// The last close: every dirty page reaches the image before the
     /// task returns to user mode.
     fn release(&self, _file: &File) {
-        if let Err(e) = super::page_cache::writeback() {
+        if let Err(e) = super::page_cache::writeback(super::writeback::release_reason()) {
             crate::warn!("writeback of /dev/vda failed: {e:?}");
         }
     }

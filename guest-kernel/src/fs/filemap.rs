@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use super::file::{File, FileOps};
 use super::inode::{Inode, Timespec};
 use super::page_cache::pieces;
+use super::reclaim;
 use crate::drivers::copy_engine;
 use crate::errno::{EFBIG, EINVAL, Errno, SysResult};
 use crate::mm::{PAGE_SIZE, phys_to_virt};
@@ -39,17 +40,31 @@ pub fn read_at(inode: &Inode, pos: u64, buf: &mut [u8]) -> SysResult {
         let src = match inode.find_page(index) {
             Some(frame) => phys_to_virt(frame),
             None if inode.sb.memory_backed => core::ptr::addr_of!(ZERO_PAGE) as u64,
-            None => match inode.get_page(index) {
-                Ok(frame) => phys_to_virt(frame),
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            },
+            None => {
+                if reclaim::low_on_memory() {
+                    // Eviction may take the pages whose copies are
+                    // pending: they go first.
+                    // SAFETY: as for the copies below.
+                    unsafe { copy_engine::copy_many(&copies) };
+                    copies.clear();
+                    reclaim::balance(inode);
+                }
+                match inode.get_page(index) {
+                    Ok(frame) => phys_to_virt(frame),
+                    Err(e) if done == 0 => return Err(e),
+                    Err(_) => break,
+                }
+            }
         };
         copies.push((base + done, src + offset, chunk));
         done += chunk;
     }
     // SAFETY: each source lies in a cache frame of this inode or the zero
     // page (offset + chunk within the page); the destinations cover `buf`.
+    // No page is evicted while copies are pending: each miss found free
+    // frames above the low watermark (or flushed them first), and filling
+    // one page takes a few frames, so the allocator never ran dry (its
+    // reclaim is what could take them).
     unsafe { copy_engine::copy_many(&copies) };
     touch_atime(inode);
     Ok(done)
@@ -91,6 +106,15 @@ pub fn write_at(inode: &Inode, pos: u64, buf: &[u8]) -> SysResult {
     let mut done = 0;
     let mut failed: Option<Errno> = None;
     for (index, offset, chunk) in pieces(pos, n) {
+        if !inode.sb.memory_backed && reclaim::low_on_memory() && inode.find_page(index).is_none() {
+            // Early writeback must see the bytes of the pages dirtied so
+            // far: their copies go first, and the size with them.
+            // SAFETY: as for the copies below.
+            unsafe { copy_engine::copy_many(&copies) };
+            copies.clear();
+            grow(inode, pos + done);
+            reclaim::balance(inode);
+        }
         if let Err(e) = inode.ops.reserve_page(inode, index) {
             failed = Some(e);
             break;
@@ -112,14 +136,18 @@ pub fn write_at(inode: &Inode, pos: u64, buf: &[u8]) -> SysResult {
     // SAFETY: each destination lies in a cache frame of this inode; the
     // sources cover the first `done` bytes of `buf`.
     unsafe { copy_engine::copy_many(&copies) };
-    let now = Timespec::now();
-    let mut m = inode.meta.lock();
-    m.size = m.size.max(pos + done);
-    m.mtime = now;
-    m.ctime = now;
-    drop(m);
+    grow(inode, pos + done);
     inode.ops.dirty_inode(inode);
     Ok(done)
+}
+
+/// A write reached `end`: the size grows to it, the times move.
+fn grow(inode: &Inode, end: u64) {
+    let now = Timespec::now();
+    let mut m = inode.meta.lock();
+    m.size = m.size.max(end);
+    m.mtime = now;
+    m.ctime = now;
 }
 
 /// The operations of an open regular file.
@@ -149,7 +177,8 @@ impl FileOps for RegularFile {
         inode.ops.fsync(inode).map(|_| 0)
     }
     fn release(&self, file: &File) {
-        if let Err(e) = file.inode().writeback() {
+        let reason = super::writeback::release_reason();
+        if let Err(e) = file.inode().writeback_for(reason) {
             crate::warn!("writeback of {:?} failed: {e:?}", file.dentry.name());
         }
     }

@@ -18,6 +18,7 @@ use spin::Mutex;
 use super::file::FileOps;
 use super::mount::SuperBlock;
 use super::page_cache::PageIndex;
+use super::writeback::Reason;
 use crate::errno::{EINVAL, EIO, ENOTDIR, EPERM, Errno};
 
 pub type InodeRef = Arc<Inode>;
@@ -319,14 +320,22 @@ impl Inode {
         meta: Meta,
         ops: alloc::boxed::Box<dyn InodeOps>,
     ) -> InodeRef {
-        Arc::new(Inode {
+        let inode = Arc::new(Inode {
             ino,
             sb: sb.clone(),
             meta: Mutex::new(meta),
-            pages: Mutex::new(PageIndex::new()),
+            pages: Mutex::new(if sb.memory_backed {
+                PageIndex::new()
+            } else {
+                PageIndex::counted()
+            }),
             fifo: Mutex::new(None),
             ops,
-        })
+        });
+        if !sb.memory_backed {
+            super::reclaim::register(&inode);
+        }
+        inode
     }
 
     pub fn meta(&self) -> Meta {
@@ -529,13 +538,21 @@ impl Inode {
         })
     }
 
-    /// Writes every dirty cached page back (fsync, the last close).
+    /// Writes every dirty cached page back (fsync, msync, sync).
     pub fn writeback(&self) -> Result<(), Errno> {
+        self.writeback_for(Reason::Fsync)
+    }
+
+    /// Writes every dirty cached page back, counted under `reason`.
+    pub fn writeback_for(&self, reason: Reason) -> Result<(), Errno> {
         let dirty: Vec<(u64, u64)> = self.pages.lock().take_dirty();
         if dirty.is_empty() {
             return Ok(());
         }
-        self.ops.writepages(self, dirty).map_err(|_| EIO)
+        let n = dirty.len() as u64;
+        self.ops.writepages(self, dirty).map_err(|_| EIO)?;
+        super::writeback::count(reason, n);
+        Ok(())
     }
 }
 
@@ -543,6 +560,9 @@ impl Drop for Inode {
     fn drop(&mut self) {
         // The last reference: no name, no open file, no mapping. Its pages
         // go back to the frame allocator (and to the file system's quota).
+        if !self.sb.memory_backed {
+            super::reclaim::unregister(self);
+        }
         let frames = self.pages.get_mut().remove_from(0);
         for frame in frames {
             crate::mm::frame::put(frame);

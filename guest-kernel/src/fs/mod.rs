@@ -11,7 +11,9 @@
 //! - file systems: tmpfs.rs (the root and /dev), procfs.rs (/proc),
 //!   devfs.rs (what device nodes open);
 //! - page_cache.rs: the page index every cache uses, and the block
-//!   device's own cache.
+//!   device's own cache; writeback.rs: why pages are written back (the
+//!   counters of each reason); reclaim.rs: early writeback and eviction
+//!   of clean pages when free frames run low.
 
 pub mod compat;
 pub mod dentry;
@@ -36,9 +38,11 @@ pub mod pipe;
 pub mod procfs;
 pub mod read_write;
 pub mod readdir;
+pub mod reclaim;
 pub mod select;
 pub mod stat;
 pub mod tmpfs;
+pub mod writeback;
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;

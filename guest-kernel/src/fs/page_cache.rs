@@ -16,6 +16,7 @@ use lstar_abi::stats::{
 };
 use spin::Mutex;
 
+use super::writeback::Reason;
 use crate::drivers::copy_engine;
 use crate::drivers::virtio_blk::{self, BlkError, SECTOR, Transfer};
 use crate::errno::{EIO, ENOMEM, ENOSPC, EROFS, Errno};
@@ -49,6 +50,10 @@ pub struct PageIndex {
     ndirty: u64,
     /// Pages present.
     count: u64,
+    /// Its dirty pages count in the stats area's dirty-page gauge (a disk's
+    /// cache and a disk file system's files; not memory file systems,
+    /// whose pages have nowhere to go, as Linux leaves shmem out of Dirty).
+    counted: bool,
 }
 
 fn split(index: u64) -> (u64, usize) {
@@ -64,6 +69,20 @@ impl PageIndex {
             far: BTreeMap::new(),
             ndirty: 0,
             count: 0,
+            counted: false,
+        }
+    }
+
+    /// An index whose dirty pages the stats area counts.
+    pub const fn counted() -> PageIndex {
+        let mut index = PageIndex::new();
+        index.counted = true;
+        index
+    }
+
+    fn account_dirty(&self, more: u64, fewer: u64) {
+        if self.counted && more != fewer {
+            crate::stats::add(WORD_DIRTY_PAGES, more.wrapping_sub(fewer));
         }
     }
 
@@ -141,6 +160,7 @@ impl PageIndex {
             chunk.dirty &= !bit;
         }
         self.ndirty -= u64::from(was_dirty);
+        self.account_dirty(0, u64::from(was_dirty));
         self.count = self.count + u64::from(frame != 0) - u64::from(old != 0);
         (old != 0).then_some(old)
     }
@@ -186,6 +206,17 @@ impl PageIndex {
             .collect()
     }
 
+    /// The clean pages in order, as (index, frame).
+    pub fn clean_pages(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.chunks().flat_map(|(c, ch)| {
+            ch.frames
+                .iter()
+                .enumerate()
+                .filter(move |&(i, &f)| f != 0 && ch.dirty & (1 << i) == 0)
+                .map(move |(i, &f)| (c * CHUNK as u64 + i as u64, f))
+        })
+    }
+
     /// The dirty pages as (index, frame), now marked clean.
     pub fn take_dirty(&mut self) -> Vec<(u64, u64)> {
         let dirty: Vec<(u64, u64)> = self.dirty_pages().collect();
@@ -204,6 +235,7 @@ impl PageIndex {
         chunk.dirty |= bit;
         if newly {
             self.ndirty += 1;
+            self.account_dirty(1, 0);
         }
         newly
     }
@@ -230,6 +262,7 @@ impl PageIndex {
         for ch in self.far.values_mut() {
             ch.dirty = 0;
         }
+        self.account_dirty(0, self.ndirty);
         self.ndirty = 0;
     }
 }
@@ -239,7 +272,7 @@ struct PageCache {
 }
 
 static CACHE: Mutex<PageCache> = Mutex::new(PageCache {
-    pages: PageIndex::new(),
+    pages: PageIndex::counted(),
 });
 
 fn blk_error(e: BlkError) -> Errno {
@@ -323,7 +356,6 @@ impl PageCache {
         virtio_blk::transfer(&transfers)?;
         let written = self.pages.ndirty;
         self.pages.clear_dirty();
-        crate::stats::set(WORD_DIRTY_PAGES, 0);
         crate::stats::add(WORD_PAGES_WRITTEN_BACK, written);
         crate::stats::add(WORD_BLK_WRITE_REQUESTS, transfers.len() as u64);
         Ok(written)
@@ -413,25 +445,45 @@ pub fn write(pos: u64, buf: &[u8]) -> Result<usize, Errno> {
     // SAFETY: each destination lies in a cached frame of ours; the sources
     // cover `buf`.
     unsafe { copy_engine::copy_many(&copies) };
-    crate::stats::set(WORD_DIRTY_PAGES, cache.pages.ndirty);
     Ok(n as usize)
 }
 
+/// Drops up to `want` clean pages that nothing maps (memory pressure,
+/// fs/reclaim.rs); skipped while the cache is in use. Returns how many.
+pub fn evict_clean(want: u64) -> u64 {
+    let Some(mut cache) = CACHE.try_lock() else {
+        return 0;
+    };
+    let victims: Vec<u64> = cache
+        .pages
+        .clean_pages()
+        .filter(|&(_, f)| !frame::is_shared(f))
+        .map(|(index, _)| index)
+        .take(want as usize)
+        .collect();
+    let mut n = 0;
+    for index in victims {
+        if let Some(f) = cache.pages.remove(index) {
+            frame::put(f);
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Writes every dirty page back and waits (the release of an open file).
-pub fn writeback() -> Result<(), Errno> {
+pub fn writeback(reason: Reason) -> Result<(), Errno> {
     let Some((capacity, _)) = geometry() else {
         return Ok(());
     };
-    CACHE
-        .lock()
-        .writeback(capacity)
-        .map(|_| ())
-        .map_err(blk_error)
+    let written = CACHE.lock().writeback(capacity).map_err(blk_error)?;
+    super::writeback::count(reason, written);
+    Ok(())
 }
 
 /// writeback, then a FLUSH so the data is durable on the host (fsync).
 pub fn sync() -> Result<(), Errno> {
-    writeback()?;
+    writeback(Reason::Fsync)?;
     virtio_blk::flush().map_err(blk_error)?;
     crate::stats::add(WORD_BLK_FLUSHES, 1);
     Ok(())

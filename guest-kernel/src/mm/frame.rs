@@ -155,24 +155,39 @@ impl FrameAllocator {
 /// A frame whose contents the caller overwrites whole (a copy-on-write
 /// copy): a recycled one is not cleared first.
 pub fn alloc() -> Option<u64> {
-    let mut f = FRAMES.lock();
-    let frame = f.pop_free().or_else(|| f.bump())?;
-    f.allocated += 1;
-    Some(frame)
+    take(false)
 }
 
 /// A zeroed frame, or None when memory is exhausted.
 pub fn alloc_zeroed() -> Option<u64> {
-    let mut f = FRAMES.lock();
-    let frame = if let Some(frame) = f.pop_free() {
-        // SAFETY: a free frame belongs to nobody; the direct map covers it.
-        unsafe { core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize) };
-        frame
-    } else {
-        f.bump()?
-    };
-    f.allocated += 1;
-    Some(frame)
+    take(true)
+}
+
+fn take(zeroed: bool) -> Option<u64> {
+    for last_try in [false, true] {
+        let mut f = FRAMES.lock();
+        let frame = match f.pop_free() {
+            Some(frame) if zeroed => {
+                // SAFETY: a free frame belongs to nobody; the direct map covers it.
+                unsafe {
+                    core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize)
+                };
+                Some(frame)
+            }
+            Some(frame) => Some(frame),
+            None => f.bump(),
+        };
+        if let Some(frame) = frame {
+            f.allocated += 1;
+            return Some(frame);
+        }
+        drop(f);
+        // None left: the page cache gives clean pages back, once.
+        if last_try || !crate::fs::reclaim::reclaim() {
+            return None;
+        }
+    }
+    None
 }
 
 /// `count` physically contiguous frames that were never used (so zero),

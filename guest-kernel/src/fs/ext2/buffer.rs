@@ -187,73 +187,103 @@ impl Buffers {
         self.sync_with(order, &[])
     }
 
-    /// `sync`, with `data` (file data requests) in the first batch: one
-    /// notification for a small file's data and its new blocks' bitmaps.
+    /// `sync`, with `data` (file data requests) first: a small file's
+    /// close is its data, its new blocks' bitmaps and its inode.
+    ///
+    /// On a device that serves requests in ring order, each finished
+    /// before the next is taken (lstar's: `devices/src/virtio/blk.rs`),
+    /// every phase goes in one batch, in phase order, behind one
+    /// notification: a kill of the VMM between two requests leaves the
+    /// earlier phases on disk and not the later ones, the same as waiting
+    /// for each phase. Elsewhere (QEMU may run requests of a batch
+    /// concurrently) each phase is its own batch, waited for. Neither is a
+    /// FLUSH: the order is the one the image file sees, which is what a
+    /// killed VMM leaves; durability against a host crash is fsync's.
     pub fn sync_with(&mut self, order: &[Phase], data: &[Transfer]) -> Result<(), Errno> {
-        let mut data = data;
         let spb = u64::from(self.bs) / SECTOR;
+        let sb_sector = 1024 / SECTOR;
+        // (sector, frame, bytes) of every block due, phase by phase, and
+        // where each phase ends.
+        let mut blocks: Vec<(u64, u64, u32)> = Vec::new();
+        let mut ends: Vec<usize> = Vec::with_capacity(order.len());
+        let mut due: Vec<u32> = Vec::new();
         for &phase in order {
-            let due: Vec<u32> = self
-                .dirty
-                .iter()
-                .copied()
-                .filter(|k| self.map.get(k).is_some_and(|b| b.dirty == Some(phase)))
-                .collect();
-            let mut blocks: Vec<(u64, u64)> = due
-                .iter()
-                .filter_map(|k| Some((u64::from(*k) * spb, self.map.get(k)?.frame)))
-                .collect();
-            if phase == Phase::Early && self.sb_dirty {
-                blocks.push((1024 / SECTOR, self.sb_frame));
-            }
-            if blocks.is_empty() && data.is_empty() {
-                continue;
-            }
-            let sb_sector = 1024 / SECTOR;
-            let frames: Vec<[u64; 1]> = blocks.iter().map(|&(_, f)| [f]).collect();
-            let mut transfers: Vec<Transfer> = data
-                .iter()
-                .map(|t| Transfer {
-                    write: t.write,
-                    sector: t.sector,
-                    pages: t.pages,
-                    last_len: t.last_len,
-                })
-                .collect();
-            data = &[];
-            transfers.extend(
-                blocks
-                    .iter()
-                    .zip(frames.iter())
-                    .map(|(&(sector, f), pages)| Transfer {
-                        write: true,
-                        sector,
-                        pages,
-                        last_len: if sector == sb_sector && f == self.sb_frame {
-                            1024
-                        } else {
-                            self.bs
-                        },
-                    }),
-            );
-            virtio_blk::transfer(&transfers).map_err(blk_err)?;
-            self.written += blocks.len() as u64;
-            crate::stats::add(
-                lstar_abi::stats::WORD_BLK_WRITE_REQUESTS,
-                transfers.len() as u64,
-            );
-            for k in due {
-                if let Some(b) = self.map.get_mut(&k) {
-                    b.dirty = None;
+            for &k in &self.dirty {
+                if let Some(b) = self.map.get(&k)
+                    && b.dirty == Some(phase)
+                {
+                    blocks.push((u64::from(k) * spb, b.frame, self.bs));
+                    due.push(k);
                 }
-                self.dirty.remove(&k);
             }
-            if phase == Phase::Early {
-                self.sb_dirty = false;
+            if phase == Phase::Early && self.sb_dirty {
+                blocks.push((sb_sector, self.sb_frame, 1024));
             }
+            ends.push(blocks.len());
+        }
+        if blocks.is_empty() && data.is_empty() {
+            return Ok(());
+        }
+        let frames: Vec<[u64; 1]> = blocks.iter().map(|&(_, f, _)| [f]).collect();
+        let metadata = blocks
+            .iter()
+            .zip(frames.iter())
+            .map(|(&(sector, _, len), pages)| Transfer {
+                write: true,
+                sector,
+                pages,
+                last_len: len,
+            });
+        let transfers: Vec<Transfer> = data
+            .iter()
+            .map(|t| Transfer {
+                write: t.write,
+                sector: t.sector,
+                pages: t.pages,
+                last_len: t.last_len,
+            })
+            .chain(metadata)
+            .collect();
+        if device_serves_in_order() {
+            virtio_blk::transfer(&transfers).map_err(blk_err)?;
+        } else {
+            let mut from = 0;
+            for end in ends {
+                let end = data.len() + end;
+                if end > from {
+                    virtio_blk::transfer(&transfers[from..end]).map_err(blk_err)?;
+                }
+                from = end;
+            }
+        }
+        self.written += blocks.len() as u64;
+        crate::stats::add(
+            lstar_abi::stats::WORD_META_BLOCKS_WRITTEN,
+            blocks.len() as u64,
+        );
+        crate::stats::add(
+            lstar_abi::stats::WORD_BLK_WRITE_REQUESTS,
+            transfers.len() as u64,
+        );
+        for k in due {
+            if let Some(b) = self.map.get_mut(&k) {
+                b.dirty = None;
+            }
+            self.dirty.remove(&k);
+        }
+        if order.contains(&Phase::Early) {
+            self.sb_dirty = false;
         }
         Ok(())
     }
+}
+
+/// Whether the disk serves requests one at a time in ring order, each
+/// complete before the next is read: lstar's device does
+/// (`devices/src/virtio/blk.rs`, `process_queue`), and the kernel knows it
+/// runs under lstar by its console status port.
+fn device_serves_in_order() -> bool {
+    crate::console::under_lstar()
 }
 
 /// Little-endian fields of on-disk structures.
