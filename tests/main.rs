@@ -25,6 +25,7 @@ mod ext2;
 mod files;
 mod io;
 mod kernel;
+mod mm;
 mod process;
 mod progs;
 mod qemu;

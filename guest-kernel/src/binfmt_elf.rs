@@ -87,13 +87,11 @@ impl Image {
     /// An area of the file's pages from file page `pgoff`, mapped privately.
     fn vma(&self, start: u64, end: u64, prot: u32, pgoff: u64) -> Vma {
         Vma {
-            start,
-            end,
-            prot,
             file: Some(match &self.file {
                 ImageFile::Program => VmaFile::program(pgoff),
                 ImageFile::File(f) => VmaFile::new(f.clone(), pgoff, false),
             }),
+            ..Vma::anon(start, end, prot)
         }
     }
 }
@@ -320,8 +318,7 @@ fn load_segment(
     // vma_start <= end, found by scripts/elf-mutate.sh).
     let vma_start = mm
         .vmas
-        .iter()
-        .filter(|v| v.start < end && v.end > start)
+        .overlapping(start, end)
         .map(|v| v.end)
         .max()
         .unwrap_or(start)
@@ -534,7 +531,12 @@ pub fn load(
         (AT_SECURE, 0),
     ];
     let (sp, stack) = build_stack(argv, envp, &aux, at_random)?;
-    mm.add_vma(STACK_TOP - STACK_SIZE, STACK_TOP, PROT_READ | PROT_WRITE);
+    mm.add_vma_flags(
+        STACK_TOP - STACK_SIZE,
+        STACK_TOP,
+        PROT_READ | PROT_WRITE,
+        crate::mm::address_space::VM_GROWSDOWN,
+    );
     crate::arch::xstate::map_into(mm)?;
     Ok(Loaded {
         entry: start.unwrap_or(entry),

@@ -29,7 +29,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::pt_regs::{PtRegs, VECTOR_SYSCALL};
 use crate::mm::address_space::{
-    AddressSpace, MMAP_BASE, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP,
+    AddressSpace, MMAP_BASE, PROT_EXEC, PROT_READ, PROT_WRITE, STACK_SIZE, STACK_TOP, VM_SPECIAL,
 };
 use crate::mm::{PAGE_SIZE, frame, paging};
 use crate::task::current;
@@ -140,12 +140,14 @@ pub fn map_into(mm: &mut AddressSpace) -> Result<(), paging::OutOfMemory> {
         frame::put(frame);
         return Err(e);
     }
-    mm.add_vma(
+    // Kernel areas: a program's mapping next to them stays its own.
+    mm.add_vma_flags(
         TRAMPOLINE_VA,
         TRAMPOLINE_VA + PAGE_SIZE,
         PROT_READ | PROT_EXEC,
+        VM_SPECIAL,
     );
-    mm.add_vma(SLOTS_START, SLOTS_END, PROT_READ | PROT_WRITE);
+    mm.add_vma_flags(SLOTS_START, SLOTS_END, PROT_READ | PROT_WRITE, VM_SPECIAL);
     Ok(())
 }
 

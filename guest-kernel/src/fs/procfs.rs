@@ -504,58 +504,135 @@ fn mounts(s: &mut String) -> core::fmt::Result {
     r
 }
 
+/// /proc/PID/maps, one line per area as Linux prints it. Each line is
+/// put together in a [`Line`] rather than with `format!`: a program with
+/// thousands of areas reads thousands of lines, and core::fmt costs
+/// several hundred emulated instructions a line on kvm-pvm.
 fn maps(s: &mut String, t: &Task) -> core::fmt::Result {
+    use crate::mm::address_space::{PROT_EXEC, PROT_READ, PROT_WRITE, STACK_TOP};
     let mm = &t.mm;
     for v in mm.vmas.iter() {
-        let perm = |bit, c| if v.prot & bit != 0 { c } else { '-' };
-        let shared = if v.file.as_ref().is_some_and(|f| f.shared) {
-            's'
-        } else {
-            'p'
-        };
-        let (offset, dev, ino, name) = match v.file.as_ref().and_then(|f| Some((f, f.dentry()?))) {
+        let mut line = Line::new();
+        line.hex(v.start, 8);
+        line.byte(b'-');
+        line.hex(v.end, 8);
+        line.byte(b' ');
+        for (bit, c) in [(PROT_READ, b'r'), (PROT_WRITE, b'w'), (PROT_EXEC, b'x')] {
+            line.byte(if v.prot & bit != 0 { c } else { b'-' });
+        }
+        line.byte(if v.is_shared() { b's' } else { b'p' });
+        line.byte(b' ');
+        let name = match v.file.as_ref().and_then(|f| Some((f, f.dentry()?))) {
             Some((f, d)) => {
                 let (maj, min) = super::inode::decode_dev(d.inode.sb.dev);
-                (
-                    f.pgoff * crate::mm::PAGE_SIZE,
-                    format!("{maj:02x}:{min:02x}"),
-                    d.inode.ino,
-                    String::from_utf8_lossy(&d_path(&d)).into_owned(),
-                )
+                line.hex(f.pgoff * crate::mm::PAGE_SIZE, 8);
+                line.byte(b' ');
+                line.hex(maj, 2);
+                line.byte(b':');
+                line.hex(min, 2);
+                line.byte(b' ');
+                line.decimal(d.inode.ino);
+                Some(String::from_utf8_lossy(&d_path(&d)).into_owned())
             }
             None => {
-                let name = if v.start >= mm.brk_start
-                    && v.end <= mm.brk.max(mm.brk_start) + 4095
-                    && mm.brk_start != 0
-                {
-                    "[heap]"
-                } else if v.end == crate::mm::address_space::STACK_TOP {
-                    "[stack]"
+                line.bytes(b"00000000 00:00 0");
+                // Linux's vma_is_initial_heap: the area overlaps
+                // [start_brk, brk) (the heap may have merged with the bss
+                // below it).
+                if v.start < mm.brk && v.end > mm.brk_start {
+                    Some(String::from("[heap]"))
+                } else if v.end == STACK_TOP {
+                    Some(String::from("[stack]"))
                 } else {
-                    ""
-                };
-                (0, String::from("00:00"), 0, String::from(name))
+                    None
+                }
             }
         };
-        let head = format!(
-            "{:08x}-{:08x} {}{}{}{} {:08x} {} {}",
-            v.start,
-            v.end,
-            perm(crate::mm::address_space::PROT_READ, 'r'),
-            perm(crate::mm::address_space::PROT_WRITE, 'w'),
-            perm(crate::mm::address_space::PROT_EXEC, 'x'),
-            shared,
-            offset,
-            dev,
-            ino
-        );
-        if name.is_empty() {
-            writeln!(s, "{head}")?;
-        } else {
-            writeln!(s, "{head:<72} {name}")?;
+        if name.is_some() {
+            // Padded to 72 columns and a space, as Linux's seq_pad does.
+            while line.len < 72 {
+                line.byte(b' ');
+            }
+            line.byte(b' ');
         }
+        // SAFETY: a line holds ASCII bytes only, so the String stays UTF-8.
+        unsafe { s.as_mut_vec().extend_from_slice(line.as_bytes()) };
+        if let Some(name) = name {
+            s.push_str(&name);
+        }
+        s.push('\n');
     }
     Ok(())
+}
+
+/// One line of /proc/PID/maps up to the name: ASCII only.
+struct Line {
+    buf: [u8; 96],
+    len: usize,
+}
+
+impl Line {
+    fn new() -> Line {
+        Line {
+            buf: [0; 96],
+            len: 0,
+        }
+    }
+
+    fn byte(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.byte(b);
+        }
+    }
+
+    /// `value` in lower-case hex, at least `min` digits (Linux's
+    /// seq_put_hex_ll): all 16 digits at once in two words, then the
+    /// significant ones copied (a digit loop costs ten times more here).
+    fn hex(&mut self, value: u64, min: usize) {
+        let digits = (64 - value.leading_zeros() as usize).div_ceil(4).max(min);
+        let mut all = [0u8; 16];
+        all[..8].copy_from_slice(&hex8((value >> 32) as u32));
+        all[8..].copy_from_slice(&hex8(value as u32));
+        self.bytes(&all[16 - digits.min(16)..]);
+    }
+
+    fn decimal(&mut self, value: u64) {
+        let mut digits = [0u8; 20];
+        let (mut n, mut i) = (value, digits.len());
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.bytes(&digits[i..]);
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// The 8 hex digits of `v`, most significant first: each nibble spread to
+/// its own byte, then turned into '0'..'9' or 'a'..'f' all at once.
+fn hex8(v: u32) -> [u8; 8] {
+    let mut t = u64::from(v);
+    t = (t | (t << 16)) & 0x0000_ffff_0000_ffff;
+    t = (t | (t << 8)) & 0x00ff_00ff_00ff_00ff;
+    t = (t | (t << 4)) & 0x0f0f_0f0f_0f0f_0f0f;
+    // Byte i holds nibble i: big-endian bytes put the most significant
+    // digit first. 0x27 more for the digits above 9 ('a' - '0' - 10).
+    let letters = ((t + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    (t + 0x3030_3030_3030_3030 + letters * 0x27).to_be_bytes()
 }
 
 fn status(s: &mut String, t: &Task) -> core::fmt::Result {

@@ -41,6 +41,9 @@ pub struct FrameAllocator {
     /// frame number below `ref_frames`; 0 until [`init_refs`].
     refs: u64,
     ref_frames: u64,
+    /// Frames that can be handed out at all (RAM minus reserved ranges),
+    /// known once the memory map is (see [`init_refs`]).
+    usable: u64,
 }
 
 static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
@@ -55,6 +58,7 @@ static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
     allocated: 0,
     refs: 0,
     ref_frames: 0,
+    usable: 0,
 });
 
 pub fn add_ram(start: u64, end: u64) {
@@ -229,9 +233,18 @@ pub fn init_refs() {
         crate::warn!("no memory for page share counts");
         return;
     };
+    let usable = usage().0;
     let mut f = FRAMES.lock();
     f.refs = phys_to_virt(table);
     f.ref_frames = frames;
+    f.usable = usable;
+}
+
+/// Frames still free (the free list and never-used RAM): what fault-around
+/// checks before it maps pages nobody asked for yet.
+pub fn free_frames() -> u64 {
+    let f = FRAMES.lock();
+    f.usable.saturating_sub(f.allocated)
 }
 
 impl FrameAllocator {
@@ -278,6 +291,22 @@ pub fn put(frame: u64) {
     }
     f.allocated -= 1;
     f.push_free(frame);
+}
+
+/// [`put`] of each frame of `frames`, under one lock (munmap gives back
+/// thousands).
+pub fn put_many(frames: &[u64]) {
+    let mut f = FRAMES.lock();
+    for &frame in frames {
+        if let Some(r) = f.refs(frame)
+            && *r > 0
+        {
+            *r -= 1;
+            continue;
+        }
+        f.allocated -= 1;
+        f.push_free(frame);
+    }
 }
 
 /// (usable RAM frames, frames in use), for /proc/meminfo and the tmpfs

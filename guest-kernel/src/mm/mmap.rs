@@ -1,5 +1,4 @@
-//! brk, mmap, munmap, mprotect, madvise, mremap: anonymous memory only
-//! (there are no mappable files yet).
+//! brk, mmap, munmap, mprotect, madvise, msync (mremap: mremap.rs).
 
 use super::address_space::{PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE};
 use super::address_space::{Vma, VmaFile};
@@ -98,10 +97,8 @@ pub fn sys_mmap(a: &Args) -> SysResult {
         file = Some(crate::fs::memfd::shmem_file(len)?);
     }
     mm.insert_vma(Vma {
-        start,
-        end: start + len,
-        prot: prot as u32,
         file: file.map(|f| VmaFile::new(f, offset / PAGE_SIZE, shared)),
+        ..Vma::anon(start, start + len, prot as u32)
     });
     Ok(start)
 }
@@ -152,8 +149,7 @@ pub fn sys_msync(a: &Args) -> SysResult {
     }
     let files: alloc::vec::Vec<_> = mm
         .vmas
-        .iter()
-        .filter(|v| v.start < end && start < v.end)
+        .overlapping(start, end)
         .filter_map(|v| {
             v.file
                 .as_ref()
@@ -201,13 +197,7 @@ pub fn sys_mprotect(a: &Args) -> SysResult {
     if !mm.fully_mapped(start, end) {
         return Err(ENOMEM);
     }
-    for piece in mm.carve(start, end) {
-        mm.protect_pages(piece.start, piece.end, prot as u32, piece.is_shared());
-        mm.insert_vma(Vma {
-            prot: prot as u32,
-            ..piece
-        });
-    }
+    mm.protect_range(start, end, prot as u32);
     Ok(0)
 }
 
@@ -223,10 +213,4 @@ pub fn sys_madvise(a: &Args) -> SysResult {
         current().mm.zap_range(start, end);
     }
     Ok(0)
-}
-
-/// Growing or moving a mapping is not supported: ENOMEM tells the caller
-/// (musl's realloc does so) to allocate anew and copy.
-pub fn sys_mremap(_: &Args) -> SysResult {
-    Err(ENOMEM)
 }

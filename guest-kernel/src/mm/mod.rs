@@ -9,7 +9,10 @@ pub mod address_space;
 pub mod frame;
 pub mod heap;
 pub mod mmap;
+pub mod mremap;
+pub mod page_fault;
 pub mod paging;
+pub mod vma;
 
 pub const PAGE_SIZE: u64 = 4096;
 pub const PHYS_OFFSET: u64 = 0xffff_8880_0000_0000;

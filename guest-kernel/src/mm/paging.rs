@@ -328,3 +328,89 @@ pub fn map_range(pml4: u64, va: u64, pa: u64, count: u64, flags: u64) -> Result<
     }
     Ok(())
 }
+
+/// Moves the entries of `[old, old + len)` to `[new, new + len)`, where
+/// there are none (mremap): each frame keeps its owner, nothing is copied.
+/// The destination's tables are made first, so that running out of
+/// memory changes no entry.
+pub fn move_range(pml4: u64, old: u64, new: u64, len: u64) -> Result<(), OutOfMemory> {
+    let mut moves = alloc::vec::Vec::new();
+    for_each_present(pml4, old, old + len, &mut |va, pte| moves.push((va, pte)));
+    let mut targets = alloc::vec::Vec::with_capacity(moves.len());
+    for &(va, _) in &moves {
+        // Making a table only adds entries to upper levels: the source
+        // pointers stay valid.
+        targets.push(walk(pml4, new + (va - old), true)?.ok_or(OutOfMemory)?);
+    }
+    // A stale entry per moved page: invlpg for a few, else one flush.
+    let per_page = moves.len() <= 33;
+    for (&(va, src), dst) in moves.iter().zip(targets) {
+        // SAFETY: `src` is an entry of this tree holding a frame (from
+        // for_each_present), `dst` the empty entry of its new address.
+        unsafe {
+            *dst = *src;
+            *src = 0;
+        }
+        if per_page {
+            invlpg(va);
+        }
+    }
+    if !per_page {
+        flush_tlb();
+    }
+    Ok(())
+}
+
+/// Clears every entry of `[start, end)` and gives back the frames they
+/// hold (munmap, MADV_DONTNEED). A page table the range covers whole is
+/// detached from its directory with one store and freed, its entries read
+/// but never written: on kvm-pvm each store to a live page table is an
+/// emulated, shadowed write, and `repe scasq` finds the entries in bulk.
+/// The TLB is flushed (per page for a few pages) before any frame is free.
+pub fn zap_range(pml4: u64, start: u64, end: u64) {
+    const TABLE_SPAN: u64 = 512 * 4096;
+    let mut frames = alloc::vec::Vec::new();
+    let mut tables = alloc::vec::Vec::new();
+    let mut cleared = alloc::vec::Vec::new();
+    let mut va = start;
+    while va < end {
+        let found = tables_of(pml4, va);
+        let (Some(pd), Some(pt)) = (found[1], found[2]) else {
+            va = next_boundary(va, found);
+            continue;
+        };
+        let chunk_end = next_boundary(va, found).min(end);
+        let whole = va.is_multiple_of(TABLE_SPAN) && chunk_end - va == TABLE_SPAN;
+        let (first, last) = (index(va, 0), index(chunk_end - 1, 0) + 1);
+        // SAFETY: `pt` is a last-level table frame; first..last <= 512.
+        let entries =
+            unsafe { core::slice::from_raw_parts_mut(table(pt).add(first), last - first) };
+        let mut at = next_present(entries, 0);
+        while let Some(i) = at {
+            // Entries are 0, present or PROT_NONE: each non-zero one holds
+            // a frame.
+            frames.push(entries[i] & ADDR_MASK);
+            if !whole {
+                entries[i] = 0;
+                cleared.push(va + i as u64 * 4096);
+            }
+            at = next_present(entries, i + 1);
+        }
+        if whole {
+            // SAFETY: `pd` is the directory above `pt`; its entry for `va`
+            // points at `pt`, which nothing else references.
+            unsafe { *table(pd).add(index(va, 1)) = 0 };
+            tables.push(pt);
+        }
+        va = chunk_end;
+    }
+    if tables.is_empty() && cleared.len() <= 33 {
+        for &va in &cleared {
+            invlpg(va);
+        }
+    } else {
+        flush_tlb();
+    }
+    frame::put_many(&frames);
+    frame::put_many(&tables);
+}

@@ -27,6 +27,7 @@ use crate::kernel::signal::*;
 use crate::kernel::sys::*;
 use crate::kernel::time::*;
 use crate::mm::mmap::*;
+use crate::mm::mremap::sys_mremap;
 
 pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
     let mut t: [Option<SyscallFn>; NR_SYSCALLS_64] = [None; NR_SYSCALLS_64];
