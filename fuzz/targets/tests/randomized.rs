@@ -8,7 +8,7 @@
 use std::panic::{self, AssertUnwindSafe};
 
 use lstar_fuzz_targets::rng::XorShift;
-use lstar_fuzz_targets::{blk, cmdline, elf, mmio};
+use lstar_fuzz_targets::{api, blk, cmdline, elf, mmio};
 
 /// Seeds per target; `LSTAR_FUZZ_SEEDS=N` runs more.
 const SEEDS: u64 = 4;
@@ -67,4 +67,9 @@ fn elf_random_programs() {
 #[test]
 fn cmdline_random_lines() {
     run("cmdline", cmdline, 20_000, 256);
+}
+
+#[test]
+fn api_random_requests() {
+    run("api", api, 20_000, 256);
 }
