@@ -10,9 +10,14 @@ const COMMAND: u16 = 0x43;
 const PIT_HZ: u64 = 1_193_182;
 /// Ticks to measure over: 10 ms.
 const SPAN: u16 = 11_932;
-/// Reads of a counter that does not move before we decide there is no PIT
-/// (a missing port reads 0xff).
-const MAX_READS: u32 = 1 << 22;
+/// Reads before we decide there is no PIT: a counter that has not moved
+/// after this many (a missing port reads a constant; a real one moves
+/// every 0.84 us, less than one read takes), or that never covers the
+/// span (each read is three port accesses, so 2^16 of them take well over
+/// 10 ms wherever a PIT exists; under lstar, which has none, a VM exit
+/// each).
+const STILL_READS: u32 = 1000;
+const MAX_READS: u32 = 1 << 16;
 
 /// Latches and reads channel 0's count.
 fn read_count() -> u16 {
@@ -41,7 +46,7 @@ pub fn calibrate_tsc_khz() -> Option<u64> {
             return Some(ticks * PIT_HZ / (u64::from(elapsed) * 1000));
         }
         reads += 1;
-        if reads == MAX_READS {
+        if reads == MAX_READS || (reads == STILL_READS && now == start) {
             return None;
         }
     }
