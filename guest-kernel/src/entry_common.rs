@@ -6,7 +6,6 @@
 use crate::arch::pt_regs::PtRegs;
 use crate::task_work::{task_work_pending, task_work_run};
 
-///
 /// Every system call comes through here, so the common case (nothing to
 /// do) is a handful of loads inlined into the caller; the loop is out of
 /// line (its signal code made this function's prologue ~45 instructions,
