@@ -31,9 +31,13 @@ step "tests" cargo test --workspace --no-fail-fast
 install_check() {
     local dir
     dir=$(mktemp -d)
+    local out rc
+    # The whole output first: grep -q would close the pipe early, and
+    # lstar rightly fails when its output is refused.
     cargo install --locked --quiet --path vmm --root "$dir" --target-dir "$root/target" &&
-        "$dir/bin/lstar" run | grep -q "Hello from ring 3"
-    local rc=$?
+        out=$("$dir/bin/lstar" run) &&
+        grep -q "Hello from ring 3" <<<"$out"
+    rc=$?
     rm -rf "$dir"
     return $rc
 }
