@@ -26,8 +26,9 @@ bash scripts/setup.sh || {
 }
 
 step "tests" cargo test --workspace --no-fail-fast
-# README's way to put lstar on PATH, into a throwaway root; with the
-# release build the tests left in target/ it takes about a second.
+# README's way to put lstar on PATH, into a throwaway root. It shares
+# target/: seconds when a release build is there, a few minutes (the
+# release profile's LTO) on a fresh clone, whose tests build debug.
 install_check() {
     local dir
     dir=$(mktemp -d)
