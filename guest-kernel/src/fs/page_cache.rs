@@ -217,6 +217,25 @@ impl PageIndex {
         })
     }
 
+    /// Drops up to `want` clean pages that nothing maps, giving their
+    /// frames back (memory pressure, fs/reclaim.rs). Returns how many.
+    pub fn evict_clean(&mut self, want: u64) -> u64 {
+        let victims: Vec<u64> = self
+            .clean_pages()
+            .filter(|&(_, f)| !frame::is_shared(f))
+            .map(|(index, _)| index)
+            .take(want as usize)
+            .collect();
+        let mut n = 0;
+        for index in victims {
+            if let Some(f) = self.remove(index) {
+                frame::put(f);
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// The dirty pages as (index, frame), now marked clean.
     pub fn take_dirty(&mut self) -> Vec<(u64, u64)> {
         let dirty: Vec<(u64, u64)> = self.dirty_pages().collect();
@@ -451,24 +470,10 @@ pub fn write(pos: u64, buf: &[u8]) -> Result<usize, Errno> {
 /// Drops up to `want` clean pages that nothing maps (memory pressure,
 /// fs/reclaim.rs); skipped while the cache is in use. Returns how many.
 pub fn evict_clean(want: u64) -> u64 {
-    let Some(mut cache) = CACHE.try_lock() else {
-        return 0;
-    };
-    let victims: Vec<u64> = cache
-        .pages
-        .clean_pages()
-        .filter(|&(_, f)| !frame::is_shared(f))
-        .map(|(index, _)| index)
-        .take(want as usize)
-        .collect();
-    let mut n = 0;
-    for index in victims {
-        if let Some(f) = cache.pages.remove(index) {
-            frame::put(f);
-            n += 1;
-        }
+    match CACHE.try_lock() {
+        Some(mut cache) => cache.pages.evict_clean(want),
+        None => 0,
     }
-    n
 }
 
 /// Writes every dirty page back and waits (the release of an open file).

@@ -135,21 +135,8 @@ fn evict(want: u64) -> u64 {
 
 /// Evicts up to `want` clean pages of `inode` that nothing maps.
 fn evict_inode(inode: &Inode, want: u64) -> u64 {
-    let Some(mut pages) = inode.pages.try_lock() else {
-        return 0;
-    };
-    let victims: Vec<u64> = pages
-        .clean_pages()
-        .filter(|&(_, f)| !frame::is_shared(f))
-        .map(|(index, _)| index)
-        .take(want as usize)
-        .collect();
-    let mut n = 0;
-    for index in victims {
-        if let Some(f) = pages.remove(index) {
-            frame::put(f);
-            n += 1;
-        }
+    match inode.pages.try_lock() {
+        Some(mut pages) => pages.evict_clean(want),
+        None => 0,
     }
-    n
 }
