@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::api::types::{self, Map};
 use crate::cli::InspectOptions;
-use crate::stats::{self, Report, Row, TaskInfo};
+use crate::stats::{self, Report, Row};
 
 /// Exit statuses: 0 answered, 1 the server said no or the answer was bad,
 /// 125 no connection.
@@ -124,18 +124,6 @@ fn rows(table: &Map<types::Count>) -> Vec<Row> {
     rows
 }
 
-fn task(t: &types::Task) -> TaskInfo {
-    TaskInfo {
-        pid: t.pid,
-        ppid: t.ppid,
-        tgid: t.tgid,
-        state: t.state,
-        syscalls: t.syscalls,
-        start_ns: t.start_ns,
-        name: t.name.clone(),
-    }
-}
-
 /// One table of `/vm/syscall-table`: `nr name address symbol+off` rows.
 fn syscall_table(out: &mut String, entry: &str, abi: &str, t: &types::SyscallTable) {
     if !out.is_empty() {
@@ -184,7 +172,7 @@ fn human(what: &str, text: &str) -> Result<String, serde_json::Error> {
                 task_work_run: v.task_work_run,
                 // The page cache is shown by `inspect blk`.
                 page_cache: Default::default(),
-                tasks: v.by_pid.iter().map(task).collect(),
+                tasks: v.by_pid,
                 tasks_not_shown: v.tasks_not_shown,
             };
             out = stats::format_report(&report);

@@ -123,19 +123,11 @@ pub struct Stats {
     pub tasks: Vec<TaskInfo>,
 }
 
-/// One record of the task table, decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskInfo {
-    pub pid: u32,
-    pub ppid: u32,
-    pub tgid: u32,
-    /// R, S, T, Z, X (reaped), or '?' for anything else.
-    pub state: char,
-    pub syscalls: u64,
-    /// Guest monotonic clock at fork, in ns.
-    pub start_ns: u64,
-    pub name: String,
-}
+/// One record of the task table, decoded: the control socket's `Task`
+/// itself, so that `/vm/tasks`, `lstar inspect` and `--stats` share one
+/// definition. `state` is R, S, T, Z, X (reaped) or '?'; `start_ns` the
+/// guest's monotonic clock at fork.
+pub use crate::api::types::Task as TaskInfo;
 
 impl TaskInfo {
     pub fn reaped(&self) -> bool {

@@ -50,8 +50,7 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
         },
         "/vm/tasks" => match crate::stats::read_tasks(&ctx.memory, ctx.stats_addr) {
             Ok(tasks) => {
-                let live: Vec<types::Task> =
-                    tasks.iter().filter(|t| !t.reaped()).map(task).collect();
+                let live: Vec<TaskInfo> = tasks.into_iter().filter(|t| !t.reaped()).collect();
                 Response::json(200, &live)
             }
             Err(e) => Response::error(503, &e.to_string()),
@@ -173,20 +172,8 @@ fn syscalls(r: &Report) -> types::Syscalls {
         task_work_run: r.task_work_run,
         page_faults: r.page_faults,
         frames_allocated: r.frames_allocated,
-        by_pid: r.tasks.iter().map(task).collect(),
+        by_pid: r.tasks.clone(),
         tasks_not_shown: r.tasks_not_shown,
-    }
-}
-
-fn task(t: &TaskInfo) -> types::Task {
-    types::Task {
-        pid: t.pid,
-        ppid: t.ppid,
-        tgid: t.tgid,
-        state: t.state,
-        syscalls: t.syscalls,
-        start_ns: t.start_ns,
-        name: t.name.clone(),
     }
 }
 
