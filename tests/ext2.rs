@@ -14,14 +14,13 @@
 //!
 //! Each guest step is its own `lstar run` on the same image.
 
-use crate::common::{Cmd, Outcome, prog, report_skip, scratch_dir, which};
+use crate::common::{Cmd, Outcome, prog, report_skip, which};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const BUSYBOX: &str = "/bin/busybox";
@@ -42,16 +41,7 @@ macro_rules! require_e2fsprogs {
 
 /// A fresh path in the scratch directory.
 fn fresh(prefix: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = fs::canonicalize(scratch_dir("ext2")).expect("canonical scratch dir");
-    let path = dir.join(format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_dir_all(&path);
-    let _ = fs::remove_file(&path);
-    path
+    crate::common::fresh_path("ext2", prefix)
 }
 
 fn mkdir(path: &Path, mode: u32) {

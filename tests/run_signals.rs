@@ -6,22 +6,14 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::common::live::Live;
-use crate::common::{Cmd, prog, report_skip, scratch_dir, which};
+use crate::common::{Cmd, prog, report_skip, which};
 
 const BUSYBOX: &str = "/bin/busybox";
 
 fn fresh(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let path = scratch_dir("run_signals").join(format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_file(&path);
-    path
+    crate::common::fresh_path("run_signals", name)
 }
 
 /// `busybox sleep 30` under `--socket`; `sig` once the socket is there.

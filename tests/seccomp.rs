@@ -7,23 +7,15 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::common::live::Live;
-use crate::common::{Cmd, report_skip, scratch_dir, which};
+use crate::common::{Cmd, report_skip, which};
 
 const BUSYBOX: &str = "/bin/busybox";
 const HOOK: &str = "LSTAR_TEST_SECCOMP_VIOLATION";
 
 fn fresh(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let path = scratch_dir("seccomp").join(format!(
-        "{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_file(&path);
-    path
+    crate::common::fresh_path("seccomp", name)
 }
 
 fn image() -> Option<PathBuf> {

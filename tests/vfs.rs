@@ -23,7 +23,6 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const BUSYBOX: &str = "/bin/busybox";
@@ -56,15 +55,7 @@ macro_rules! require_root {
 /// A path under the tests' scratch directory that does not exist yet,
 /// free of symlinks (the guest gets the same absolute paths).
 fn fresh_path(prefix: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = fs::canonicalize(scratch_dir("vfs")).expect("canonical scratch dir");
-    let path = dir.join(format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = fs::remove_dir_all(&path);
-    path
+    crate::common::fresh_path("vfs", prefix)
 }
 
 /// `program args` on the host as the guest would run it: its environment

@@ -49,6 +49,22 @@ pub fn scratch_dir(sub: &str) -> PathBuf {
     dir
 }
 
+/// A path in `scratch_dir(sub)` that does not exist yet (whatever an
+/// earlier run left there is removed), unique per call and free of
+/// symlinks: the guest gets the same absolute paths.
+pub fn fresh_path(sub: &str, prefix: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = fs::canonicalize(scratch_dir(sub)).expect("canonical scratch dir");
+    let path = dir.join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let _ = fs::remove_dir_all(&path);
+    let _ = fs::remove_file(&path);
+    path
+}
+
 fn timeout() -> Duration {
     std::env::var("LSTAR_TEST_TIMEOUT")
         .ok()
