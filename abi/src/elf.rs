@@ -159,25 +159,32 @@ pub fn check_file(file: &[u8]) -> Result<(), ElfError> {
     check_program_headers(bytes, size)
 }
 
+/// The header of an x86-64 little-endian ELF64 file of type `e_type` with
+/// `phnum` program headers right after it, every other field zero: what
+/// the tests and fuzz targets of these checks build their files from.
+pub fn header(e_type: u16, phnum: u16) -> [u8; ELF_HEADER_SIZE] {
+    let mut b = [0u8; ELF_HEADER_SIZE];
+    b[..4].copy_from_slice(b"\x7fELF");
+    b[4] = 2; // ELFCLASS64
+    b[5] = 1; // ELFDATA2LSB
+    b[6] = 1; // EV_CURRENT
+    b[16..18].copy_from_slice(&e_type.to_le_bytes());
+    b[18..20].copy_from_slice(&EM_X86_64.to_le_bytes());
+    b[32..40].copy_from_slice(&(ELF_HEADER_SIZE as u64).to_le_bytes());
+    b[54..56].copy_from_slice(&(PHDR_SIZE as u16).to_le_bytes());
+    b[56..58].copy_from_slice(&phnum.to_le_bytes());
+    b
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
     use super::*;
-    use std::vec;
     use std::vec::Vec;
 
     /// A static x86-64 ELF header with `phdrs` program header types.
     fn elf(kind: u16, phdrs: &[u32]) -> Vec<u8> {
-        let mut b = vec![0u8; ELF_HEADER_SIZE];
-        b[..4].copy_from_slice(b"\x7fELF");
-        b[4] = 2;
-        b[5] = 1;
-        b[6] = 1;
-        b[16..18].copy_from_slice(&kind.to_le_bytes());
-        b[18..20].copy_from_slice(&EM_X86_64.to_le_bytes());
-        b[32..40].copy_from_slice(&64u64.to_le_bytes());
-        b[54..56].copy_from_slice(&(PHDR_SIZE as u16).to_le_bytes());
-        b[56..58].copy_from_slice(&(phdrs.len() as u16).to_le_bytes());
+        let mut b = header(kind, phdrs.len() as u16).to_vec();
         for &t in phdrs {
             let mut ph = [0u8; PHDR_SIZE];
             ph[..4].copy_from_slice(&t.to_le_bytes());

@@ -115,20 +115,12 @@ fn read_prefix(file: &File, buf: &mut [u8]) -> io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lstar_abi::elf::{EM_X86_64, ET_EXEC, PHDR_SIZE, PT_INTERP, PT_LOAD};
+    use lstar_abi::elf::{ET_EXEC, PHDR_SIZE, PT_INTERP, PT_LOAD};
 
     /// A static x86-64 ELF header with `phdrs` program header types (the
     /// rules themselves are tested in lstar_abi::elf).
     fn elf(phdrs: &[u32]) -> Vec<u8> {
-        let mut b = vec![0u8; ELF_HEADER_SIZE];
-        b[..4].copy_from_slice(b"\x7fELF");
-        b[4] = 2;
-        b[5] = 1;
-        b[16..18].copy_from_slice(&ET_EXEC.to_le_bytes());
-        b[18..20].copy_from_slice(&EM_X86_64.to_le_bytes());
-        b[32..40].copy_from_slice(&64u64.to_le_bytes());
-        b[54..56].copy_from_slice(&(PHDR_SIZE as u16).to_le_bytes());
-        b[56..58].copy_from_slice(&(phdrs.len() as u16).to_le_bytes());
+        let mut b = lstar_abi::elf::header(ET_EXEC, phdrs.len() as u16).to_vec();
         for &t in phdrs {
             let mut ph = [0u8; PHDR_SIZE];
             ph[..4].copy_from_slice(&t.to_le_bytes());

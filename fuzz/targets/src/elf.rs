@@ -4,9 +4,7 @@
 //! accepted really has its program headers and loadable segments within
 //! the file, at least one PT_LOAD and no PT_INTERP.
 
-use lstar_abi::elf::{
-    self, ELF_HEADER_SIZE, EM_X86_64, ET_DYN, ET_EXEC, PHDR_SIZE, PT_INTERP, PT_LOAD,
-};
+use lstar_abi::elf::{self, ELF_HEADER_SIZE, ET_DYN, ET_EXEC, PHDR_SIZE, PT_INTERP, PT_LOAD};
 
 use crate::input::Input;
 
@@ -14,15 +12,7 @@ use crate::input::Input;
 /// first two PT_LOAD within the file.
 fn skeleton(kind: u16, phnum: u16) -> Vec<u8> {
     let mut b = vec![0u8; ELF_HEADER_SIZE + PHDR_SIZE * usize::from(phnum) + 256];
-    b[..4].copy_from_slice(b"\x7fELF");
-    b[4] = 2;
-    b[5] = 1;
-    b[6] = 1;
-    b[16..18].copy_from_slice(&kind.to_le_bytes());
-    b[18..20].copy_from_slice(&EM_X86_64.to_le_bytes());
-    b[32..40].copy_from_slice(&(ELF_HEADER_SIZE as u64).to_le_bytes());
-    b[54..56].copy_from_slice(&(PHDR_SIZE as u16).to_le_bytes());
-    b[56..58].copy_from_slice(&phnum.to_le_bytes());
+    b[..ELF_HEADER_SIZE].copy_from_slice(&elf::header(kind, phnum));
     let len = b.len() as u64;
     for i in 0..usize::from(phnum) {
         let ph = &mut b[ELF_HEADER_SIZE + PHDR_SIZE * i..][..PHDR_SIZE];
