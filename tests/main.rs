@@ -22,6 +22,7 @@ mod differential;
 mod disk;
 mod exec_errors;
 mod ext2;
+mod ext2_peer;
 mod files;
 mod io;
 mod kernel;
