@@ -14,8 +14,8 @@
 #   - Linux: Debian's linux-image-amd64 (/boot/vmlinuz-*; with
 #     ICOUNT_BENCH_INSTALL=1 and root, this script installs it with apt-get
 #     when it is missing). The vmlinux ELF is extracted from the bzImage
-#     (the first compressed stream that decompresses to an ELF: xz, gzip or
-#     zstd), booted with `-M microvm,acpi=off -kernel vmlinux -initrd
+#     (scripts/linux-peer.sh vmlinux: the first compressed stream that
+#     decompresses to an ELF), booted with `-M microvm,acpi=off -kernel vmlinux -initrd
 #     init.cpio`; the cpio holds /dev/console and the same static probe as
 #     /init, which mounts a tmpfs on /tmp and, at the end, writes to the
 #     isa-debug-exit port after ioperm(2) (pid 1 is root).
@@ -79,11 +79,11 @@ lstar_s=$(elapsed "$t0")
 linux_why=
 linux_name=
 linux_s=
-vmlinuz=${ICOUNT_BENCH_VMLINUZ:-$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1 || true)}
+vmlinuz=${ICOUNT_BENCH_VMLINUZ:-$(bash scripts/linux-peer.sh vmlinuz 2>/dev/null || true)}
 if [[ -z $vmlinuz && ${ICOUNT_BENCH_INSTALL:-0} == 1 && $(id -u) == 0 ]]; then
     say "installing linux-image-amd64 (apt-get) for the Linux column"
     if DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends linux-image-amd64 >"$work/apt.log" 2>&1; then
-        vmlinuz=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1 || true)
+        vmlinuz=$(bash scripts/linux-peer.sh vmlinuz 2>/dev/null || true)
     else
         tail -5 "$work/apt.log" >&2
     fi
@@ -97,59 +97,18 @@ fi
 if [[ -z $linux_why ]]; then
     linux_name=$(basename "$vmlinuz")
     say "Linux: extracting the vmlinux from $vmlinuz"
-    # The bzImage's payload: the first stream, at a compression magic,
-    # that decompresses to an ELF file.
-    if ! python3 - "$vmlinuz" "$work/vmlinux" <<'PY'; then
-import lzma, subprocess, sys, zlib
-
-data = open(sys.argv[1], "rb").read()
-MAGICS = [(b"\xfd7zXZ\x00", "xz"), (b"\x1f\x8b\x08", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd")]
-found = []
-for magic, kind in MAGICS:
-    off = data.find(magic)
-    while off >= 0:
-        found.append((off, kind))
-        off = data.find(magic, off + 1)
-for off, kind in sorted(found):
-    try:
-        if kind == "xz":
-            out = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(data[off:])
-        elif kind == "gzip":
-            out = zlib.decompressobj(31).decompress(data[off:])
-        else:
-            out = subprocess.run(["zstd", "-dcq"], input=data[off:], capture_output=True).stdout
-    except Exception:
-        continue
-    if out.startswith(b"\x7fELF"):
-        open(sys.argv[2], "wb").write(out)
-        print(f"{kind} stream at offset {off}: {len(out)} bytes of ELF", file=sys.stderr)
-        sys.exit(0)
-sys.exit("no compressed stream decompresses to an ELF")
-PY
+    if ! LINUX_PEER_VMLINUZ=$vmlinuz bash scripts/linux-peer.sh vmlinux "$work/vmlinux"; then
         linux_why="could not extract a vmlinux from $vmlinuz"
     fi
 fi
 
 if [[ -z $linux_why ]]; then
-    # init.cpio (newc): /dev/console (the kernel opens it for init's
-    # stdio), /tmp, and the probe as /init.
-    python3 - "$probe" "$work/init.cpio" <<'PY'
-import sys
-
-probe, out = sys.argv[1:3]
-body = open(probe, "rb").read()
-entries = [(".", 0o040755, b"", 0, 0), ("dev", 0o040755, b"", 0, 0),
-           ("dev/console", 0o020600, b"", 5, 1), ("tmp", 0o041777, b"", 0, 0),
-           ("init", 0o100755, body, 0, 0), ("TRAILER!!!", 0, b"", 0, 0)]
-pad = lambda b: b + b"\0" * (-len(b) % 4)
-cpio = b""
-for ino, (name, mode, data, rmaj, rmin) in enumerate(entries, 1):
-    name_b = name.encode() + b"\0"
-    fields = [ino, mode, 0, 0, 2 if mode & 0o040000 else 1, 0, len(data), 0, 0,
-              rmaj, rmin, len(name_b), 0]
-    cpio += pad(b"070701" + b"".join(b"%08x" % f for f in fields) + name_b) + pad(data)
-open(out, "wb").write(cpio + b"\0" * (-len(cpio) % 512))
-PY
+    # init.cpio (newc): /dev/console (linux-peer.sh adds it: the kernel
+    # opens it for init's stdio), /tmp, and the probe as /init.
+    mkdir -p "$work/initramfs/tmp"
+    chmod 1777 "$work/initramfs/tmp"
+    install -m 755 "$probe" "$work/initramfs/init"
+    bash scripts/linux-peer.sh initramfs "$work/initramfs" "$work/init.cpio"
     # Arguments after `--` go to init: the probe's exit-port mode.
     # panic=-1 with QEMU's -no-reboot: a panic ends the run at once.
     cmdline="console=ttyS0 panic=-1 quiet -- exit-port"

@@ -33,7 +33,7 @@
 # described in the DSDT. Debian builds virtio, virtio_ring, virtio_mmio and
 # virtio_blk as modules: init must insmod them (see `modules`). And
 # microvm's ACPI tables give Linux no way to measure the TSC, so early boot
-# hangs without `tsc_early_khz=`.
+# hangs without `tsc_early_khz=` (the host's, from /proc/cpuinfo).
 set -euo pipefail
 
 me=linux-peer
@@ -200,12 +200,18 @@ cmd_boot() {
     [[ -f $kernel ]] || die "$kernel: no such file"
     [[ -f $initrd ]] || die "$initrd: no such file"
     command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: run scripts/setup.sh"
+    # Under TCG the guest's TSC is the host's (without -icount): its
+    # frequency keeps Linux's clock near the host's, and e2fsck from
+    # seeing mount times in the future.
+    local tsc_khz
+    tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+    [[ $tsc_khz =~ ^[1-9][0-9]*$ ]] || tsc_khz=1000000
     local qemu=(
         qemu-system-x86_64
         -M microvm -accel tcg -cpu max -m "$mem"
         -nodefaults -no-reboot -display none
         -kernel "$kernel" -initrd "$initrd"
-        -append "console=ttyS0 tsc_early_khz=1000000 panic=-1 quiet $append"
+        -append "console=ttyS0 tsc_early_khz=$tsc_khz panic=-1 quiet $append"
         -chardev stdio,id=com1 -serial chardev:com1
     )
     if [[ -n $disk ]]; then

@@ -7,7 +7,9 @@
 #          test programs), busybox-static (a real static program to run),
 #          e2fsprogs (mkfs.ext2/e2fsck for disk images), strace (reference
 #          system call counts), golang-go (a static Go program: the Go
-#          runtime's threads, netpoller and preemption)
+#          runtime's threads, netpoller and preemption), linux-image-amd64
+#          when there is no /boot/vmlinuz-* (Debian's kernel as the peer
+#          under QEMU: tests/ext2_peer.rs, scripts/icount-bench.sh)
 #
 # Idempotent. Uses sudo for apt only when not root.
 set -euo pipefail
@@ -60,6 +62,7 @@ have strace || missing+=(strace)
 have go || missing+=(golang-go)
 have gcc || missing+=(gcc)         # musl-gcc drives it; a dynamic ELF for the tests
 have python3 || missing+=(python3) # scripts/bench.sh
+compgen -G '/boot/vmlinuz-*' >/dev/null || missing+=(linux-image-amd64)
 
 if ((${#missing[@]})); then
     say "installing with apt: ${missing[*]}"
