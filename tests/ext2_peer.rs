@@ -537,7 +537,7 @@ fn check(plan: &Plan, roots: &[&str], seen: &BTreeMap<String, Seen>, who: &str) 
     }
     assert!(
         wrong.is_empty(),
-        "{who} disagrees with what the test made:\n  {}",
+        "{who} disagrees with what the test made (the image is kept):\n  {}",
         wrong.join("\n  ")
     );
 }
@@ -787,13 +787,13 @@ fn round_trip(bs: usize) {
         &Plan::of(after_lstar),
         &["peer"],
         &parse_dump(&console, "lstar-wrote"),
-        "Linux, reading what lstar wrote,",
+        &format!("Linux, reading what lstar wrote ({}),", img.display()),
     );
     check(
         &p,
         &["peer", "linux"],
         &parse_dump(&console, "linux-wrote"),
-        "Linux, after its own writes,",
+        &format!("Linux, after its own writes ({}),", img.display()),
     );
     assert_eq!(
         tops(&console),
@@ -827,7 +827,7 @@ fn round_trip(bs: usize) {
         &Plan::of(read_model),
         &["peer", "linux"],
         &parse_dump(&out.stdout_str(), "lstar-reads"),
-        "lstar, reading what Linux wrote,",
+        &format!("lstar, reading what Linux wrote ({}),", img.display()),
     );
     assert_clean(&img, "lstar wrote to Linux's image");
     assert!(
@@ -844,7 +844,10 @@ fn round_trip(bs: usize) {
         &p,
         &["peer", "linux", "after"],
         &parse_dump(&console, "linux-reads"),
-        "Linux, reading what lstar wrote to Linux's image,",
+        &format!(
+            "Linux, reading what lstar wrote to Linux's image ({}),",
+            img.display()
+        ),
     );
     assert_eq!(
         tops(&console),

@@ -28,7 +28,7 @@ done
 i=0
 while [ ! -b /dev/vda ]; do
     i=$((i + 1))
-    [ $i -le 100 ] || fail "no /dev/vda after 10 s"
+    [ $i -le 300 ] || fail "no /dev/vda after 30 s"
     sleep 0.1
 done
 mount -t ext2 -o rw /dev/vda /mnt || fail "mount -t ext2 /dev/vda"
