@@ -23,7 +23,7 @@
 //!    model); `e2fsck -fn` is clean.
 //!
 //! Wall time, measured on 2 CPUs at load average 6-7 (other builds and
-//! tests): 44 s for the 1 KiB test alone, 111-121 s for both together.
+//! tests): 44 s for the 1 KiB test alone, 95-121 s for both together.
 //! Most of it is lstar on kvm-pvm reading and writing the
 //! double-indirect files (4 MiB each with 4 KiB blocks); a Linux boot with
 //! its steps is 4-15 s under TCG.
