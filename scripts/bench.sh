@@ -8,6 +8,10 @@
 #
 #   scripts/bench.sh            # BENCH_RUNS=N to change the number of runs (default 20)
 #
+# Then both kernels under QEMU TCG with -icount (the Linux peer row:
+# Linux does not boot under kvm-pvm): wall time and instructions from
+# reset to the program's main() and to its exit (tests/progs/boot-tsc.c).
+#
 # Targets: lstar/QEMU wall time <= 0.25; VMM overhead <= 2 MiB.
 # Compare ratios measured in the same run only, never absolute times
 # across machines (docs: ../shared/PLATFORM.md).
@@ -164,3 +168,77 @@ print(f"| peak RSS | {lr:.1f} MiB | {qr:.1f} MiB | | |")
 print(f"| guest memory touched | {touched_s} | | | |")
 print(f"| VMM overhead (peak RSS - guest touched) | {overhead_s} | | <= 2 MiB | {overhead_ok} |")
 PY
+
+# --- the Linux peer, under QEMU TCG ------------------------------------------
+# Linux does not boot under kvm-pvm (../shared/PLATFORM.md), so the peer
+# row is TCG with `-icount shift=0,sleep=off` for both kernels: the guest
+# TSC counts instructions from reset (sleep=off: an idle guest's clock
+# jumps to the next timer at once instead of following the host's, so the
+# figures are the same on every run), and tests/progs/boot-tsc.c prints it
+# at main() and just before the exit. Wall time is QEMU's process, start to exit
+# (TCG translates as it goes: the time is the emulator's, the
+# instructions are the kernels').
+tcg_runs=${BENCH_TCG_RUNS:-3}
+musl-gcc -static -O2 -o "$work/boot-tsc" tests/progs/boot-tsc.c
+export QEMU_EXTRA_ARGS="-icount shift=0,sleep=off" QEMU_RUN_TIMEOUT=300
+guest_kernel=$root/guest-kernel/target/x86_64-unknown-none/release/lstar-kernel
+linux_why=
+if ! vmlinuz=$(bash scripts/linux-peer.sh vmlinuz 2>"$work/why"); then
+    linux_why=$(cat "$work/why")
+elif ! bash scripts/linux-peer.sh vmlinux "$work/vmlinux" 2>"$work/why"; then
+    linux_why=$(cat "$work/why")
+else
+    mkdir -p "$work/initramfs"
+    cp "$work/boot-tsc" "$work/initramfs/init"
+    bash scripts/linux-peer.sh initramfs "$work/initramfs" "$work/init.cpio"
+fi
+
+tcg_run() { # name out command...: one run; appends "SECONDS MAIN EXIT" to out
+    local name=$1 out=$2 t0 t1 log=$work/tcg.log
+    shift 2
+    t0=$(date +%s.%N)
+    "$@" >"$log" 2>&1 || true
+    t1=$(date +%s.%N)
+    local at_main at_exit
+    at_main=$(tr -d '\r' <"$log" | sed -n 's/^boot-tsc: main \([0-9]*\)$/\1/p' | head -1)
+    at_exit=$(tr -d '\r' <"$log" | sed -n 's/^boot-tsc: exit \([0-9]*\)$/\1/p' | head -1)
+    if [[ -z $at_main || -z $at_exit ]]; then
+        tail -20 "$log" >&2
+        echo "bench: $name under QEMU TCG did not print boot-tsc's lines (output above)" >&2
+        exit 1
+    fi
+    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') $at_main $at_exit" >>"$out"
+}
+
+echo "bench: lstar's kernel and Linux under QEMU TCG -icount shift=0,sleep=off, $tcg_runs runs each" >&2
+for _ in $(seq "$tcg_runs"); do
+    # qemu-run.sh builds the kernel; QEMU gives it no TSC frequency, so it
+    # calibrates against the PIT (2 ms); lstar's VMM passes the frequency.
+    tcg_run lstar "$work/tcg-lstar-pit" bash scripts/qemu-run.sh --mem 256 "$work/boot-tsc"
+    tcg_run lstar "$work/tcg-lstar" bash scripts/qemu-run.sh --kernel "$guest_kernel" \
+        --append "lstar.seed=00 lstar.tsc_khz=1000000 lstar.log=warn --" --mem 256 "$work/boot-tsc"
+    if [[ -z $linux_why ]]; then
+        tcg_run Linux "$work/tcg-linux" bash scripts/qemu-run.sh --kernel "$work/vmlinux" \
+            --append "console=ttyS0 panic=-1 quiet -- exit-port" --mem 256 "$work/init.cpio"
+    fi
+done
+
+tcg_row() { # label file
+    sort -n "$2" | awk -v label="$1" '
+        { t[NR] = $1; m[NR] = $2; e[NR] = $3 }
+        END { i = int((NR + 1) / 2); printf "| %s | %.0f ms | %d | %d |\n", label, t[i] * 1000, m[i], e[i] }'
+}
+echo
+echo "Under QEMU TCG \`-icount shift=0,sleep=off\` (\`-M microvm,acpi=off -cpu max -m 256\`, $tcg_runs runs each, medians; instructions are the guest TSC, exact):"
+echo
+echo "| kernel | wall time, QEMU start to exit | instructions, reset to main() | instructions, reset to exit |"
+echo "|---|---:|---:|---:|"
+tcg_row "lstar, given the TSC frequency (\`lstar.tsc_khz=\`, as lstar's VMM passes it)" "$work/tcg-lstar"
+tcg_row "lstar, measuring the TSC against the PIT (QEMU passes no frequency)" "$work/tcg-lstar-pit"
+if [[ -z $linux_why ]]; then
+    tcg_row "Linux $(basename "$vmlinuz" | sed 's/^vmlinuz-//') (Debian), boot-tsc as /init" "$work/tcg-linux"
+else
+    echo "| Linux | missing: $linux_why | | |"
+fi
+echo
+echo "Linux does not boot under kvm-pvm at all (../shared/PLATFORM.md), so it has no row above."
