@@ -868,6 +868,99 @@ fn a_small_file_costs_one_notification_to_create_and_one_to_close() {
 }
 
 // ---------------------------------------------------------------------------
+// Read-ahead
+
+/// `busybox sha256sum PATHS...` in lstar (`--stats`): the guest's digests,
+/// in order, and the run's notification count.
+fn guest_sha256(img: &Path, paths: &[&str]) -> (Vec<String>, u64) {
+    let mut args = vec!["--quiet", "--stats", "--", BUSYBOX, "sha256sum"];
+    args.extend_from_slice(paths);
+    let out = Cmd::lstar()
+        .arg("--disk")
+        .arg(img)
+        .args(args)
+        .timeout(Duration::from_secs(600))
+        .run();
+    out.assert_status(0);
+    let sums = out
+        .stdout_str()
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+        .collect();
+    (sums, notifications(&out))
+}
+
+fn host_sha256(path: &Path) -> String {
+    let out = Cmd::new("sha256sum").arg(path).run();
+    out.assert_status(0);
+    let text = out.stdout_str();
+    text.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A page-cache miss reads a window of pages, not one: an 8 MiB file read
+/// in 4 KiB reads (busybox sha256sum) costs a few notifications per MiB,
+/// not one per page (256 per MiB before read-ahead), on 4 and 1 KiB block
+/// images; the bytes are the host's, a sparse file's holes read as zeros
+/// and a tail that ends inside a page reads exactly.
+#[test]
+fn reads_of_a_file_go_in_read_ahead_windows() {
+    require_e2fsprogs!();
+    const MIB: usize = 8;
+    let src = fresh("src");
+    mkdir(&src.join("data"), 0o755);
+    let mut seq = pattern(MIB, 3);
+    seq.extend_from_slice(&pattern(1, 4)[..1234]);
+    fs::write(src.join("data/seq"), &seq).unwrap();
+    // Data, a 1 MiB hole, data, a hole to the end.
+    let sparse = src.join("data/sparse");
+    {
+        use std::os::unix::fs::FileExt;
+        let f = fs::File::create(&sparse).unwrap();
+        let chunk = pattern(1, 5);
+        f.write_all_at(&chunk[..300_000], 0).unwrap();
+        f.write_all_at(&chunk[300_000..700_000], (1 << 20) + 300_000)
+            .unwrap();
+        f.set_len(3 << 20).unwrap();
+    }
+    fs::write(src.join("data/small"), b"small\n").unwrap();
+    let want = [host_sha256(&src.join("data/seq")), host_sha256(&sparse)];
+    for bs in [4096, 1024] {
+        let img = mkfs(bs, Some(&src), "32M", &[]);
+        let (_, base) = guest_sha256(&img, &["/data/small"]);
+        let (sums, n) = guest_sha256(&img, &["/data/seq", "/data/sparse"]);
+        assert_eq!(sums, want, "{bs}-byte blocks: what the guest read");
+        let per_mib = (n - base) as f64 / (MIB + 3) as f64;
+        assert!(
+            per_mib <= 16.0,
+            "{bs}-byte blocks: {per_mib:.1} notifications per MiB read ({n} - {base})"
+        );
+        assert_clean(&img, "reading");
+        let _ = fs::remove_file(&img);
+    }
+}
+
+/// The same for the raw disk: 8 MiB of /dev/vda read in 4 KiB reads.
+#[test]
+fn reads_of_the_raw_disk_go_in_read_ahead_windows() {
+    require_kvm!();
+    const MIB: usize = 8;
+    let img = fresh("raw");
+    fs::write(&img, pattern(MIB, 9)).unwrap();
+    let (_, base) = guest_sha256(&img, &["/dev/null"]);
+    let (sums, n) = guest_sha256(&img, &["/dev/vda"]);
+    assert_eq!(sums, [host_sha256(&img)], "what the guest read");
+    let per_mib = (n - base) as f64 / MIB as f64;
+    assert!(
+        per_mib <= 16.0,
+        "{per_mib:.1} notifications per MiB read ({n} - {base})"
+    );
+    let _ = fs::remove_file(&img);
+}
+
+// ---------------------------------------------------------------------------
 // kill -9 at random moments
 
 /// tests/progs/ext2-churn.c's file i: its size and its byte.

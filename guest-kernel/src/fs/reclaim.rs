@@ -75,6 +75,13 @@ pub fn low_on_memory() -> bool {
     free < watermarks(ram).0
 }
 
+/// Frames free above the low watermark: what a read-ahead window may
+/// take without pushing the allocator into reclaim.
+pub fn spare_frames() -> u64 {
+    let (free, ram) = free_frames();
+    free.saturating_sub(watermarks(ram).0)
+}
+
 /// At a page-cache miss of `inode` with free frames low: its dirty pages
 /// written back early, then clean pages evicted up to the high watermark.
 /// The caller holds no lock and has no copy into or out of cached pages

@@ -40,6 +40,7 @@ use super::inode::{
     S_IFLNK, S_IFMT, S_IFREG, S_ISGID, Timespec, decode_dev,
 };
 use super::mount::{StatFs, SuperBlock, SuperOps};
+use super::mpage::ReadRuns;
 use crate::drivers::virtio_blk::{self, SECTOR, Transfer};
 use crate::errno::{EEXIST, EIO, ENAMETOOLONG, ENOENT, ENOSPC, ENOTEMPTY, EXDEV, Errno};
 use crate::mm::{PAGE_SIZE, frame};
@@ -810,6 +811,10 @@ impl InodeOps for Ext2Node {
     }
 
     fn readpage(&self, inode: &Inode, index: u64, frame: u64) -> Result<(), Errno> {
+        self.readpages(inode, index, &[frame])
+    }
+
+    fn readpages(&self, inode: &Inode, first: u64, frames: &[u64]) -> Result<(), Errno> {
         let size = inode.size();
         let mut st = self.fs.st.lock();
         let State { io, nodes } = &mut *st;
@@ -819,45 +824,21 @@ impl InodeOps for Ext2Node {
         // Blocks at or past the size on disk are holes (a page a write
         // is about to fill, past the end: nothing to read).
         let nblocks = size.min(inode::disk_size(d)).div_ceil(bs);
-        // (first sector, offset in the page, bytes): runs of blocks that
-        // lie in a row on disk; holes stay zero.
-        let mut runs: Vec<(u64, u64, u32)> = Vec::new();
-        for k in 0..bpp {
-            let lblk = index * bpp + k;
-            if lblk >= nblocks {
-                break;
-            }
-            let pb = inode::bmap(io, d, lblk, None)?;
-            if pb == 0 {
-                continue;
-            }
-            let sector = u64::from(pb) * (bs / SECTOR);
-            match runs.last_mut() {
-                Some((s, off, len))
-                    if *off + u64::from(*len) == k * bs
-                        && *s + u64::from(*len) / SECTOR == sector =>
-                {
-                    *len += bs as u32
+        let mut reads = ReadRuns::new(virtio_blk::seg_max() as u64);
+        'pages: for (p, &frame) in frames.iter().enumerate() {
+            for k in 0..bpp {
+                let lblk = (first + p as u64) * bpp + k;
+                if lblk >= nblocks {
+                    break 'pages;
                 }
-                _ => runs.push((sector, k * bs, bs as u32)),
+                let pb = inode::bmap(io, d, lblk, None)?;
+                if pb != 0 {
+                    reads.add(u64::from(pb) * (bs / SECTOR), frame, k * bs, bs as u32);
+                }
             }
         }
         drop(st);
-        let addrs: Vec<[u64; 1]> = runs.iter().map(|&(_, off, _)| [frame + off]).collect();
-        let transfers: Vec<Transfer> = runs
-            .iter()
-            .zip(addrs.iter())
-            .map(|(&(sector, _, len), pages)| Transfer {
-                write: false,
-                sector,
-                pages,
-                last_len: len,
-            })
-            .collect();
-        if transfers.is_empty() {
-            return Ok(());
-        }
-        virtio_blk::transfer(&transfers).map_err(|_| EIO)
+        reads.submit()
     }
 
     fn reserve_page(&self, inode: &Inode, index: u64) -> Result<(), Errno> {
