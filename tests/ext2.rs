@@ -961,6 +961,58 @@ fn reads_of_the_raw_disk_go_in_read_ahead_windows() {
 }
 
 // ---------------------------------------------------------------------------
+// The metadata cache under memory pressure
+
+/// A 16 MiB guest lists a directory of 4,000 long names on a 1 KiB-block
+/// image (~1,300 directory blocks, a 4 KiB frame each in the metadata
+/// cache: about 5 MiB, /proc/meminfo's Buffers), then maps and writes 6
+/// MiB of anonymous memory, which fits only when reclaim gives the clean
+/// metadata blocks back (without it: killed, out of memory). The listing
+/// is complete, Buffers shrank, the image is clean.
+#[test]
+fn clean_metadata_blocks_are_given_back_under_memory_pressure() {
+    require_e2fsprogs!();
+    const ENTRIES: usize = 4000;
+    let src = fresh("src");
+    mkdir(&src.join("d"), 0o755);
+    for i in 0..ENTRIES {
+        fs::write(src.join(format!("d/{i:05}{}", "x".repeat(240))), b"").unwrap();
+    }
+    let img = mkfs(1024, Some(&src), "32M", &[]);
+    let _ = fs::remove_dir_all(&src);
+    let out = Cmd::lstar()
+        .args(["--mem", "16", "--disk"])
+        .arg(&img)
+        .arg("--")
+        .arg(prog("ext2-shrink"))
+        .args(["/d", "6"])
+        .timeout(Duration::from_secs(600))
+        .run();
+    out.assert_status(0);
+    let text = out.stdout_str();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", out.describe());
+    assert_eq!(lines[0], format!("entries {ENTRIES}"));
+    assert_eq!(lines[2], "touched 6 MiB");
+    let kb = |line: &str| -> u64 {
+        line.strip_prefix("buffers_kb ")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a Buffers figure: {line:?}"))
+    };
+    let (before, after) = (kb(lines[1]), kb(lines[3]));
+    assert!(
+        before >= 3 * 1024,
+        "the walk cached only {before} kB of metadata"
+    );
+    assert!(
+        after < before,
+        "Buffers {before} kB -> {after} kB: nothing given back"
+    );
+    assert_clean(&img, "the walk and the pressure");
+    let _ = fs::remove_file(&img);
+}
+
+// ---------------------------------------------------------------------------
 // kill -9 at random moments
 
 /// tests/progs/ext2-churn.c's file i: its size and its byte.

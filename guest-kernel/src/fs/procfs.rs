@@ -387,7 +387,9 @@ fn meminfo(s: &mut String) -> core::fmt::Result {
     writeln!(s, "MemTotal:       {:8} kB", kb(total))?;
     writeln!(s, "MemFree:        {:8} kB", kb(free))?;
     writeln!(s, "MemAvailable:   {:8} kB", kb(free))?;
-    writeln!(s, "Buffers:        {:8} kB", 0)?;
+    // Linux's Buffers: the block device's metadata blocks.
+    let buffers = super::ext2::metadata_frames();
+    writeln!(s, "Buffers:        {:8} kB", kb(buffers))?;
     writeln!(s, "Cached:         {:8} kB", kb(cached))?;
     writeln!(s, "SwapCached:     {:8} kB", 0)?;
     writeln!(s, "Shmem:          {:8} kB", kb(cached))?;

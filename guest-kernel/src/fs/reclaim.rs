@@ -15,6 +15,9 @@
 //!   try_lock, since the allocation may come from anywhere (a cache that
 //!   is busy is skipped).
 //!
+//! Clean metadata blocks of ext2 go too, when file pages did not free
+//! enough (never a dirty one: it waits for its writeback).
+//!
 //! A clean page is evicted when nothing maps it (its frame has no owner
 //! but the cache: `frame::is_shared`); a later read fills it again from
 //! the disk. Pages of memory file systems (tmpfs) are never registered:
@@ -133,10 +136,15 @@ fn evict(want: u64) -> u64 {
         }
         freed += n;
     }
+    crate::stats::add(WORD_PAGES_EVICTED, freed);
+    // Then ext2's clean metadata blocks (bitmaps, inode tables, directory
+    // and indirect blocks), which a tree walk fills by the thousand.
+    if freed < want {
+        freed += super::ext2::shrink_metadata(want - freed);
+    }
     // Dropped after the scan (a last reference would unregister).
     BUSY.store(false, Ordering::Relaxed);
     drop(inodes);
-    crate::stats::add(WORD_PAGES_EVICTED, freed);
     freed
 }
 

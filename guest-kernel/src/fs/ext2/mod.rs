@@ -55,6 +55,25 @@ pub fn mounted() -> bool {
     MOUNTED.load(Ordering::Relaxed)
 }
 
+/// The mounted file system, for the shrinker.
+static MOUNTED_FS: Mutex<Option<Weak<Fs>>> = Mutex::new(None);
+
+/// Drops up to `want` clean metadata blocks (memory pressure, Linux's
+/// buffer-head shrinking; fs/reclaim.rs). Skipped while the file system
+/// is in use: the allocation that ran short may come from inside it,
+/// holding slices of those blocks. Returns how many frames went back.
+pub fn shrink_metadata(want: u64) -> u64 {
+    let Some(fs) = MOUNTED_FS.try_lock().and_then(|m| m.as_ref()?.upgrade()) else {
+        return 0;
+    };
+    fs.st.try_lock().map_or(0, |mut st| st.io.buf.shrink(want))
+}
+
+/// Frames the metadata cache holds (/proc/meminfo's Buffers).
+pub fn metadata_frames() -> u64 {
+    buffer::frames()
+}
+
 /// What every part works on: the geometry, the metadata blocks, and the
 /// blocks promised to pages not yet written back.
 pub struct Io {
@@ -178,6 +197,7 @@ pub fn mount() -> Option<InodeRef> {
         }
     };
     MOUNTED.store(true, Ordering::Relaxed);
+    *MOUNTED_FS.lock() = Some(Arc::downgrade(&fs));
     crate::info!(
         "root: ext2 on /dev/vda, {} blocks of {} bytes, {} inodes{}",
         g.blocks_count,
