@@ -1013,6 +1013,139 @@ fn clean_metadata_blocks_are_given_back_under_memory_pressure() {
 }
 
 // ---------------------------------------------------------------------------
+// Dentry and inode eviction
+
+/// A 16 MiB guest walks 3,000 files in 30 directories (busybox find, which
+/// stats each): the dentry and inode caches stay near their limit (one
+/// entry per 4 frames of RAM, ~500 here) instead of holding all 3,000
+/// (/proc/sys/fs/dentry-state and inode-nr). Evicted names come back from
+/// the disk: files of the first directory walked read their content, and
+/// a file created there afterwards is in the image, which is clean.
+#[test]
+fn unused_dentries_and_inodes_are_evicted_during_a_tree_walk() {
+    require_e2fsprogs!();
+    const DIRS: usize = 30;
+    const FILES: usize = 100;
+    let src = fresh("src");
+    for d in 0..DIRS {
+        mkdir(&src.join(format!("d{d:02}")), 0o755);
+        for f in 0..FILES {
+            fs::write(src.join(format!("d{d:02}/f{f:03}")), format!("{d}/{f}\n")).unwrap();
+        }
+    }
+    let img = mkfs(4096, Some(&src), "64M", &["-N", "8192"]);
+    let _ = fs::remove_dir_all(&src);
+    let script = "find / -type f -name 'f*' | wc -l; \
+                  cat /proc/sys/fs/dentry-state /proc/sys/fs/inode-nr; \
+                  cat /d00/f000 /d00/f099 /d29/f050; \
+                  echo new > /d00/new && cat /d00/new";
+    let out = busybox(&img, &["--mem", "16"], &["sh", "-c", script]);
+    out.assert_status(0);
+    let text = out.stdout_str();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{}", out.describe());
+    assert_eq!(lines[0].trim(), (DIRS * FILES).to_string());
+    let first = |line: &str| -> u64 {
+        line.split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a count: {line:?}"))
+    };
+    let (dentries, inodes) = (first(lines[1]), first(lines[2]));
+    assert!(
+        dentries < (DIRS * FILES / 3) as u64,
+        "{dentries} dentries alive after walking {} files",
+        DIRS * FILES
+    );
+    assert!(
+        inodes <= dentries + 64,
+        "{inodes} inodes, {dentries} dentries"
+    );
+    assert_eq!(lines[3..], ["0/0", "0/99", "29/50", "new"]);
+    assert_clean(&img, "the walk");
+    assert_eq!(debugfs(&img, "cat /d00/new"), "new\n");
+    let _ = fs::remove_file(&img);
+}
+
+// ---------------------------------------------------------------------------
+// FALLOC_FL_PUNCH_HOLE
+
+/// tests/progs/ext2-punch.c natively in a host directory and in lstar: on
+/// the guest's tmpfs, and on ext2 images of 4 and 1 KiB blocks. The
+/// content after every punch (a hash of the whole file) is the host's
+/// everywhere; st_blocks too on tmpfs and 4 KiB blocks (the host's block
+/// size), except for the 6 MiB file, whose ext2 count includes its
+/// indirect blocks: 259 data blocks left and 2 indirect ones (the single
+/// indirect block freed with its range, the double one and one of its
+/// children kept). Each image is e2fsck-clean after, and the file in it
+/// (debugfs dump) is the one the host has.
+#[test]
+fn punch_hole_frees_blocks_and_reads_as_the_host_does() {
+    require_e2fsprogs!();
+    let here = fresh("native");
+    let want = Cmd::new(prog("ext2-punch")).arg(&here).run();
+    want.assert_status(0);
+    let want = want.stdout_str();
+    assert!(
+        want.contains("punch without KEEP_SIZE: EOPNOTSUPP\n"),
+        "{want}"
+    );
+    let tmpfs = Cmd::lstar()
+        .args(["--", prog("ext2-punch").to_str().unwrap(), "/tmp/w"])
+        .run();
+    tmpfs.assert_status(0);
+    assert_eq!(tmpfs.stdout_str(), want, "on the guest's tmpfs");
+    // The host's count for the big file: data blocks only.
+    let big_native = "big punched-blocks 2072\n";
+    assert!(want.contains(big_native), "host: {want}");
+    let no_blocks = |text: &str| -> String {
+        text.lines()
+            .filter(|l| !l.contains("-blocks "))
+            .map(|l| match l.find(" blocks=") {
+                Some(at) => {
+                    let rest = &l[at + 1..];
+                    let end = rest.find(' ').map_or(l.len(), |e| at + 1 + e);
+                    format!("{}{}\n", &l[..at], &l[end..])
+                }
+                None => format!("{l}\n"),
+            })
+            .collect()
+    };
+    for bs in [4096, 1024] {
+        let img = mkfs(bs, Some(&tmp_only()), "64M", &[]);
+        let got = Cmd::lstar()
+            .arg("--disk")
+            .arg(&img)
+            .args(["--", prog("ext2-punch").to_str().unwrap(), "/tmp/w"])
+            .timeout(Duration::from_secs(400))
+            .run();
+        got.assert_status(0);
+        let got = got.stdout_str();
+        if bs == 4096 {
+            assert_eq!(
+                got,
+                want.replace("-blocks 2072\n", "-blocks 2088\n"),
+                "on ext2, 4 KiB blocks"
+            );
+        } else {
+            assert_eq!(no_blocks(&got), no_blocks(&want), "on ext2, 1 KiB blocks");
+        }
+        assert_clean(&img, "punching holes");
+        for name in ["small", "dirty", "big"] {
+            let dumped = fresh(name);
+            debugfs(&img, &format!("dump /tmp/w/{name} {}", dumped.display()));
+            assert!(
+                fs::read(&dumped).unwrap() == fs::read(here.join(name)).unwrap(),
+                "{bs}-byte blocks: /tmp/w/{name} in the image differs from the host's"
+            );
+            let _ = fs::remove_file(&dumped);
+        }
+        let _ = fs::remove_file(&img);
+    }
+    let _ = fs::remove_dir_all(&here);
+}
+
+// ---------------------------------------------------------------------------
 // kill -9 at random moments
 
 /// tests/progs/ext2-churn.c's file i: its size and its byte.

@@ -258,6 +258,12 @@ pub trait InodeOps: Send + Sync {
     fn writepage(&self, _inode: &Inode, _index: u64, _frame: u64) -> Result<(), Errno> {
         Ok(())
     }
+    /// FALLOC_FL_PUNCH_HOLE of `[start, end)` (within the size) on a file
+    /// system with a backing store: its storage freed, the range reading
+    /// as zeros. Memory file systems use `Inode::punch_hole` alone.
+    fn punch_hole(&self, _inode: &Inode, _start: u64, _end: u64) -> Result<(), Errno> {
+        Err(crate::errno::EOPNOTSUPP)
+    }
     /// The size changed to `size` (truncate, extend): release storage
     /// past it. The VFS has already dropped cached pages past the end.
     fn truncate(&self, _inode: &Inode, _size: u64) -> Result<(), Errno> {
@@ -324,6 +330,14 @@ pub struct Inode {
     pub ops: alloc::boxed::Box<dyn InodeOps>,
 }
 
+/// Inodes alive (/proc/sys/fs/inode-nr).
+static NR_INODES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Inodes alive.
+pub fn count() -> u64 {
+    NR_INODES.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 impl Inode {
     pub fn new(
         sb: &Arc<SuperBlock>,
@@ -331,6 +345,7 @@ impl Inode {
         meta: Meta,
         ops: alloc::boxed::Box<dyn InodeOps>,
     ) -> InodeRef {
+        NR_INODES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         let inode = Arc::new(Inode {
             ino,
             sb: sb.clone(),
@@ -415,12 +430,12 @@ impl Inode {
                 self.ops.uncharge_page(self);
             }
         }
+        // The head, up to the first whole page (or the end), and the
+        // tail, from the last page boundary (or the start) to the end.
+        let tail = (last_full * PAGE_SIZE).max(start);
         for (at, len) in [
             (start, (first_full * PAGE_SIZE).min(end) - start),
-            (
-                end.max(last_full * PAGE_SIZE).max(start),
-                end - end.max(last_full * PAGE_SIZE).max(start),
-            ),
+            (tail, end - tail),
         ] {
             if len == 0 {
                 continue;
@@ -627,6 +642,7 @@ impl Drop for Inode {
     fn drop(&mut self) {
         // The last reference: no name, no open file, no mapping. Its pages
         // go back to the frame allocator (and to the file system's quota).
+        NR_INODES.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
         if !self.sb.memory_backed {
             super::reclaim::unregister(self);
         }

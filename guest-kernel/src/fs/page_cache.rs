@@ -93,6 +93,18 @@ impl PageIndex {
         self.count
     }
 
+    /// Dirty pages.
+    pub fn dirty_count(&self) -> u64 {
+        self.ndirty
+    }
+
+    /// Whether page `index` is present and dirty.
+    pub fn is_dirty(&self, index: u64) -> bool {
+        let (c, i) = split(index);
+        self.chunk(c)
+            .is_some_and(|ch| ch.frames[i] != 0 && ch.dirty & (1 << i) != 0)
+    }
+
     fn chunk(&self, c: u64) -> Option<&Chunk> {
         if c < NEAR_CHUNKS {
             self.near.get(c as usize)?.as_deref()

@@ -101,6 +101,11 @@ pub fn balance(inode: &Inode) {
     if free < high {
         evict(high - free);
     }
+    // Still short: unused dentries and their inodes (a batch; no lock
+    // is held here, which dropping an inode needs).
+    if low_on_memory() {
+        super::dentry::shrink(256);
+    }
 }
 
 /// The frame allocator has nothing left: clean pages are evicted (a batch,

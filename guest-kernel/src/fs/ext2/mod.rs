@@ -993,6 +993,86 @@ impl InodeOps for Ext2Node {
         Ok(())
     }
 
+    fn punch_hole(&self, inode: &Inode, start: u64, end: u64) -> Result<(), Errno> {
+        if inode.file_type() != FileType::Regular || start >= end {
+            return Ok(());
+        }
+        let bs = u64::from(self.fs.g.bs);
+        // The pages at the edges, in the cache: the VFS zeroes their part
+        // of the range there, which later reads and writeback see.
+        for p in [start / PAGE_SIZE, (end - 1) / PAGE_SIZE] {
+            let whole = start <= p * PAGE_SIZE && (p + 1) * PAGE_SIZE <= end;
+            if !whole {
+                inode.get_page(p)?;
+            }
+        }
+        inode.punch_hole(start, end);
+        let meta = touch(inode, |_| {});
+        let (first_full, last_full) = (start.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
+        // Blocks partly in the range (at most two) keep their other bytes.
+        let partial: Vec<u64> = {
+            let (a, b) = (start / bs, (end - 1) / bs);
+            let mut v = Vec::new();
+            if !start.is_multiple_of(bs) || end < (a + 1) * bs {
+                v.push(a);
+            }
+            if b != a && !end.is_multiple_of(bs) {
+                v.push(b);
+            }
+            v
+        };
+        let mut st = self.fs.st.lock();
+        let State { io, nodes } = &mut *st;
+        let d = node(nodes, self.ino)?;
+        // The pages dropped promised blocks that will never be written.
+        let gone: Vec<u64> = d
+            .reserved
+            .range(first_full..last_full.max(first_full))
+            .map(|(&k, _)| k)
+            .collect();
+        for k in gone {
+            if let Some(n) = d.reserved.remove(&k) {
+                d.reserved_total = d.reserved_total.saturating_sub(u64::from(n));
+                d.reserved_data = d.reserved_data.saturating_sub(u64::from(n));
+                io.reserved = io.reserved.saturating_sub(u64::from(n));
+            }
+        }
+        // A partial block on disk gets its zeros now when its page is
+        // clean (a dirty page goes out whole at writeback).
+        let mut addrs: Vec<(u64, [u64; 1])> = Vec::new();
+        for lblk in partial {
+            let index = lblk * bs / PAGE_SIZE;
+            if lblk * bs >= inode::disk_size(d) || inode.pages.lock().is_dirty(index) {
+                continue;
+            }
+            let pb = inode::bmap(io, d, lblk, None)?;
+            if let (true, Some(frame)) = (pb != 0, inode.find_page(index)) {
+                let sector = u64::from(pb) * (bs / SECTOR);
+                addrs.push((sector, [frame + lblk * bs % PAGE_SIZE]));
+            }
+        }
+        let data: Vec<Transfer> = addrs
+            .iter()
+            .map(|(sector, pages)| Transfer {
+                write: true,
+                sector: *sector,
+                pages,
+                last_len: bs as u32,
+            })
+            .collect();
+        let (from, to) = (start.div_ceil(bs), end / bs);
+        if from < to {
+            inode::free_range(io, d, from, to)?;
+        }
+        let mut meta = meta;
+        meta.blocks = u64::from(d.sectors) + self.reserved_sectors(io, d);
+        inode::store(io, self.ino, d, &meta)?;
+        io.buf.sync_with(&REMOVE, &data)?;
+        drop(st);
+        inode.meta.lock().blocks = meta.blocks;
+        Ok(())
+    }
+
     fn write_inode(&self, inode: &Inode) -> Result<(), Errno> {
         if self.fs.read_only {
             return Ok(());
