@@ -9,9 +9,10 @@
 #   - create + write 4 KiB + close + stat of 1,000 files
 #     (tests/progs/vfs-bench.c) on the ext2 root, in the guest's tmpfs and
 #     natively;
-#   - requests and notifications per MiB and per file from `lstar run
-#     --stats` (its `blk:` line), and, on kvm-pvm, kernel instructions per
-#     file created (perf stat -e kvm:kvm_emulate_insn, minus an empty run).
+#   - requests and notifications per MiB (written and read) and per
+#     file from `lstar run --stats` (its `blk:` line), and, on kvm-pvm,
+#     kernel instructions per file created (perf stat -e
+#     kvm:kvm_emulate_insn, minus an empty run).
 # Prints the platform and a markdown table. Compare ratios from the same
 # run only (../shared/PLATFORM.md).
 #
@@ -98,11 +99,11 @@ mbs = lambda ms: f"{MIB / (float(ms) / 1000):.1f} MB/s"
 
 img = image("ext2.img", True)
 w, wc, _ = guest(img, [blk, "write", str(MIB), "/tmp/f"])
-r, _, _ = guest(img, [blk, "read", str(MIB), "/tmp/f"])
+r, rc, _ = guest(img, [blk, "read", str(MIB), "/tmp/f"])
 subprocess.run(["e2fsck", "-fn", img], check=True, capture_output=True)
 raw = image("raw.img", False)
 rw, rwc, _ = guest(raw, [blk, "write", str(MIB)])
-rr, _, _ = guest(raw, [blk, "read", str(MIB)])
+rr, rrc, _ = guest(raw, [blk, "read", str(MIB)])
 hostdir = os.path.join(work, "host-f")
 hw = native([blk, "write", str(MIB), hostdir])
 sw = native([blk, "write", str(MIB), os.path.join(shm, "f")])
@@ -130,6 +131,7 @@ for row in rows:
     print("| " + " | ".join(row) + " |")
 print()
 for what, c, unit in [("ext2 64 MiB write", wc, MIB), ("raw 64 MiB write", rwc, MIB),
+                      ("ext2 64 MiB read", rc, MIB), ("raw 64 MiB read", rrc, MIB),
                       ("ext2 1,000 files", fc, FILES)]:
     keys = ["reads", "writes", "flushes", "notifications", "interrupts"]
     print(f"- {what}: per {'MiB' if unit == MIB else 'file'}: "

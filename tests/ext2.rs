@@ -868,6 +868,284 @@ fn a_small_file_costs_one_notification_to_create_and_one_to_close() {
 }
 
 // ---------------------------------------------------------------------------
+// Read-ahead
+
+/// `busybox sha256sum PATHS...` in lstar (`--stats`): the guest's digests,
+/// in order, and the run's notification count.
+fn guest_sha256(img: &Path, paths: &[&str]) -> (Vec<String>, u64) {
+    let mut args = vec!["--quiet", "--stats", "--", BUSYBOX, "sha256sum"];
+    args.extend_from_slice(paths);
+    let out = Cmd::lstar()
+        .arg("--disk")
+        .arg(img)
+        .args(args)
+        .timeout(Duration::from_secs(600))
+        .run();
+    out.assert_status(0);
+    let sums = out
+        .stdout_str()
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+        .collect();
+    (sums, notifications(&out))
+}
+
+fn host_sha256(path: &Path) -> String {
+    let out = Cmd::new("sha256sum").arg(path).run();
+    out.assert_status(0);
+    let text = out.stdout_str();
+    text.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A page-cache miss reads a window of pages, not one: an 8 MiB file read
+/// in 4 KiB reads (busybox sha256sum) costs a few notifications per MiB,
+/// not one per page (256 per MiB before read-ahead), on 4 and 1 KiB block
+/// images; the bytes are the host's, a sparse file's holes read as zeros
+/// and a tail that ends inside a page reads exactly.
+#[test]
+fn reads_of_a_file_go_in_read_ahead_windows() {
+    require_e2fsprogs!();
+    const MIB: usize = 8;
+    let src = fresh("src");
+    mkdir(&src.join("data"), 0o755);
+    let mut seq = pattern(MIB, 3);
+    seq.extend_from_slice(&pattern(1, 4)[..1234]);
+    fs::write(src.join("data/seq"), &seq).unwrap();
+    // Data, a 1 MiB hole, data, a hole to the end.
+    let sparse = src.join("data/sparse");
+    {
+        use std::os::unix::fs::FileExt;
+        let f = fs::File::create(&sparse).unwrap();
+        let chunk = pattern(1, 5);
+        f.write_all_at(&chunk[..300_000], 0).unwrap();
+        f.write_all_at(&chunk[300_000..700_000], (1 << 20) + 300_000)
+            .unwrap();
+        f.set_len(3 << 20).unwrap();
+    }
+    fs::write(src.join("data/small"), b"small\n").unwrap();
+    let want = [host_sha256(&src.join("data/seq")), host_sha256(&sparse)];
+    for bs in [4096, 1024] {
+        let img = mkfs(bs, Some(&src), "32M", &[]);
+        let (_, base) = guest_sha256(&img, &["/data/small"]);
+        let (sums, n) = guest_sha256(&img, &["/data/seq", "/data/sparse"]);
+        assert_eq!(sums, want, "{bs}-byte blocks: what the guest read");
+        let per_mib = (n - base) as f64 / (MIB + 3) as f64;
+        assert!(
+            per_mib <= 16.0,
+            "{bs}-byte blocks: {per_mib:.1} notifications per MiB read ({n} - {base})"
+        );
+        assert_clean(&img, "reading");
+        let _ = fs::remove_file(&img);
+    }
+}
+
+/// The same for the raw disk: 8 MiB of /dev/vda read in 4 KiB reads.
+#[test]
+fn reads_of_the_raw_disk_go_in_read_ahead_windows() {
+    require_kvm!();
+    const MIB: usize = 8;
+    let img = fresh("raw");
+    fs::write(&img, pattern(MIB, 9)).unwrap();
+    let (_, base) = guest_sha256(&img, &["/dev/null"]);
+    let (sums, n) = guest_sha256(&img, &["/dev/vda"]);
+    assert_eq!(sums, [host_sha256(&img)], "what the guest read");
+    let per_mib = (n - base) as f64 / MIB as f64;
+    assert!(
+        per_mib <= 16.0,
+        "{per_mib:.1} notifications per MiB read ({n} - {base})"
+    );
+    let _ = fs::remove_file(&img);
+}
+
+// ---------------------------------------------------------------------------
+// The metadata cache under memory pressure
+
+/// A 16 MiB guest lists a directory of 4,000 long names on a 1 KiB-block
+/// image (~1,300 directory blocks, a 4 KiB frame each in the metadata
+/// cache: about 5 MiB, /proc/meminfo's Buffers), then maps and writes 6
+/// MiB of anonymous memory, which fits only when reclaim gives the clean
+/// metadata blocks back (without it: killed, out of memory). The listing
+/// is complete, Buffers shrank, the image is clean.
+#[test]
+fn clean_metadata_blocks_are_given_back_under_memory_pressure() {
+    require_e2fsprogs!();
+    const ENTRIES: usize = 4000;
+    let src = fresh("src");
+    mkdir(&src.join("d"), 0o755);
+    for i in 0..ENTRIES {
+        fs::write(src.join(format!("d/{i:05}{}", "x".repeat(240))), b"").unwrap();
+    }
+    let img = mkfs(1024, Some(&src), "32M", &[]);
+    let _ = fs::remove_dir_all(&src);
+    let out = Cmd::lstar()
+        .args(["--mem", "16", "--disk"])
+        .arg(&img)
+        .arg("--")
+        .arg(prog("ext2-shrink"))
+        .args(["/d", "6"])
+        .timeout(Duration::from_secs(600))
+        .run();
+    out.assert_status(0);
+    let text = out.stdout_str();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", out.describe());
+    assert_eq!(lines[0], format!("entries {ENTRIES}"));
+    assert_eq!(lines[2], "touched 6 MiB");
+    let kb = |line: &str| -> u64 {
+        line.strip_prefix("buffers_kb ")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a Buffers figure: {line:?}"))
+    };
+    let (before, after) = (kb(lines[1]), kb(lines[3]));
+    assert!(
+        before >= 3 * 1024,
+        "the walk cached only {before} kB of metadata"
+    );
+    assert!(
+        after < before,
+        "Buffers {before} kB -> {after} kB: nothing given back"
+    );
+    assert_clean(&img, "the walk and the pressure");
+    let _ = fs::remove_file(&img);
+}
+
+// ---------------------------------------------------------------------------
+// Dentry and inode eviction
+
+/// A 16 MiB guest walks 3,000 files in 30 directories (busybox find, which
+/// stats each): the dentry and inode caches stay near their limit (one
+/// entry per 4 frames of RAM, ~500 here) instead of holding all 3,000
+/// (/proc/sys/fs/dentry-state and inode-nr). Evicted names come back from
+/// the disk: files of the first directory walked read their content, and
+/// a file created there afterwards is in the image, which is clean.
+#[test]
+fn unused_dentries_and_inodes_are_evicted_during_a_tree_walk() {
+    require_e2fsprogs!();
+    const DIRS: usize = 30;
+    const FILES: usize = 100;
+    let src = fresh("src");
+    for d in 0..DIRS {
+        mkdir(&src.join(format!("d{d:02}")), 0o755);
+        for f in 0..FILES {
+            fs::write(src.join(format!("d{d:02}/f{f:03}")), format!("{d}/{f}\n")).unwrap();
+        }
+    }
+    let img = mkfs(4096, Some(&src), "64M", &["-N", "8192"]);
+    let _ = fs::remove_dir_all(&src);
+    let script = "find / -type f -name 'f*' | wc -l; \
+                  cat /proc/sys/fs/dentry-state /proc/sys/fs/inode-nr; \
+                  cat /d00/f000 /d00/f099 /d29/f050; \
+                  echo new > /d00/new && cat /d00/new";
+    let out = busybox(&img, &["--mem", "16"], &["sh", "-c", script]);
+    out.assert_status(0);
+    let text = out.stdout_str();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 7, "{}", out.describe());
+    assert_eq!(lines[0].trim(), (DIRS * FILES).to_string());
+    let first = |line: &str| -> u64 {
+        line.split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a count: {line:?}"))
+    };
+    let (dentries, inodes) = (first(lines[1]), first(lines[2]));
+    assert!(
+        dentries < (DIRS * FILES / 3) as u64,
+        "{dentries} dentries alive after walking {} files",
+        DIRS * FILES
+    );
+    assert!(
+        inodes <= dentries + 64,
+        "{inodes} inodes, {dentries} dentries"
+    );
+    assert_eq!(lines[3..], ["0/0", "0/99", "29/50", "new"]);
+    assert_clean(&img, "the walk");
+    assert_eq!(debugfs(&img, "cat /d00/new"), "new\n");
+    let _ = fs::remove_file(&img);
+}
+
+// ---------------------------------------------------------------------------
+// FALLOC_FL_PUNCH_HOLE
+
+/// tests/progs/ext2-punch.c natively in a host directory and in lstar: on
+/// the guest's tmpfs, and on ext2 images of 4 and 1 KiB blocks. The
+/// content after every punch (a hash of the whole file) is the host's
+/// everywhere; st_blocks too on tmpfs and 4 KiB blocks (the host's block
+/// size), except for the 6 MiB file, whose ext2 count includes its
+/// indirect blocks: 259 data blocks left and 2 indirect ones (the single
+/// indirect block freed with its range, the double one and one of its
+/// children kept). Each image is e2fsck-clean after, and the file in it
+/// (debugfs dump) is the one the host has.
+#[test]
+fn punch_hole_frees_blocks_and_reads_as_the_host_does() {
+    require_e2fsprogs!();
+    let here = fresh("native");
+    let want = Cmd::new(prog("ext2-punch")).arg(&here).run();
+    want.assert_status(0);
+    let want = want.stdout_str();
+    assert!(
+        want.contains("punch without KEEP_SIZE: EOPNOTSUPP\n"),
+        "{want}"
+    );
+    let tmpfs = Cmd::lstar()
+        .args(["--", prog("ext2-punch").to_str().unwrap(), "/tmp/w"])
+        .run();
+    tmpfs.assert_status(0);
+    assert_eq!(tmpfs.stdout_str(), want, "on the guest's tmpfs");
+    // The host's count for the big file: data blocks only.
+    let big_native = "big punched-blocks 2072\n";
+    assert!(want.contains(big_native), "host: {want}");
+    let no_blocks = |text: &str| -> String {
+        text.lines()
+            .filter(|l| !l.contains("-blocks "))
+            .map(|l| match l.find(" blocks=") {
+                Some(at) => {
+                    let rest = &l[at + 1..];
+                    let end = rest.find(' ').map_or(l.len(), |e| at + 1 + e);
+                    format!("{}{}\n", &l[..at], &l[end..])
+                }
+                None => format!("{l}\n"),
+            })
+            .collect()
+    };
+    for bs in [4096, 1024] {
+        let img = mkfs(bs, Some(&tmp_only()), "64M", &[]);
+        let got = Cmd::lstar()
+            .arg("--disk")
+            .arg(&img)
+            .args(["--", prog("ext2-punch").to_str().unwrap(), "/tmp/w"])
+            .timeout(Duration::from_secs(400))
+            .run();
+        got.assert_status(0);
+        let got = got.stdout_str();
+        if bs == 4096 {
+            assert_eq!(
+                got,
+                want.replace("-blocks 2072\n", "-blocks 2088\n"),
+                "on ext2, 4 KiB blocks"
+            );
+        } else {
+            assert_eq!(no_blocks(&got), no_blocks(&want), "on ext2, 1 KiB blocks");
+        }
+        assert_clean(&img, "punching holes");
+        for name in ["small", "dirty", "big"] {
+            let dumped = fresh(name);
+            debugfs(&img, &format!("dump /tmp/w/{name} {}", dumped.display()));
+            assert!(
+                fs::read(&dumped).unwrap() == fs::read(here.join(name)).unwrap(),
+                "{bs}-byte blocks: /tmp/w/{name} in the image differs from the host's"
+            );
+            let _ = fs::remove_file(&dumped);
+        }
+        let _ = fs::remove_file(&img);
+    }
+    let _ = fs::remove_dir_all(&here);
+}
+
+// ---------------------------------------------------------------------------
 // kill -9 at random moments
 
 /// tests/progs/ext2-churn.c's file i: its size and its byte.

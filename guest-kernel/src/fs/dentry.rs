@@ -6,13 +6,20 @@
 //! a walk through known directories allocates nothing (tar x of 2,000 files
 //! re-made its directories' dentries on every path before). The cycle is
 //! broken where names go away: unlink, rmdir and rename drop the child's
-//! entry. The cache is thus as large as the names looked up, which for
-//! tmpfs is bounded by its inode limit; a disk file system will need an
-//! eviction of unused entries.
+//! entry, and, for a disk file system, eviction (Linux's dcache shrinker,
+//! `prune_dcache_sb`): past a limit of cached entries, or under memory
+//! pressure, entries nothing uses are dropped, oldest first, and with
+//! them their inodes (and the inodes' clean pages). "Unused": only its
+//! parent holds it (no open file, working directory, mapping or walk in
+//! progress), no child is cached, nothing is mounted on it, its inode has
+//! no dirty page. A later lookup reads the name and inode again from the
+//! disk. Entries of memory file systems (tmpfs, the overlay of boot files
+//! and placeholders) are never evicted: the tree is all they have.
 
-use alloc::sync::Arc;
+use alloc::collections::VecDeque;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use spin::Mutex;
 
@@ -31,8 +38,124 @@ pub struct Dentry {
     deleted: AtomicBool,
 }
 
+/// Dentries alive.
+static NR_DENTRY: AtomicU64 = AtomicU64::new(0);
+/// The evictable kind (a disk file system's named entries), oldest
+/// first; entries that were busy when looked at go to the back.
+static LRU: Mutex<VecDeque<Weak<Dentry>>> = Mutex::new(VecDeque::new());
+
+/// Disk dentries kept at most for `ram` frames of RAM: one per 4 frames
+/// (a dentry with its inode costs about 1 KiB of kernel heap), at least
+/// 256.
+fn limit(ram: u64) -> usize {
+    (ram / 4).max(256) as usize
+}
+
+/// Dentries alive (/proc/sys/fs/dentry-state's nr_dentry).
+pub fn count() -> u64 {
+    NR_DENTRY.load(Ordering::Relaxed)
+}
+
+/// Disk dentries that could be evicted now (the unused ones), counted by
+/// a scan of the LRU.
+pub fn unused() -> u64 {
+    let lru = LRU.lock();
+    lru.iter()
+        .filter_map(Weak::upgrade)
+        .filter(|d| d.is_unused())
+        .count() as u64
+}
+
+/// Evicts up to `want` unused disk dentries, oldest first; returns how
+/// many went. The caller holds no file system lock: a dentry's last
+/// reference may drop its inode, which its file system then releases.
+pub fn shrink(want: usize) -> usize {
+    let mut freed = 0;
+    let mut looked = 0;
+    // Each entry is looked at once per call at most, and a few times
+    // `want` in all: when most entries are busy (open files by the
+    // thousand) a lookup does not scan them all.
+    let total = LRU
+        .lock()
+        .len()
+        .min(want.saturating_mul(4).saturating_add(64));
+    while freed < want && looked < total {
+        looked += 1;
+        let Some(weak) = LRU.lock().pop_front() else {
+            break;
+        };
+        let Some(d) = weak.upgrade() else {
+            continue;
+        };
+        if d.try_evict() {
+            freed += 1;
+        } else {
+            LRU.lock().push_back(weak);
+        }
+        // The last reference (and the inode's) goes here, outside every
+        // dentry lock.
+        drop(d);
+    }
+    freed
+}
+
+/// Past the limit, evicts down to it (a batch more, so that a tree walk
+/// does not shrink at every lookup).
+fn shrink_to_limit() {
+    let (ram, _) = crate::mm::frame::usage();
+    let max = limit(ram);
+    let len = LRU.lock().len();
+    if len > max {
+        shrink(len - max + max / 8);
+    }
+}
+
+impl Drop for Dentry {
+    fn drop(&mut self) {
+        NR_DENTRY.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Dentry {
+    /// Whether nothing but its parent's map and the caller's one
+    /// reference (`self`) holds this disk dentry, and it may go: no
+    /// cached child, no mount on it, no dirty page in its inode.
+    fn is_unused(self: &Arc<Dentry>) -> bool {
+        Arc::strong_count(self) == 2
+            && !self.inode.sb.memory_backed
+            && !self.is_deleted()
+            && self.children.try_lock().is_some_and(|c| c.is_empty())
+            && self.mounted.try_lock().is_some_and(|m| m.is_none())
+            && self
+                .inode
+                .pages
+                .try_lock()
+                .is_some_and(|p| p.dirty_count() == 0)
+    }
+
+    /// Takes this dentry out of its parent's map if it is unused; true
+    /// if it did. `self` is one temporary reference of the caller.
+    fn try_evict(self: &Arc<Dentry>) -> bool {
+        if !self.is_unused() {
+            return false;
+        }
+        let Some(parent) = self.parent() else {
+            return false;
+        };
+        let name = self.name();
+        let Some(mut children) = parent.children.try_lock() else {
+            return false;
+        };
+        match children.get(&name) {
+            Some(c) if Arc::ptr_eq(c, self) => {}
+            _ => return false,
+        }
+        children.remove(&name);
+        true
+    }
+
     fn new(inode: InodeRef, name: Vec<u8>, parent: Option<Arc<Dentry>>) -> Arc<Dentry> {
+        NR_DENTRY.fetch_add(1, Ordering::Relaxed);
         Arc::new(Dentry {
             inode,
             name: Mutex::new(name),
@@ -100,6 +223,9 @@ impl Dentry {
             Some(d) if Arc::ptr_eq(&d.inode, &inode) => d,
             _ => self.add_child(name, inode),
         };
+        // A walk holds `child` (and its ancestors), so eviction leaves
+        // them.
+        shrink_to_limit();
         Ok(child.follow_mount())
     }
 
@@ -108,6 +234,9 @@ impl Dentry {
     pub fn add_child(self: &Arc<Dentry>, name: &[u8], inode: InodeRef) -> Arc<Dentry> {
         let child = Dentry::new(inode, name.to_vec(), Some(self.clone()));
         self.children.lock().insert(name, child.clone());
+        if !child.inode.sb.memory_backed {
+            LRU.lock().push_back(Arc::downgrade(&child));
+        }
         child
     }
 

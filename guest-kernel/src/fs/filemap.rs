@@ -1,8 +1,9 @@
 //! Reading and writing regular files through their inode's page cache
 //! (Linux's mm/filemap.c), for every file system: a missing page is filled
-//! by the file system's `readpage` (a hole of a memory file system reads
-//! as zeros without being allocated); writes dirty pages, which reach the
-//! backing store at writeback (the file's last close, fsync).
+//! by the file system's `readpages`, with the read-ahead window after it
+//! (fs/readahead.rs; a hole of a memory file system reads as zeros without
+//! being allocated); writes dirty pages, which reach the backing store at
+//! writeback (the file's last close, fsync).
 //!
 //! The bytes move through `copy_engine` (one VMM exit per 64 pieces under
 //! lstar): a ring-0 memcpy is emulated, byte by byte, under kvm-pvm.
@@ -41,18 +42,30 @@ pub fn read_at(inode: &Inode, pos: u64, buf: &mut [u8]) -> SysResult {
             Some(frame) => phys_to_virt(frame),
             None if inode.sb.memory_backed => core::ptr::addr_of!(ZERO_PAGE) as u64,
             None => {
+                // Filling a window takes frames by the dozen, and the
+                // allocator's reclaim may take the pages whose copies are
+                // pending: they go first.
+                // SAFETY: as for the copies below.
+                unsafe { copy_engine::copy_many(&copies) };
+                copies.clear();
                 if reclaim::low_on_memory() {
-                    // Eviction may take the pages whose copies are
-                    // pending: they go first.
-                    // SAFETY: as for the copies below.
-                    unsafe { copy_engine::copy_many(&copies) };
-                    copies.clear();
                     reclaim::balance(inode);
                 }
-                match inode.get_page(index) {
-                    Ok(frame) => phys_to_virt(frame),
-                    Err(e) if done == 0 => return Err(e),
-                    Err(_) => break,
+                let last = (pos + n - 1) / PAGE_SIZE;
+                let end = inode
+                    .readahead
+                    .lock()
+                    .on_miss(index, last, size.div_ceil(PAGE_SIZE));
+                let end = index + (end - index).min(reclaim::spare_frames().max(1));
+                let filled = inode.fill_pages(index, end);
+                match (inode.find_page(index), filled) {
+                    (Some(frame), _) => phys_to_virt(frame),
+                    (None, Err(e)) if done == 0 => return Err(e),
+                    (None, _) => match inode.get_page(index) {
+                        Ok(frame) => phys_to_virt(frame),
+                        Err(e) if done == 0 => return Err(e),
+                        Err(_) => break,
+                    },
                 }
             }
         };
@@ -61,10 +74,8 @@ pub fn read_at(inode: &Inode, pos: u64, buf: &mut [u8]) -> SysResult {
     }
     // SAFETY: each source lies in a cache frame of this inode or the zero
     // page (offset + chunk within the page); the destinations cover `buf`.
-    // No page is evicted while copies are pending: each miss found free
-    // frames above the low watermark (or flushed them first), and filling
-    // one page takes a few frames, so the allocator never ran dry (its
-    // reclaim is what could take them).
+    // No page is evicted while copies are pending: every miss flushed
+    // them before it allocated, and hits allocate nothing.
     unsafe { copy_engine::copy_many(&copies) };
     touch_atime(inode);
     Ok(done)

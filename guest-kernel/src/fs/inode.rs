@@ -245,9 +245,24 @@ pub trait InodeOps: Send + Sync {
     fn readpage(&self, _inode: &Inode, _index: u64, _frame: u64) -> Result<(), Errno> {
         Ok(())
     }
+    /// Fills pages `first, first + 1, ...` into `frames` (zeroed), in as
+    /// few device requests as the blocks allow (read-ahead). The default
+    /// reads them one by one.
+    fn readpages(&self, inode: &Inode, first: u64, frames: &[u64]) -> Result<(), Errno> {
+        for (i, &frame) in frames.iter().enumerate() {
+            self.readpage(inode, first + i as u64, frame)?;
+        }
+        Ok(())
+    }
     /// Writes a dirty page back; memory-only file systems keep it.
     fn writepage(&self, _inode: &Inode, _index: u64, _frame: u64) -> Result<(), Errno> {
         Ok(())
+    }
+    /// FALLOC_FL_PUNCH_HOLE of `[start, end)` (within the size) on a file
+    /// system with a backing store: its storage freed, the range reading
+    /// as zeros. Memory file systems use `Inode::punch_hole` alone.
+    fn punch_hole(&self, _inode: &Inode, _start: u64, _end: u64) -> Result<(), Errno> {
+        Err(crate::errno::EOPNOTSUPP)
     }
     /// The size changed to `size` (truncate, extend): release storage
     /// past it. The VFS has already dropped cached pages past the end.
@@ -310,7 +325,17 @@ pub struct Inode {
     pub pages: Mutex<PageIndex>,
     /// A FIFO's pipe while it is open (Linux's `i_pipe`).
     pub fifo: Mutex<Option<Arc<super::pipe::Pipe>>>,
+    /// Where the last read-ahead window ended and its size.
+    pub readahead: Mutex<super::readahead::ReadAhead>,
     pub ops: alloc::boxed::Box<dyn InodeOps>,
+}
+
+/// Inodes alive (/proc/sys/fs/inode-nr).
+static NR_INODES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Inodes alive.
+pub fn count() -> u64 {
+    NR_INODES.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 impl Inode {
@@ -320,6 +345,7 @@ impl Inode {
         meta: Meta,
         ops: alloc::boxed::Box<dyn InodeOps>,
     ) -> InodeRef {
+        NR_INODES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         let inode = Arc::new(Inode {
             ino,
             sb: sb.clone(),
@@ -330,6 +356,7 @@ impl Inode {
                 PageIndex::counted()
             }),
             fifo: Mutex::new(None),
+            readahead: Mutex::new(super::readahead::ReadAhead::new()),
             ops,
         });
         if !sb.memory_backed {
@@ -403,12 +430,12 @@ impl Inode {
                 self.ops.uncharge_page(self);
             }
         }
+        // The head, up to the first whole page (or the end), and the
+        // tail, from the last page boundary (or the start) to the end.
+        let tail = (last_full * PAGE_SIZE).max(start);
         for (at, len) in [
             (start, (first_full * PAGE_SIZE).min(end) - start),
-            (
-                end.max(last_full * PAGE_SIZE).max(start),
-                end - end.max(last_full * PAGE_SIZE).max(start),
-            ),
+            (tail, end - tail),
         ] {
             if len == 0 {
                 continue;
@@ -456,6 +483,61 @@ impl Inode {
         self.pages.lock().insert(index, frame);
         self.update_blocks();
         Ok(frame)
+    }
+
+    /// Makes pages `first..end` present, reading the missing ones with
+    /// one `readpages` call per run of missing pages (read-ahead). Stops
+    /// early, keeping what it read, when frames or the file system's
+    /// charge run out; an I/O error drops the run that failed.
+    pub fn fill_pages(&self, first: u64, end: u64) -> Result<(), Errno> {
+        let missing: Vec<u64> = {
+            let pages = self.pages.lock();
+            (first..end).filter(|&i| pages.get(i).is_none()).collect()
+        };
+        let mut frames: Vec<u64> = Vec::with_capacity(missing.len());
+        for _ in &missing {
+            if self.ops.charge_page(self).is_err() {
+                break;
+            }
+            let Some(frame) = crate::mm::frame::alloc_zeroed() else {
+                self.ops.uncharge_page(self);
+                break;
+            };
+            frames.push(frame);
+        }
+        let mut result = Ok(());
+        let mut at = 0;
+        while at < frames.len() {
+            // A run of consecutive page numbers.
+            let mut to = at + 1;
+            while to < frames.len() && missing[to] == missing[to - 1] + 1 {
+                to += 1;
+            }
+            if let Err(e) = self.ops.readpages(self, missing[at], &frames[at..to]) {
+                for &frame in &frames[at..] {
+                    crate::mm::frame::put(frame);
+                    self.ops.uncharge_page(self);
+                }
+                result = Err(e);
+                frames.truncate(at);
+                break;
+            }
+            at = to;
+        }
+        {
+            let mut pages = self.pages.lock();
+            for (&index, &frame) in missing.iter().zip(frames.iter()) {
+                if pages.get(index).is_some() {
+                    // Filled meanwhile by another reader: theirs stays.
+                    crate::mm::frame::put(frame);
+                    self.ops.uncharge_page(self);
+                } else {
+                    pages.insert(index, frame);
+                }
+            }
+        }
+        self.update_blocks();
+        result
     }
 
     /// The cached frame of page `index`, if present (no I/O).
@@ -560,6 +642,7 @@ impl Drop for Inode {
     fn drop(&mut self) {
         // The last reference: no name, no open file, no mapping. Its pages
         // go back to the frame allocator (and to the file system's quota).
+        NR_INODES.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
         if !self.sb.memory_backed {
             super::reclaim::unregister(self);
         }

@@ -305,12 +305,16 @@ pub fn sys_fallocate(a: &Args) -> SysResult {
     check_not_running(inode)?;
     let offset = offset as u64;
     if mode & FALLOC_FL_PUNCH_HOLE != 0 {
-        if !inode.sb.memory_backed {
-            // The disk file system does not free blocks in the middle of
-            // a file yet (Linux's ext2 has no fallocate at all).
-            return Err(EOPNOTSUPP);
+        // Past the end there is nothing to free.
+        let end = end.min(inode.size());
+        if offset >= end {
+            return Ok(0);
         }
-        inode.punch_hole(offset, end.min(inode.size()));
+        if inode.sb.memory_backed {
+            inode.punch_hole(offset, end);
+        } else {
+            inode.ops.punch_hole(inode, offset, end)?;
+        }
         return Ok(0);
     }
     if inode.sb.memory_backed {

@@ -1,7 +1,8 @@
 //! The page cache of the block device (/dev/vda).
 //!
-//! read() fills missing pages from the device, as many contiguous pages per
-//! request as the device takes (SEG_MAX), one notification per batch.
+//! read() fills missing pages from the device, with the read-ahead window
+//! after them (fs/readahead.rs), as many contiguous pages per request as
+//! the device takes (SEG_MAX), one notification per batch.
 //! write() copies into pages and marks them dirty; it never touches the
 //! device (a partly written page is read first). The data reaches the disk
 //! on the last close of an open file (fput -> task work -> release ->
@@ -16,6 +17,7 @@ use lstar_abi::stats::{
 };
 use spin::Mutex;
 
+use super::readahead::ReadAhead;
 use super::writeback::Reason;
 use crate::drivers::copy_engine;
 use crate::drivers::virtio_blk::{self, BlkError, SECTOR, Transfer};
@@ -89,6 +91,18 @@ impl PageIndex {
     /// Pages present.
     pub fn len(&self) -> u64 {
         self.count
+    }
+
+    /// Dirty pages.
+    pub fn dirty_count(&self) -> u64 {
+        self.ndirty
+    }
+
+    /// Whether page `index` is present and dirty.
+    pub fn is_dirty(&self, index: u64) -> bool {
+        let (c, i) = split(index);
+        self.chunk(c)
+            .is_some_and(|ch| ch.frames[i] != 0 && ch.dirty & (1 << i) != 0)
     }
 
     fn chunk(&self, c: u64) -> Option<&Chunk> {
@@ -288,10 +302,12 @@ impl PageIndex {
 
 struct PageCache {
     pages: PageIndex,
+    readahead: ReadAhead,
 }
 
 static CACHE: Mutex<PageCache> = Mutex::new(PageCache {
     pages: PageIndex::counted(),
+    readahead: ReadAhead::new(),
 });
 
 fn blk_error(e: BlkError) -> Errno {
@@ -341,7 +357,15 @@ impl PageCache {
         let mut missing = Vec::new();
         for index in first..=last {
             if self.pages.get(index).is_none() {
-                let frame = frame::alloc_zeroed().ok_or(ENOMEM)?;
+                let Some(frame) = frame::alloc_zeroed() else {
+                    // Never keep a page that was not read.
+                    for (index, _) in missing {
+                        if let Some(f) = self.pages.remove(index) {
+                            frame::put(f);
+                        }
+                    }
+                    return Err(ENOMEM);
+                };
                 self.pages.insert(index, frame);
                 missing.push((index, frame));
             }
@@ -410,7 +434,20 @@ pub fn read(pos: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     let n = (buf.len() as u64).min(capacity - pos);
     let (first, last) = (pos / PAGE_SIZE, (pos + n - 1) / PAGE_SIZE);
     let mut cache = CACHE.lock();
-    cache.fill(first, last, capacity)?;
+    // A miss reads the read-ahead window after the request too.
+    let mut upto = last;
+    if let Some(miss) = (first..=last).find(|&i| cache.pages.get(i).is_none()) {
+        let end = cache
+            .readahead
+            .on_miss(miss, last, capacity.div_ceil(PAGE_SIZE));
+        let end = miss + (end - miss).min(super::reclaim::spare_frames().max(1));
+        upto = upto.max(end - 1);
+    }
+    match cache.fill(first, upto, capacity) {
+        // The window did not fit: the request alone.
+        Err(_) if upto > last => cache.fill(first, last, capacity)?,
+        r => r?,
+    }
     let base = buf.as_mut_ptr() as u64;
     let mut copies = Vec::with_capacity((last - first + 1) as usize);
     let mut done = 0;

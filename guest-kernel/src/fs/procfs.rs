@@ -28,6 +28,9 @@ pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Node {
     Root,
+    /// /proc/sys and /proc/sys/fs.
+    SysDir,
+    SysFsDir,
     SelfLink,
     PidDir(u32),
     Exe(u32),
@@ -46,6 +49,8 @@ enum Text {
     Uptime,
     Version,
     Filesystems,
+    DentryState,
+    InodeNr,
     Maps(u32),
     Cmdline(u32),
     Comm(u32),
@@ -61,6 +66,12 @@ const ROOT_FILES: [(&[u8], Text); 6] = [
     (b"mounts", Text::Mounts),
     (b"uptime", Text::Uptime),
     (b"version", Text::Version),
+];
+
+/// /proc/sys/fs: the dentry and inode cache figures.
+const SYS_FS_FILES: [(&[u8], Text); 2] = [
+    (b"dentry-state", Text::DentryState),
+    (b"inode-nr", Text::InodeNr),
 ];
 
 fn pid_entries(pid: u32) -> [(&'static [u8], Node); 9] {
@@ -104,6 +115,8 @@ fn ino_of(node: Node) -> u64 {
             Text::Uptime => 13,
             Text::Version => 14,
             Text::Filesystems => 15,
+            Text::DentryState => 16,
+            Text::InodeNr => 17,
             Text::Maps(p) => u64::from(p) << 16 | 20,
             Text::Cmdline(p) => u64::from(p) << 16 | 21,
             Text::Comm(p) => u64::from(p) << 16 | 22,
@@ -115,6 +128,8 @@ fn ino_of(node: Node) -> u64 {
     match node {
         Node::Root => 1,
         Node::SelfLink => 2,
+        Node::SysDir => 3,
+        Node::SysFsDir => 4,
         Node::PidDir(p) => u64::from(p) << 16 | 1,
         Node::Exe(p) => u64::from(p) << 16 | 2,
         Node::Cwd(p) => u64::from(p) << 16 | 3,
@@ -126,7 +141,7 @@ fn ino_of(node: Node) -> u64 {
 
 fn mode_of(node: Node) -> u32 {
     match node {
-        Node::Root | Node::PidDir(_) => S_IFDIR | 0o555,
+        Node::Root | Node::SysDir | Node::SysFsDir | Node::PidDir(_) => S_IFDIR | 0o555,
         Node::FdDir(_) => S_IFDIR | 0o500,
         Node::SelfLink | Node::Exe(_) | Node::Cwd(_) => S_IFLNK | 0o777,
         Node::Fd(..) => S_IFLNK | 0o700,
@@ -198,8 +213,14 @@ impl ProcInode {
                     v.push((format!("{pid}").into_bytes(), Node::PidDir(pid)));
                 }
                 v.push((b"self".to_vec(), Node::SelfLink));
+                v.push((b"sys".to_vec(), Node::SysDir));
                 v
             }
+            Node::SysDir => alloc::vec![(b"fs".to_vec(), Node::SysFsDir)],
+            Node::SysFsDir => SYS_FS_FILES
+                .iter()
+                .map(|(n, t)| (n.to_vec(), Node::Text(*t)))
+                .collect(),
             Node::PidDir(pid) => pid_entries(pid)
                 .iter()
                 .map(|(n, node)| (n.to_vec(), *node))
@@ -235,6 +256,7 @@ impl InodeOps for ProcInode {
         let node = match self.node {
             Node::Root => match name {
                 b"self" => Node::SelfLink,
+                b"sys" => Node::SysDir,
                 _ => match parse_u32(name) {
                     Some(pid) if pid_exists(pid) => Node::PidDir(pid),
                     _ => ROOT_FILES
@@ -248,6 +270,13 @@ impl InodeOps for ProcInode {
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map(|(_, node)| *node)
+                .ok_or(ENOENT)?,
+            Node::SysDir if name == b"fs" => Node::SysFsDir,
+            Node::SysDir => return Err(ENOENT),
+            Node::SysFsDir => SYS_FS_FILES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| Node::Text(*t))
                 .ok_or(ENOENT)?,
             Node::FdDir(pid) => match parse_u32(name) {
                 Some(fd) if fd_file(pid, fd).is_some() => Node::Fd(pid, fd),
@@ -348,6 +377,17 @@ fn generate(t: Text) -> String {
         }
         Text::Version => writeln!(s, "Linux version 6.1.0-lstar (lstar) #1 SMP lstar"),
         Text::Filesystems => writeln!(s, "nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc"),
+        // Linux's fields: nr_dentry, nr_unused, age_limit, want_pages,
+        // nr_negative, dummy (no negative dentries are kept here).
+        Text::DentryState => writeln!(
+            s,
+            "{}\t{}\t45\t0\t0\t0",
+            super::dentry::count(),
+            super::dentry::unused()
+        ),
+        // nr_inodes, nr_free_inodes: an inode nothing holds is freed at
+        // once, so none is free.
+        Text::InodeNr => writeln!(s, "{}\t0", super::inode::count()),
         Text::Maps(pid) => task_of(pid).map_or(Ok(()), |t| maps(&mut s, t)),
         Text::Cmdline(pid) => {
             if let Some(t) = task_of(pid) {
@@ -387,7 +427,9 @@ fn meminfo(s: &mut String) -> core::fmt::Result {
     writeln!(s, "MemTotal:       {:8} kB", kb(total))?;
     writeln!(s, "MemFree:        {:8} kB", kb(free))?;
     writeln!(s, "MemAvailable:   {:8} kB", kb(free))?;
-    writeln!(s, "Buffers:        {:8} kB", 0)?;
+    // Linux's Buffers: the block device's metadata blocks.
+    let buffers = super::ext2::metadata_frames();
+    writeln!(s, "Buffers:        {:8} kB", kb(buffers))?;
     writeln!(s, "Cached:         {:8} kB", kb(cached))?;
     writeln!(s, "SwapCached:     {:8} kB", 0)?;
     writeln!(s, "Shmem:          {:8} kB", kb(cached))?;

@@ -15,6 +15,9 @@
 //!   try_lock, since the allocation may come from anywhere (a cache that
 //!   is busy is skipped).
 //!
+//! Clean metadata blocks of ext2 go too, when file pages did not free
+//! enough (never a dirty one: it waits for its writeback).
+//!
 //! A clean page is evicted when nothing maps it (its frame has no owner
 //! but the cache: `frame::is_shared`); a later read fills it again from
 //! the disk. Pages of memory file systems (tmpfs) are never registered:
@@ -75,6 +78,13 @@ pub fn low_on_memory() -> bool {
     free < watermarks(ram).0
 }
 
+/// Frames free above the low watermark: what a read-ahead window may
+/// take without pushing the allocator into reclaim.
+pub fn spare_frames() -> u64 {
+    let (free, ram) = free_frames();
+    free.saturating_sub(watermarks(ram).0)
+}
+
 /// At a page-cache miss of `inode` with free frames low: its dirty pages
 /// written back early, then clean pages evicted up to the high watermark.
 /// The caller holds no lock and has no copy into or out of cached pages
@@ -90,6 +100,11 @@ pub fn balance(inode: &Inode) {
     let high = watermarks(ram).1;
     if free < high {
         evict(high - free);
+    }
+    // Still short: unused dentries and their inodes (a batch; no lock
+    // is held here, which dropping an inode needs).
+    if low_on_memory() {
+        super::dentry::shrink(256);
     }
 }
 
@@ -126,10 +141,15 @@ fn evict(want: u64) -> u64 {
         }
         freed += n;
     }
+    crate::stats::add(WORD_PAGES_EVICTED, freed);
+    // Then ext2's clean metadata blocks (bitmaps, inode tables, directory
+    // and indirect blocks), which a tree walk fills by the thousand.
+    if freed < want {
+        freed += super::ext2::shrink_metadata(want - freed);
+    }
     // Dropped after the scan (a last reference would unregister).
     BUSY.store(false, Ordering::Relaxed);
     drop(inodes);
-    crate::stats::add(WORD_PAGES_EVICTED, freed);
     freed
 }
 

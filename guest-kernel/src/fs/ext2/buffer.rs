@@ -16,6 +16,7 @@
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::drivers::virtio_blk::{self, SECTOR, Transfer};
 use crate::errno::{EIO, ENOMEM, Errno};
@@ -47,6 +48,14 @@ struct Buf {
 /// are dropped before a new one is read.
 const MAX_CLEAN: usize = 4096;
 
+/// Frames the metadata cache's blocks hold, for /proc/meminfo's Buffers.
+static FRAMES: AtomicU64 = AtomicU64::new(0);
+
+/// Frames held by the metadata cache.
+pub fn frames() -> u64 {
+    FRAMES.load(Ordering::Relaxed)
+}
+
 pub struct Buffers {
     bs: u32,
     map: BTreeMap<u32, Buf>,
@@ -57,6 +66,8 @@ pub struct Buffers {
     sb_dirty: bool,
     /// Metadata blocks written since mount.
     pub written: u64,
+    /// Where the last shrink stopped: the next starts after this block.
+    hand: u32,
 }
 
 fn blk_err(_: virtio_blk::BlkError) -> Errno {
@@ -84,7 +95,49 @@ impl Buffers {
             sb_frame,
             sb_dirty: false,
             written: 0,
+            hand: 0,
         }
+    }
+
+    /// Puts a block's frame in the map (any frame it had goes back).
+    fn insert(&mut self, blk: u32, buf: Buf) {
+        match self.map.insert(blk, buf) {
+            Some(old) => frame::put(old.frame),
+            None => {
+                FRAMES.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Takes a block out of the map, giving its frame back.
+    fn remove(&mut self, blk: u32) {
+        if let Some(b) = self.map.remove(&blk) {
+            frame::put(b.frame);
+            FRAMES.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Drops up to `want` clean blocks, giving their frames back (memory
+    /// pressure, fs/reclaim.rs): a clock over the block numbers, so that
+    /// successive shrinks take different blocks. Dirty blocks stay until
+    /// they are written. Returns how many went.
+    pub fn shrink(&mut self, want: u64) -> u64 {
+        let hand = self.hand;
+        let victims: Vec<u32> = self
+            .map
+            .range(hand.saturating_add(1)..)
+            .chain(self.map.range(..=hand))
+            .filter(|(_, b)| b.dirty.is_none())
+            .map(|(&k, _)| k)
+            .take(want as usize)
+            .collect();
+        if let Some(&last) = victims.last() {
+            self.hand = last;
+        }
+        for &k in &victims {
+            self.remove(k);
+        }
+        victims.len() as u64
     }
 
     pub fn sb(&mut self) -> &mut [u8] {
@@ -107,9 +160,7 @@ impl Buffers {
             .map(|(&k, _)| k)
             .collect();
         for k in clean {
-            if let Some(b) = self.map.remove(&k) {
-                frame::put(b.frame);
-            }
+            self.remove(k);
         }
     }
 
@@ -133,7 +184,7 @@ impl Buffers {
                 frame::put(f);
                 return Err(blk_err(e));
             }
-            self.map.insert(
+            self.insert(
                 blk,
                 Buf {
                     frame: f,
@@ -151,7 +202,7 @@ impl Buffers {
         self.forget(blk);
         self.make_room();
         let f = frame::alloc_zeroed().ok_or(ENOMEM)?;
-        self.map.insert(
+        self.insert(
             blk,
             Buf {
                 frame: f,
@@ -175,9 +226,7 @@ impl Buffers {
     /// The block was freed (or became file data): its cached copy must
     /// never be written over what comes next.
     pub fn forget(&mut self, blk: u32) {
-        if let Some(b) = self.map.remove(&blk) {
-            frame::put(b.frame);
-        }
+        self.remove(blk);
         self.dirty.remove(&blk);
     }
 

@@ -311,16 +311,16 @@ fn span(per: u64, level: u32) -> u64 {
 }
 
 /// Frees the part of the tree under indirect block `blk` (at `level`: 1
-/// holds data block numbers) that lies at or past logical block `keep`;
+/// holds data block numbers) that lies in logical blocks `[from, to)`;
 /// `base` is the first logical block it covers. True when `blk` itself
-/// was freed.
+/// was freed: it pointed at nothing any more.
 fn free_tree(
     io: &mut Io,
     d: &mut DiskInode,
     blk: u32,
     level: u32,
     base: u64,
-    keep: u64,
+    (from, to): (u64, u64),
 ) -> Result<bool, Errno> {
     let per = u64::from(io.g.per);
     let child = span(per, level - 1);
@@ -331,21 +331,25 @@ fn free_tree(
     let mut changed = Vec::new();
     for (j, &e) in entries.iter().enumerate() {
         let cb = base + j as u64 * child;
-        if e == 0 || cb + child <= keep {
+        if e == 0 || cb + child <= from || cb >= to {
             continue;
+        }
+        if !io.g.valid_block(e) {
+            return Err(EIO);
         }
         let freed = if level == 1 {
             group::free_block(io, e)?;
             d.sectors = d.sectors.saturating_sub(io.g.spb());
             true
         } else {
-            free_tree(io, d, e, level - 1, cb, keep)?
+            free_tree(io, d, e, level - 1, cb, (from, to))?
         };
         if freed {
             changed.push(j);
         }
     }
-    if keep <= base {
+    let left = entries.iter().filter(|&&e| e != 0).count();
+    if left == changed.len() {
         group::free_block(io, blk)?;
         d.sectors = d.sectors.saturating_sub(io.g.spb());
         return Ok(true);
@@ -362,9 +366,15 @@ fn free_tree(
 
 /// Frees every block of the file at or past logical block `keep`.
 pub fn truncate_blocks(io: &mut Io, d: &mut DiskInode, keep: u64) -> Result<(), Errno> {
+    free_range(io, d, keep, u64::MAX)
+}
+
+/// Frees the data blocks of logical blocks `[from, to)`, and the indirect
+/// blocks left pointing at nothing (a hole punched, a truncation).
+pub fn free_range(io: &mut Io, d: &mut DiskInode, from: u64, to: u64) -> Result<(), Errno> {
     let per = u64::from(io.g.per);
     for i in 0..NDIR {
-        if i as u64 >= keep && d.block[i] != 0 {
+        if (from..to).contains(&(i as u64)) && d.block[i] != 0 {
             let b = d.block[i];
             d.block[i] = 0;
             group::free_block(io, b)?;
@@ -374,15 +384,16 @@ pub fn truncate_blocks(io: &mut Io, d: &mut DiskInode, keep: u64) -> Result<(), 
     let mut base = NDIR as u64;
     for (slot, level) in [(12usize, 1u32), (13, 2), (14, 3)] {
         let b = d.block[slot];
-        if b != 0 && base + span(per, level) > keep {
+        let end = base.saturating_add(span(per, level));
+        if b != 0 && end > from && base < to {
             if !io.g.valid_block(b) {
                 return Err(EIO);
             }
-            if free_tree(io, d, b, level, base, keep)? {
+            if free_tree(io, d, b, level, base, (from, to))? {
                 d.block[slot] = 0;
             }
         }
-        base += span(per, level);
+        base = end;
     }
     Ok(())
 }

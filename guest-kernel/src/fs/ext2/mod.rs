@@ -40,6 +40,7 @@ use super::inode::{
     S_IFLNK, S_IFMT, S_IFREG, S_ISGID, Timespec, decode_dev,
 };
 use super::mount::{StatFs, SuperBlock, SuperOps};
+use super::mpage::ReadRuns;
 use crate::drivers::virtio_blk::{self, SECTOR, Transfer};
 use crate::errno::{EEXIST, EIO, ENAMETOOLONG, ENOENT, ENOSPC, ENOTEMPTY, EXDEV, Errno};
 use crate::mm::{PAGE_SIZE, frame};
@@ -52,6 +53,25 @@ static MOUNTED: AtomicBool = AtomicBool::new(false);
 
 pub fn mounted() -> bool {
     MOUNTED.load(Ordering::Relaxed)
+}
+
+/// The mounted file system, for the shrinker.
+static MOUNTED_FS: Mutex<Option<Weak<Fs>>> = Mutex::new(None);
+
+/// Drops up to `want` clean metadata blocks (memory pressure, Linux's
+/// buffer-head shrinking; fs/reclaim.rs). Skipped while the file system
+/// is in use: the allocation that ran short may come from inside it,
+/// holding slices of those blocks. Returns how many frames went back.
+pub fn shrink_metadata(want: u64) -> u64 {
+    let Some(fs) = MOUNTED_FS.try_lock().and_then(|m| m.as_ref()?.upgrade()) else {
+        return 0;
+    };
+    fs.st.try_lock().map_or(0, |mut st| st.io.buf.shrink(want))
+}
+
+/// Frames the metadata cache holds (/proc/meminfo's Buffers).
+pub fn metadata_frames() -> u64 {
+    buffer::frames()
 }
 
 /// What every part works on: the geometry, the metadata blocks, and the
@@ -177,6 +197,7 @@ pub fn mount() -> Option<InodeRef> {
         }
     };
     MOUNTED.store(true, Ordering::Relaxed);
+    *MOUNTED_FS.lock() = Some(Arc::downgrade(&fs));
     crate::info!(
         "root: ext2 on /dev/vda, {} blocks of {} bytes, {} inodes{}",
         g.blocks_count,
@@ -810,6 +831,10 @@ impl InodeOps for Ext2Node {
     }
 
     fn readpage(&self, inode: &Inode, index: u64, frame: u64) -> Result<(), Errno> {
+        self.readpages(inode, index, &[frame])
+    }
+
+    fn readpages(&self, inode: &Inode, first: u64, frames: &[u64]) -> Result<(), Errno> {
         let size = inode.size();
         let mut st = self.fs.st.lock();
         let State { io, nodes } = &mut *st;
@@ -819,45 +844,21 @@ impl InodeOps for Ext2Node {
         // Blocks at or past the size on disk are holes (a page a write
         // is about to fill, past the end: nothing to read).
         let nblocks = size.min(inode::disk_size(d)).div_ceil(bs);
-        // (first sector, offset in the page, bytes): runs of blocks that
-        // lie in a row on disk; holes stay zero.
-        let mut runs: Vec<(u64, u64, u32)> = Vec::new();
-        for k in 0..bpp {
-            let lblk = index * bpp + k;
-            if lblk >= nblocks {
-                break;
-            }
-            let pb = inode::bmap(io, d, lblk, None)?;
-            if pb == 0 {
-                continue;
-            }
-            let sector = u64::from(pb) * (bs / SECTOR);
-            match runs.last_mut() {
-                Some((s, off, len))
-                    if *off + u64::from(*len) == k * bs
-                        && *s + u64::from(*len) / SECTOR == sector =>
-                {
-                    *len += bs as u32
+        let mut reads = ReadRuns::new(virtio_blk::seg_max() as u64);
+        'pages: for (p, &frame) in frames.iter().enumerate() {
+            for k in 0..bpp {
+                let lblk = (first + p as u64) * bpp + k;
+                if lblk >= nblocks {
+                    break 'pages;
                 }
-                _ => runs.push((sector, k * bs, bs as u32)),
+                let pb = inode::bmap(io, d, lblk, None)?;
+                if pb != 0 {
+                    reads.add(u64::from(pb) * (bs / SECTOR), frame, k * bs, bs as u32);
+                }
             }
         }
         drop(st);
-        let addrs: Vec<[u64; 1]> = runs.iter().map(|&(_, off, _)| [frame + off]).collect();
-        let transfers: Vec<Transfer> = runs
-            .iter()
-            .zip(addrs.iter())
-            .map(|(&(sector, _, len), pages)| Transfer {
-                write: false,
-                sector,
-                pages,
-                last_len: len,
-            })
-            .collect();
-        if transfers.is_empty() {
-            return Ok(());
-        }
-        virtio_blk::transfer(&transfers).map_err(|_| EIO)
+        reads.submit()
     }
 
     fn reserve_page(&self, inode: &Inode, index: u64) -> Result<(), Errno> {
@@ -987,6 +988,86 @@ impl InodeOps for Ext2Node {
         meta.blocks = u64::from(d.sectors) + self.reserved_sectors(io, d);
         inode::store(io, self.ino, d, &meta)?;
         io.buf.sync(&REMOVE)?;
+        drop(st);
+        inode.meta.lock().blocks = meta.blocks;
+        Ok(())
+    }
+
+    fn punch_hole(&self, inode: &Inode, start: u64, end: u64) -> Result<(), Errno> {
+        if inode.file_type() != FileType::Regular || start >= end {
+            return Ok(());
+        }
+        let bs = u64::from(self.fs.g.bs);
+        // The pages at the edges, in the cache: the VFS zeroes their part
+        // of the range there, which later reads and writeback see.
+        for p in [start / PAGE_SIZE, (end - 1) / PAGE_SIZE] {
+            let whole = start <= p * PAGE_SIZE && (p + 1) * PAGE_SIZE <= end;
+            if !whole {
+                inode.get_page(p)?;
+            }
+        }
+        inode.punch_hole(start, end);
+        let meta = touch(inode, |_| {});
+        let (first_full, last_full) = (start.div_ceil(PAGE_SIZE), end / PAGE_SIZE);
+        // Blocks partly in the range (at most two) keep their other bytes.
+        let partial: Vec<u64> = {
+            let (a, b) = (start / bs, (end - 1) / bs);
+            let mut v = Vec::new();
+            if !start.is_multiple_of(bs) || end < (a + 1) * bs {
+                v.push(a);
+            }
+            if b != a && !end.is_multiple_of(bs) {
+                v.push(b);
+            }
+            v
+        };
+        let mut st = self.fs.st.lock();
+        let State { io, nodes } = &mut *st;
+        let d = node(nodes, self.ino)?;
+        // The pages dropped promised blocks that will never be written.
+        let gone: Vec<u64> = d
+            .reserved
+            .range(first_full..last_full.max(first_full))
+            .map(|(&k, _)| k)
+            .collect();
+        for k in gone {
+            if let Some(n) = d.reserved.remove(&k) {
+                d.reserved_total = d.reserved_total.saturating_sub(u64::from(n));
+                d.reserved_data = d.reserved_data.saturating_sub(u64::from(n));
+                io.reserved = io.reserved.saturating_sub(u64::from(n));
+            }
+        }
+        // A partial block on disk gets its zeros now when its page is
+        // clean (a dirty page goes out whole at writeback).
+        let mut addrs: Vec<(u64, [u64; 1])> = Vec::new();
+        for lblk in partial {
+            let index = lblk * bs / PAGE_SIZE;
+            if lblk * bs >= inode::disk_size(d) || inode.pages.lock().is_dirty(index) {
+                continue;
+            }
+            let pb = inode::bmap(io, d, lblk, None)?;
+            if let (true, Some(frame)) = (pb != 0, inode.find_page(index)) {
+                let sector = u64::from(pb) * (bs / SECTOR);
+                addrs.push((sector, [frame + lblk * bs % PAGE_SIZE]));
+            }
+        }
+        let data: Vec<Transfer> = addrs
+            .iter()
+            .map(|(sector, pages)| Transfer {
+                write: true,
+                sector: *sector,
+                pages,
+                last_len: bs as u32,
+            })
+            .collect();
+        let (from, to) = (start.div_ceil(bs), end / bs);
+        if from < to {
+            inode::free_range(io, d, from, to)?;
+        }
+        let mut meta = meta;
+        meta.blocks = u64::from(d.sectors) + self.reserved_sectors(io, d);
+        inode::store(io, self.ino, d, &meta)?;
+        io.buf.sync_with(&REMOVE, &data)?;
         drop(st);
         inode.meta.lock().blocks = meta.blocks;
         Ok(())
