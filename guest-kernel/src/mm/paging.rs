@@ -369,7 +369,9 @@ pub fn move_range(pml4: u64, old: u64, new: u64, len: u64) -> Result<(), OutOfMe
 /// The TLB is flushed (per page for a few pages) before any frame is free.
 pub fn zap_range(pml4: u64, start: u64, end: u64) {
     const TABLE_SPAN: u64 = 512 * 4096;
-    let mut zap = Zap::new();
+    // Uninitialised, so that it costs no stores (nor a copy into `zap`).
+    let mut held = [const { core::mem::MaybeUninit::uninit() }; Zap::HELD];
+    let mut zap = Zap::new(&mut held);
     let mut va = start;
     while va < end {
         let found = tables_of(pml4, va);
@@ -412,24 +414,24 @@ pub fn zap_range(pml4: u64, start: u64, end: u64) {
 /// detached, one CR3 reload at the end covers everything. The frames of
 /// a small unmap (malloc's one-page mappings) wait in an array on the
 /// stack: a heap vector grown per page cost more than the rest of munmap.
-struct Zap {
+struct Zap<'a> {
     invalidated: usize,
     flush_all: bool,
-    held: [core::mem::MaybeUninit<u64>; Zap::HELD],
+    held: &'a mut [core::mem::MaybeUninit<u64>; Zap::HELD],
     count: usize,
     more: alloc::vec::Vec<u64>,
     tables: alloc::vec::Vec<u64>,
 }
 
-impl Zap {
+impl<'a> Zap<'a> {
     const CEILING: usize = 33;
     const HELD: usize = 32;
 
-    fn new() -> Zap {
+    fn new(held: &'a mut [core::mem::MaybeUninit<u64>; Zap::HELD]) -> Zap<'a> {
         Zap {
             invalidated: 0,
             flush_all: false,
-            held: [const { core::mem::MaybeUninit::uninit() }; Zap::HELD],
+            held,
             count: 0,
             more: alloc::vec::Vec::new(),
             tables: alloc::vec::Vec::new(),
