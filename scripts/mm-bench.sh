@@ -6,7 +6,10 @@
 #     (tests/progs/munmap-bench.c; the munmap's instructions are the run's
 #     minus those of the same run that keeps the mapping);
 #   - tests/progs/vma-merge.c: 5,000 one-page mmaps, mprotect, munmap,
-#     mremap, /proc/self/maps read 12 times.
+#     mremap, /proc/self/maps read 12 times;
+#   - tests/progs/mm-churn.c: malloc's mmap/munmap churn (SQLite's one
+#     page, Lua's 64 KiB), 10,000 cycles, untouched and written; per cycle
+#     is the run's count minus that of a run with no cycles, over 10,000.
 #
 #   scripts/mm-bench.sh [RUNS]      # medians of RUNS runs (default 3)
 #   LSTAR=/path/to/lstar scripts/mm-bench.sh   # another build (a "before")
@@ -37,7 +40,7 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for p in munmap-bench vma-merge; do
+for p in munmap-bench vma-merge mm-churn; do
     musl-gcc -static -O2 -o "$work/$p" "tests/progs/$p.c"
 done
 awk 'BEGIN { srand(12); for (i = 0; i < 20000; i++) printf "%d\n", int(rand() * 1e9) }' >"$work/sort-in.txt"
@@ -67,6 +70,10 @@ echo "- platform: $platform_long; date: $date; CPU: $cpu ($ncpu CPUs); lstar: $l
     measure touch8 -- "$work/munmap-bench" 8 keep
     measure munmap8 -- "$work/munmap-bench" 8
     measure vma -- "$work/vma-merge"
+    measure churn0 -- "$work/mm-churn" 0 0 4096
+    measure churn4 -- "$work/mm-churn" 10000 0 4096
+    measure churn4t -- "$work/mm-churn" 10000 1 4096
+    measure churn64t -- "$work/mm-churn" 10000 1 65536
 } >"$work/rows"
 awk -F'\t' '
     { insn[$1] = $2; sec[$1] = $3 }
@@ -77,4 +84,7 @@ awk -F'\t' '
         printf "| first touch of 8 MiB, one write per page (whole run) | %d | %.2f s |\n", insn["touch8"], sec["touch8"]
         printf "| munmap of those 8 MiB (difference) | %d | %.2f s |\n", insn["munmap8"] - insn["touch8"], sec["munmap8"] - sec["touch8"]
         printf "| vma-merge.c: 5,000 one-page areas (whole run) | %d | %.1f s |\n", insn["vma"], sec["vma"]
+        printf "| mm-churn.c: mmap + munmap of 4 KiB, untouched, per cycle | %d | |\n", (insn["churn4"] - insn["churn0"]) / 10000
+        printf "| mm-churn.c: mmap + write + munmap of 4 KiB, per cycle | %d | |\n", (insn["churn4t"] - insn["churn0"]) / 10000
+        printf "| mm-churn.c: mmap + write 16 pages + munmap of 64 KiB, per cycle | %d | |\n", (insn["churn64t"] - insn["churn0"]) / 10000
     }' "$work/rows"

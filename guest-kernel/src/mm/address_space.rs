@@ -112,9 +112,10 @@ impl AddressSpace {
     /// Unmaps `[start, end)`: areas and page-table entries; every entry
     /// gives its frame back (each holds a reference, see frame::get).
     pub fn unmap_range(&mut self, start: u64, end: u64) {
-        for piece in self.vmas.remove_range(start, end) {
-            self.zap_range(piece.start, piece.end);
-        }
+        let pml4 = self.pml4;
+        self.vmas.remove_range_with(start, end, |piece| {
+            paging::zap_range(pml4, piece.start, piece.end);
+        });
     }
 
     /// mprotect of `[start, end)`, which areas cover: the areas in it take

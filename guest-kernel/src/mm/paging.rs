@@ -369,9 +369,9 @@ pub fn move_range(pml4: u64, old: u64, new: u64, len: u64) -> Result<(), OutOfMe
 /// The TLB is flushed (per page for a few pages) before any frame is free.
 pub fn zap_range(pml4: u64, start: u64, end: u64) {
     const TABLE_SPAN: u64 = 512 * 4096;
-    let mut frames = alloc::vec::Vec::new();
-    let mut tables = alloc::vec::Vec::new();
-    let mut cleared = alloc::vec::Vec::new();
+    // Uninitialised, so that it costs no stores (nor a copy into `zap`).
+    let mut held = [const { core::mem::MaybeUninit::uninit() }; Zap::HELD];
+    let mut zap = Zap::new(&mut held);
     let mut va = start;
     while va < end {
         let found = tables_of(pml4, va);
@@ -389,28 +389,96 @@ pub fn zap_range(pml4: u64, start: u64, end: u64) {
         while let Some(i) = at {
             // Entries are 0, present or PROT_NONE: each non-zero one holds
             // a frame.
-            frames.push(entries[i] & ADDR_MASK);
+            let frame = entries[i] & ADDR_MASK;
             if !whole {
                 entries[i] = 0;
-                cleared.push(va + i as u64 * 4096);
+                zap.cleared(va + i as u64 * 4096);
             }
+            zap.frame(frame);
             at = next_present(entries, i + 1);
         }
         if whole {
             // SAFETY: `pd` is the directory above `pt`; its entry for `va`
             // points at `pt`, which nothing else references.
             unsafe { *table(pd).add(index(va, 1)) = 0 };
-            tables.push(pt);
+            zap.table(pt);
         }
         va = chunk_end;
     }
-    if tables.is_empty() && cleared.len() <= 33 {
-        for &va in &cleared {
-            invlpg(va);
+    zap.finish();
+}
+
+/// What [`zap_range`] gives back once the TLB is clean. The first cleared
+/// pages are invalidated as they go (invlpg, Linux's
+/// tlb_single_page_flush_ceiling of 33); past that, or once a table is
+/// detached, one CR3 reload at the end covers everything. The frames of
+/// a small unmap (malloc's one-page mappings) wait in an array on the
+/// stack: a heap vector grown per page cost more than the rest of munmap.
+struct Zap<'a> {
+    invalidated: usize,
+    flush_all: bool,
+    held: &'a mut [core::mem::MaybeUninit<u64>; Zap::HELD],
+    count: usize,
+    more: alloc::vec::Vec<u64>,
+    tables: alloc::vec::Vec<u64>,
+}
+
+impl<'a> Zap<'a> {
+    const CEILING: usize = 33;
+    const HELD: usize = 32;
+
+    fn new(held: &'a mut [core::mem::MaybeUninit<u64>; Zap::HELD]) -> Zap<'a> {
+        Zap {
+            invalidated: 0,
+            flush_all: false,
+            held,
+            count: 0,
+            more: alloc::vec::Vec::new(),
+            tables: alloc::vec::Vec::new(),
         }
-    } else {
-        flush_tlb();
     }
-    frame::put_many(&frames);
-    frame::put_many(&tables);
+
+    /// The entry of `va` was cleared.
+    fn cleared(&mut self, va: u64) {
+        if self.flush_all {
+            return;
+        }
+        if self.invalidated < Self::CEILING {
+            invlpg(va);
+            self.invalidated += 1;
+        } else {
+            self.flush_all = true;
+        }
+    }
+
+    fn frame(&mut self, frame: u64) {
+        match self.held.get_mut(self.count) {
+            Some(slot) => {
+                slot.write(frame);
+                self.count += 1;
+            }
+            None => self.more.push(frame),
+        }
+    }
+
+    /// A detached table: its entries may still be cached.
+    fn table(&mut self, pt: u64) {
+        self.flush_all = true;
+        self.tables.push(pt);
+    }
+
+    fn finish(self) {
+        if self.flush_all {
+            flush_tlb();
+        }
+        // SAFETY: `frame` initialised the first `count` slots.
+        let held =
+            unsafe { core::slice::from_raw_parts(self.held.as_ptr() as *const u64, self.count) };
+        // Each call takes the frame lock: only the lists that hold any.
+        for frames in [held, &self.more, &self.tables] {
+            if !frames.is_empty() {
+                frame::put_many(frames);
+            }
+        }
+    }
 }

@@ -287,8 +287,17 @@ impl Vmas {
     /// Removes `[start, end)`, splitting areas that straddle its edges,
     /// and returns the removed pieces, lowest first.
     pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+        let mut pieces = Vec::new();
+        self.remove_range_with(start, end, |piece| pieces.push(piece));
+        pieces
+    }
+
+    /// [`Vmas::remove_range`] handing each removed piece, lowest first, to
+    /// `f` once the tree no longer holds it: munmap's way, without a heap
+    /// vector for its one piece (malloc makes tens of thousands of calls).
+    pub fn remove_range_with(&mut self, start: u64, end: u64, mut f: impl FnMut(Vma)) {
         if start >= end {
-            return Vec::new();
+            return;
         }
         // The common case, a range inside one area: one search, and one
         // insertion or removal, instead of two splits and an extraction.
@@ -310,14 +319,19 @@ impl Vmas {
             if let Some(upper) = upper {
                 self.map.insert(end, upper);
             }
-            return piece.into_iter().collect();
+            if let Some(piece) = piece {
+                f(piece);
+            }
+            return;
         }
         self.split_at(start);
         self.split_at(end);
-        self.map
+        let pieces: Vec<Vma> = self
+            .map
             .extract_if(start..end, |_, _| true)
             .map(|(_, v)| v)
-            .collect()
+            .collect();
+        pieces.into_iter().for_each(f);
     }
 
     /// The areas inside `[start, end)` after splitting at its edges, for
