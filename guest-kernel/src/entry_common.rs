@@ -17,14 +17,31 @@ pub fn exit_to_user_mode(regs: &mut PtRegs) {
     }
 }
 
+/// `exit_to_user_mode` after a system call that succeeded (the fast path
+/// of syscall/mod.rs): its RAX is a result, never a restart code, so the
+/// restart test of the signal step is left out. Failed calls take
+/// `exit_to_user_mode`.
+#[inline(always)]
+pub fn syscall_exit_to_user_mode(regs: &mut PtRegs) {
+    if other_work_pending() || crate::kernel::signal::signal_maybe_pending() {
+        exit_to_user_mode_loop(regs);
+    }
+}
+
 /// Whether the loop below would do anything: each test is the condition
 /// under which one of its steps acts.
 #[inline(always)]
 fn exit_work_pending(regs: &PtRegs) -> bool {
+    other_work_pending() || crate::kernel::signal::signal_work_pending(regs)
+}
+
+/// The steps before the signal step: task work, a reschedule, the
+/// restore of the vector state.
+#[inline(always)]
+fn other_work_pending() -> bool {
     task_work_pending()
         || crate::kernel::sched::resched_requested()
         || crate::arch::xstate::restore_pending()
-        || crate::kernel::signal::signal_work_pending(regs)
 }
 
 #[cold]

@@ -1,7 +1,7 @@
 //! Linux error numbers, as system calls return them (negated in RAX).
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Errno(pub u16);
+pub struct Errno(pub i64);
 
 pub const EPERM: Errno = Errno(1);
 pub const ENOENT: Errno = Errno(2);
