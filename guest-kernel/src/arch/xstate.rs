@@ -221,6 +221,7 @@ pub fn trampoline_syscall(regs: &mut PtRegs, nr: u64) -> bool {
     };
     *regs = frame;
     t.xstate_saved = saved;
+    crate::entry_common::exit_work_may_be_pending();
     if saved {
         crate::kernel::sched::yield_now();
     }

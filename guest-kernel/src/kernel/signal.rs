@@ -325,6 +325,7 @@ impl SigState {
             self.queue.push(info);
         }
         self.pending |= b;
+        crate::entry_common::exit_work_may_be_pending();
         Ok(())
     }
 
@@ -977,6 +978,7 @@ pub fn sys_rt_sigsuspend(a: &Args) -> SysResult {
     let mask: u64 = get_user(a[0])?;
     let st = &mut current().signal;
     st.saved_mask = Some(st.blocked);
+    crate::entry_common::exit_work_may_be_pending();
     st.blocked = mask & !UNBLOCKABLE;
     wait_for_signal(None);
     Err(ERESTARTNOHAND)
