@@ -564,7 +564,7 @@ fn restart_code(regs: &PtRegs) -> Option<Errno> {
         ERESTART_RESTARTBLOCK,
     ]
     .into_iter()
-    .find(|c| i64::from(c.0) == e)
+    .find(|c| c.0 == e)
 }
 
 /// Back over the `syscall` or `int $0x80` (both 2 bytes), number restored.
@@ -653,9 +653,9 @@ fn handle_signal(regs: &mut PtRegs, info: &SigInfo, act: &SigAction) -> bool {
     let sig = info.signo as u32;
     if in_syscall(regs) {
         match restart_code(regs) {
-            Some(ERESTARTNOHAND | ERESTART_RESTARTBLOCK) => regs.rax = (-i64::from(EINTR.0)) as u64,
+            Some(ERESTARTNOHAND | ERESTART_RESTARTBLOCK) => regs.rax = EINTR.0.wrapping_neg() as u64,
             Some(ERESTARTSYS) if act.flags & SA_RESTART == 0 => {
-                regs.rax = (-i64::from(EINTR.0)) as u64
+                regs.rax = EINTR.0.wrapping_neg() as u64
             }
             Some(_) => restart(regs, regs.error_code),
             None => {}
