@@ -76,6 +76,7 @@ pub const OFFSET_RSP: usize = 20 * 8;
 
 const _: () = assert!(core::mem::offset_of!(PtRegs, r11) == OFFSET_R11);
 const _: () = assert!(core::mem::offset_of!(PtRegs, rcx) == OFFSET_RCX);
+const _: () = assert!(core::mem::offset_of!(PtRegs, error_code) == OFFSET_VECTOR + 8);
 const _: () = assert!(core::mem::offset_of!(PtRegs, rdi) == OFFSET_ARGS);
 const _: () = assert!(core::mem::offset_of!(PtRegs, rsi) == OFFSET_ARGS + 8);
 const _: () = assert!(core::mem::offset_of!(PtRegs, rdx) == OFFSET_ARGS + 16);

@@ -653,7 +653,9 @@ fn handle_signal(regs: &mut PtRegs, info: &SigInfo, act: &SigAction) -> bool {
     let sig = info.signo as u32;
     if in_syscall(regs) {
         match restart_code(regs) {
-            Some(ERESTARTNOHAND | ERESTART_RESTARTBLOCK) => regs.rax = EINTR.0.wrapping_neg() as u64,
+            Some(ERESTARTNOHAND | ERESTART_RESTARTBLOCK) => {
+                regs.rax = EINTR.0.wrapping_neg() as u64
+            }
             Some(ERESTARTSYS) if act.flags & SA_RESTART == 0 => {
                 regs.rax = EINTR.0.wrapping_neg() as u64
             }

@@ -108,18 +108,24 @@ entry_syscall_64:
        [rsp] vector, error code, rip, cs, rflags, rsp, ss.
        From user mode that is a system call: RCX and R11 hold the user RIP
        and RFLAGS as SYSCALL left them. The frame becomes the one the fast
-       path builds, and it leaves through IRETQ. */
+       path builds, and it leaves through IRETQ.
+       A program can also jump to entry_syscall_64 itself, with any RCX:
+       a non-canonical one would make the IRETQ fault in ring 0, so that
+       is the fault it looks like (SIGSEGV), not a system call. */
     .globl entry_syscall_64_fault
 entry_syscall_64_fault:
     testb $3, 24(%rsp)
     jz trap_common                      /* a kernel fault there: a bug */
     swapgs                              /* GS base := per-CPU area */
-    mov %rax, 8(%rsp)                   /* error_code slot = orig_rax */
-    movq ${vector_syscall}, (%rsp)
 "#,
     push_regs!(),
     r#"
     cld
+    mov %rcx, %rdx                      /* saved: any register is scratch now */
+    shr $47, %rdx                       /* RCX in the canonical lower half? */
+    jnz 9f
+    mov %rax, {error_code_off}(%rsp)    /* orig_rax */
+    movq ${vector_syscall}, {vector_off}(%rsp)
     mov %rcx, {rip_off}(%rsp)
     mov %r11, %rax
     and ${user_rflags}, %eax
@@ -128,6 +134,10 @@ entry_syscall_64_fault:
     mov %rsp, %rdi
     call do_syscall_64
     jmp ret_to_user
+9:
+    mov %rsp, %rdi                      /* a plain trap frame still */
+    call do_trap
+    jmp ret_from_trap
 
     /* The int $0x80 gate (DPL 3). Never from kernel mode (the kernel has
        no int $0x80); if it were, it is an exception like any other. */
@@ -152,6 +162,8 @@ entry_int80:
     int80_vector = const crate::arch::idt::INT80_VECTOR,
     rip_off = const OFFSET_RIP,
     rcx_off = const OFFSET_RCX,
+    error_code_off = const OFFSET_VECTOR + 8,
+    vector_off = const OFFSET_VECTOR,
     rflags_off = const OFFSET_RFLAGS,
     r11_off = const OFFSET_R11,
     rsp_from_vector = const OFFSET_RSP - OFFSET_VECTOR,
