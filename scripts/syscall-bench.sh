@@ -10,7 +10,10 @@
 #     place here where the guest's fast paths (SYSCALL/SYSRETQ, the IDT
 #     int 0x80 gate) really run, and its figures show they do.
 # Prints a markdown table: cycles per call of each, the ratio lstar/host,
-# the platform (kvm-pvm, or VMX/SVM hardware KVM), the date and the CPU.
+# the platform (kvm-pvm, or VMX/SVM hardware KVM), the date and the CPU;
+# on kvm-pvm also the kernel's instructions per call of each entry (perf
+# stat -e kvm:kvm_emulate_insn over N and 2N calls), which load does not
+# change.
 #
 #   scripts/syscall-bench.sh          # BENCH_N=calls per round (default:
 #                                     # 20000 on kvm-pvm, 200000 elsewhere)
@@ -86,3 +89,32 @@ for entry in syscall int80; do
 done
 echo
 echo "N = $n calls per entry, best of 5 rounds; cycles are rdtsc ticks in user mode."
+
+# --- kernel instructions per call (kvm-pvm) ------------------------------------
+# Every ring-0 instruction is emulated there, and perf counts the emulations
+# exactly (kvm:kvm_emulate_insn, for the whole lstar run): N calls and 2N
+# calls through one entry, the difference over N, is the kernel's
+# instructions per call, free of the machine's load and of boot and exit.
+if [[ $platform == kvm-pvm ]]; then
+    insns() { # calls entry
+        perf stat -x, -e kvm:kvm_emulate_insn -- "$lstar" run --quiet -- "$bench" "$1" "$2" 2>&1 >/dev/null |
+            awk -F, '/kvm:kvm_emulate_insn/ { print $1 }'
+    }
+    echo
+    if ! command -v perf >/dev/null; then
+        echo "Kernel instructions per call: not measured (no perf: apt-get install linux-perf)."
+    else
+        echo "| entry | kernel instructions/call (kvm-pvm, perf stat -e kvm:kvm_emulate_insn) |"
+        echo "|---|---:|"
+        for entry in syscall int80; do
+            a=$(insns "$n" "$entry")
+            b=$(insns $((2 * n)) "$entry")
+            if [[ $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]]; then
+                per=$(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')
+            else
+                per="- (perf: ${a:-no count}; root or perf_event_paranoid <= -1 needed)"
+            fi
+            echo "| $entry | $per |"
+        done
+    fi
+fi

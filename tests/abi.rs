@@ -169,6 +169,11 @@ dup3(1, 1, 0) EINVAL: ok
 dup3(1, 22, bad flags) EINVAL: ok
 close(22) EBADF: ok
 close(-1) EBADF: ok
+registers across syscall getppid: ok
+registers across syscall close(bad fd) EBADF: ok
+registers across syscall 1000 ENOSYS: ok
+registers across int $0x80 getppid: ok
+registers across int $0x80 1000 ENOSYS: ok
 OK
 "#;
 

@@ -1,7 +1,12 @@
 //! Linux error numbers, as system calls return them (negated in RAX).
 
+/// An i64 (the numbers are small and positive) so that `SysResult`, an
+/// i64-or-u64 pair, is a scalar pair the compiler returns in two registers
+/// (RAX:RDX) instead of through memory: every system call and every
+/// function returning a `SysResult` gains from it (measured: the null
+/// system call's table call went from a store and three loads to none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Errno(pub u16);
+pub struct Errno(pub i64);
 
 pub const EPERM: Errno = Errno(1);
 pub const ENOENT: Errno = Errno(2);
@@ -59,6 +64,6 @@ pub type SysResult = Result<u64, Errno>;
 pub fn to_rax(result: SysResult) -> u64 {
     match result {
         Ok(v) => v,
-        Err(Errno(e)) => (-i64::from(e)) as u64,
+        Err(Errno(e)) => e.wrapping_neg() as u64,
     }
 }

@@ -106,6 +106,7 @@ extern "C" fn kernel_main(start_info: u64) -> ! {
     if let Some(addr) = params.stats_addr {
         stats::init(addr);
     }
+    stats::init_syscall_hooks();
     // Module 1 is empty when lstar has no symbol table but files follow.
     if let Some(m) = params.modules.get(1).filter(|m| m.size > 0) {
         ksyms::init(m.paddr, m.size);

@@ -1,7 +1,7 @@
 //! Counters in the stats area the host reads (layout: `lstar_abi::stats`).
 //! Single stores of aligned u64s, no exits: the host sees them live.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use lstar_abi::stats::{self, Entry, TASK_SLOTS, TaskRecord};
 
@@ -13,6 +13,7 @@ static BASE: AtomicU64 = AtomicU64::new(0);
 pub fn init(phys: u64) {
     let base = crate::mm::phys_to_virt(phys);
     BASE.store(base, Ordering::Relaxed);
+    COUNTERS.store(base as *mut u64, Ordering::Relaxed);
     // The VMM zeroed the area; the header word says it is live.
     word(0, |w| w.store(stats::HEADER_WORD, Ordering::Release));
 }
@@ -30,8 +31,9 @@ fn word(offset: usize, f: impl FnOnce(&AtomicU64)) {
 /// whole aligned words, so no lock prefix is needed (one instruction where
 /// a load/add/store would be three, each emulated under kvm-pvm).
 fn inc(addr: u64) {
-    // SAFETY: `addr` is an aligned word inside the stats area (callers add
-    // offsets from lstar_abi::stats to its base).
+    // SAFETY: `addr` is an aligned word inside the stats area or its
+    // static stand-in (callers add offsets from lstar_abi::stats to the
+    // base), or a task's own counter.
     unsafe { core::arch::asm!("inc qword ptr [{}]", in(reg) addr, options(nostack)) }
 }
 
@@ -42,12 +44,92 @@ fn bump(offset: usize) {
     }
 }
 
-/// Counts one system call.
-pub fn count_syscall(entry: Entry, nr: u64, failed: bool) {
+// ---------------------------------------------------------------------------
+// The per-call part. Every system call pays for what is here, and on kvm-pvm
+// each kernel instruction is emulated (~1,000 host cycles), so the common
+// case is a fixed handful of instructions with no test of whether there is
+// a stats area: without one (QEMU) the counters go to a static stand-in of
+// the same layout, and the hook word is a static zero.
+
+/// The counters' part of the stats area, for when the VMM gave none.
+static mut SPARE_COUNTERS: [u64; stats::USED_SIZE / 8] = [0; stats::USED_SIZE / 8];
+
+/// The counters' base: the stats area, else `SPARE_COUNTERS`.
+static COUNTERS: AtomicPtr<u64> = AtomicPtr::new(&raw mut SPARE_COUNTERS as *mut u64);
+
+static ZERO: u64 = 0;
+static ONE: u64 = 1;
+
+/// The word the call path tests before a call for "anything beyond
+/// counting": the host's trace flag in the stats area, a static 1 when
+/// debug logging prints every call (a boot-time setting, so testing it
+/// before the call is enough), else a static 0.
+static HOOKS: AtomicPtr<u64> = AtomicPtr::new(&raw const ZERO as *mut u64);
+
+/// Points the hook word at what it stands for; after `init` (if the VMM
+/// gave a stats area) and after the log level is set.
+pub fn init_syscall_hooks() {
     let base = BASE.load(Ordering::Relaxed);
-    if base == 0 {
-        return;
+    let word: *const u64 = if crate::log::enabled(lstar_abi::cmdline::LogLevel::Debug) {
+        &ONE
+    } else if base != 0 {
+        (base + stats::WORD_TRACE_ENABLED as u64 * 8) as *const u64
+    } else {
+        &ZERO
+    };
+    HOOKS.store(word.cast_mut(), Ordering::Relaxed);
+}
+
+/// Whether a system call must take the slow path that traces and logs it
+/// (one load of a pointer, one compare). The slow path tests `tracing()`
+/// and the log level itself.
+#[inline(always)]
+pub fn syscall_hooks() -> bool {
+    // SAFETY: HOOKS points at ZERO, ONE or the trace flag word of the
+    // stats area (aligned, inside the area; the host may write it at any
+    // time, hence the volatile read).
+    unsafe { core::ptr::read_volatile(HOOKS.load(Ordering::Relaxed)) != 0 }
+}
+
+/// Counts a call of `nr` (below the table's length, so no clamping) that
+/// succeeded: its counter and the entry's total, one `inc` each. Returns
+/// whether a tracer asks for records now (the flag word of the same area;
+/// the stand-in's stays 0): one that attached while the call ran.
+#[inline(always)]
+pub fn count_syscall_fast(entry: Entry, nr: usize) -> bool {
+    let base = COUNTERS.load(Ordering::Relaxed);
+    // Each `inc` addresses its word itself (base + index * 8 + offset), so
+    // the pair is three instructions with the load of the base.
+    macro_rules! inc_pair {
+        ($calls:expr, $total:expr) => {
+            // SAFETY: `base` is the stats area or its stand-in, both
+            // USED_SIZE bytes; nr < NR_SLOTS - 1 (the caller indexed the
+            // table with it), so both words are inside, aligned.
+            unsafe {
+                core::arch::asm!(
+                    "inc qword ptr [{base} + {nr} * 8 + {calls}]",
+                    "inc qword ptr [{base} + {total}]",
+                    base = in(reg) base,
+                    nr = in(reg) nr,
+                    calls = const $calls,
+                    total = const $total * 8,
+                    options(nostack),
+                )
+            }
+        };
     }
+    match entry {
+        Entry::Syscall64 => inc_pair!(stats::CALLS_64_OFFSET, stats::WORD_SYSCALLS_TOTAL),
+        Entry::Int80 => inc_pair!(stats::CALLS_I386_OFFSET, stats::WORD_INT80_TOTAL),
+    }
+    // SAFETY: an aligned word inside either area (the host writes it at
+    // any time, hence volatile).
+    unsafe { core::ptr::read_volatile(base.add(stats::WORD_TRACE_ENABLED)) != 0 }
+}
+
+/// Counts one system call (any number, failed or not).
+pub fn count_syscall(entry: Entry, nr: u64, failed: bool) {
+    let base = COUNTERS.load(Ordering::Relaxed) as u64;
     let (calls, errors) = stats::counter_offsets(entry, nr);
     inc(base + calls as u64);
     if failed {
@@ -60,8 +142,7 @@ pub fn count_syscall(entry: Entry, nr: u64, failed: bool) {
     inc(base + total as u64 * 8);
 }
 
-/// Whether a tracer asked for records (the host sets the flag): the only
-/// cost tracing adds to an untraced system call.
+/// Whether a tracer asked for records (the host sets the flag).
 pub fn tracing() -> bool {
     let base = BASE.load(Ordering::Relaxed);
     // SAFETY: an aligned word of the stats area (see `word`).
@@ -278,7 +359,12 @@ pub fn task_gone(pid: Pid) {
 /// count it, when it returns (exit and exit_group are in neither), so the
 /// per-task counts add up to the totals: one `inc` of the task's own
 /// counter, which the host reads through the record's `syscalls_at`.
+///
+/// A plain increment, not `inc`'s asm: it compiles to the same single
+/// `inc`, and unlike an asm block it does not make the compiler reload
+/// what it holds from memory (the running task, for the exit work). The
+/// host reads the word whole (an aligned u64) and only this CPU writes it.
 #[inline(always)]
 pub fn count_task_syscall(t: &mut Task) {
-    inc(&raw mut t.syscalls as u64);
+    t.syscalls = t.syscalls.wrapping_add(1);
 }

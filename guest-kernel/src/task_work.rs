@@ -11,6 +11,7 @@ pub type TaskWork = Box<dyn FnOnce()>;
 /// Queues `work` on the current task.
 pub fn task_work_add(work: TaskWork) {
     crate::task::current().task_works.push(work);
+    crate::entry_common::exit_work_may_be_pending();
 }
 
 /// Runs queued work until none is left (work may queue more work).

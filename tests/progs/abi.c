@@ -473,6 +473,80 @@ static void test_fds(void)
 	EXPECT_ERR("close(-1) EBADF", raw(SYS_close, -1), EBADF);
 }
 
+/* regs_probe_*(nr, out): loads a distinct value into every register the
+ * entry preserves (rbx rbp rdx rsi rdi r8 r9 r10 r12 r13 r14 r15), makes
+ * system call `nr` through `syscall` or `int $0x80`, and stores those
+ * registers in out[0..11] and RAX in out[12]. In assembly, because the
+ * compiler must not own any of them across the instruction. */
+#define REGS_PROBE(name, insn)                                                      \
+	__asm__(".text\n.globl " #name "\n" #name ":\n"                             \
+		"push %rbx\npush %rbp\npush %r12\npush %r13\npush %r14\npush %r15\n" \
+		"push %rsi\n"                                                       \
+		"mov %rdi, %rax\n"                                                  \
+		"movabs $0x5a5a5a5a00000001, %rbx\n"                                \
+		"movabs $0x5a5a5a5a00000002, %rbp\n"                                \
+		"movabs $0x5a5a5a5a00000003, %rdx\n"                                \
+		"movabs $0x5a5a5a5a00000004, %rsi\n"                                \
+		"movabs $0x5a5a5a5a00000005, %rdi\n"                                \
+		"movabs $0x5a5a5a5a00000006, %r8\n"                                 \
+		"movabs $0x5a5a5a5a00000007, %r9\n"                                 \
+		"movabs $0x5a5a5a5a00000008, %r10\n"                                \
+		"movabs $0x5a5a5a5a00000009, %r12\n"                                \
+		"movabs $0x5a5a5a5a0000000a, %r13\n"                                \
+		"movabs $0x5a5a5a5a0000000b, %r14\n"                                \
+		"movabs $0x5a5a5a5a0000000c, %r15\n" insn "\n"                      \
+		"push %rax\n"                                                       \
+		"mov 8(%rsp), %rax\n"                                               \
+		"mov %rbx, 0(%rax)\nmov %rbp, 8(%rax)\nmov %rdx, 16(%rax)\n"         \
+		"mov %rsi, 24(%rax)\nmov %rdi, 32(%rax)\nmov %r8, 40(%rax)\n"        \
+		"mov %r9, 48(%rax)\nmov %r10, 56(%rax)\nmov %r12, 64(%rax)\n"        \
+		"mov %r13, 72(%rax)\nmov %r14, 80(%rax)\nmov %r15, 88(%rax)\n"       \
+		"pop %rcx\nmov %rcx, 96(%rax)\n"                                    \
+		"pop %rsi\npop %r15\npop %r14\npop %r13\npop %r12\npop %rbp\npop %rbx\n" \
+		"ret\n")
+REGS_PROBE(regs_probe_syscall, "syscall");
+REGS_PROBE(regs_probe_int80, "int $0x80");
+void regs_probe_syscall(long nr, long *out);
+void regs_probe_int80(long nr, long *out);
+
+/* Every register but RAX (and RCX, R11 for `syscall`) comes back as it
+ * went in, on success and on failure, through both entries (the kernel's
+ * fast and slow paths save and restore them differently). */
+static void test_registers(void)
+{
+	static const struct {
+		const char *what;
+		int int80;
+		long nr;
+		long want;
+	} cases[] = {
+		{"registers across syscall getppid", 0, SYS_getppid, 0},
+		{"registers across syscall close(bad fd) EBADF", 0, SYS_close, -EBADF},
+		{"registers across syscall 1000 ENOSYS", 0, 1000, -ENOSYS},
+		{"registers across int $0x80 getppid", 1, 64, 0},
+		{"registers across int $0x80 1000 ENOSYS", 1, 1000, -ENOSYS},
+	};
+	long ppid = raw0(SYS_getppid);
+	for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		long out[13];
+		if (cases[c].int80)
+			regs_probe_int80(cases[c].nr, out);
+		else
+			regs_probe_syscall(cases[c].nr, out);
+		long want = cases[c].nr == SYS_getppid || (cases[c].int80 && cases[c].nr == 64)
+				    ? ppid
+				    : cases[c].want;
+		int bad = -1;
+		for (int i = 0; i < 12 && bad < 0; i++)
+			if (out[i] != (long)(0x5a5a5a5a00000001UL + i))
+				bad = i;
+		if (bad >= 0)
+			check(cases[c].what, 0, bad, "every preserved register unchanged (got: index of the first changed)");
+		else
+			EXPECT_EQ(cases[c].what, out[12], want);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "exit") == 0) {
@@ -494,6 +568,7 @@ int main(int argc, char **argv)
 	test_signals();
 	test_readlink();
 	test_fds();
+	test_registers();
 	if (failures) {
 		say("%d FAILED", failures);
 		return 1;

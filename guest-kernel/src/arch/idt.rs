@@ -1,13 +1,17 @@
 //! The IDT and the assembly that saves and restores a [`PtRegs`] frame.
 //!
 //! Every gate funnels into `trap_common` -> [`crate::arch::traps::do_trap`]
-//! -> `ret_from_trap`, the single way back to the interrupted context.
+//! -> `ret_from_trap`, the way back to the interrupted context, except the
+//! system calls: the `int $0x80` gate's own entry and, under kvm-pvm, the
+//! #GP/#PF of a SYSCALL, which the two stubs send to
+//! `entry_syscall_64_fault` (syscall/entry.rs); those return through
+//! `ret_to_user`.
 
 use core::arch::{asm, global_asm};
 use core::ptr::addr_of_mut;
 
 use super::gdt::{DOUBLE_FAULT_IST, KERNEL_CS};
-use super::pt_regs::OFFSET_CS;
+use super::pt_regs::{OFFSET_CS, pop_regs, push_regs};
 
 /// Legacy system call gate.
 pub const INT80_VECTOR: u8 = 0x80;
@@ -21,20 +25,32 @@ pub const TIMER_VECTOR: u8 = 0xec;
 global_asm!(
     r#"
     .macro TRAP_STUB n
-    .p2align 4
+    .p2align 5
 trap_stub_\n:
     .if (\n == 8) | (\n == 10) | (\n == 11) | (\n == 12) | (\n == 13) | (\n == 14) | (\n == 17) | (\n == 21) | (\n == 29) | (\n == 30)
     .else
     push $0
     .endif
     push $\n
+    .if \n == 6
+    jmp invalid_op_common           /* kvm-pvm's int $0x80 (traps.rs) */
+    .elseif (\n == 13) | (\n == 14)
+    /* kvm-pvm delivers SYSCALL as a #GP or #PF at entry_syscall_64
+       (traps.rs): recognised here, before anything else, because every
+       instruction on this path is emulated. [rsp+16] is the faulting RIP;
+       kernel text is in the top 2 GiB, so its address is an imm32. */
+    cmpq $entry_syscall_64, 16(%rsp)
+    je entry_syscall_64_fault
     jmp trap_common
+    .else
+    jmp trap_common
+    .endif
     .endm
 
     .text
-    /* 32 stubs of 16 bytes in one 512-byte block: stub n is at
-       trap_stub_0 + 16 n, with no carry into bit 16 (idt::init uses that). */
-    .p2align 9
+    /* 32 stubs of 32 bytes in one 1024-byte block: stub n is at
+       trap_stub_0 + 32 n, with no carry into bit 16 (idt::init uses that). */
+    .p2align 10
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     TRAP_STUB \n
     .endr
@@ -42,7 +58,6 @@ trap_stub_\n:
     .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
     TRAP_STUB \n
     .endr
-    TRAP_STUB 128
     TRAP_STUB 236
     TRAP_STUB 255
 
@@ -58,81 +73,62 @@ trap_stub_irqs:
     .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
     .quad trap_stub_\n
     .endr
-trap_stub_int80: .quad trap_stub_128
+    /* The int $0x80 gate has its own entry (syscall/entry.rs). */
+trap_stub_int80: .quad entry_int80
 trap_stub_timer: .quad trap_stub_236
 trap_stub_spurious: .quad trap_stub_255
 
     .text
-    .globl trap_common, ret_from_trap
+    .globl trap_common, ret_from_trap, ret_to_user
+    /* #UD: trap_common with its own handler, which looks for int $0x80
+       before anything else (kvm-pvm raises #UD for it). */
+invalid_op_common:
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs                          /* from user: GS base := per-CPU area */
+1:
+"#,
+    push_regs!(),
+    r#"
+    cld
+    mov %rsp, %rdi
+    call do_invalid_op
+    jmp ret_from_trap
+
 trap_common:
     /* [rsp] vector, [rsp+8] error code, [rsp+16] rip, [rsp+24] cs */
     testb $3, 24(%rsp)
     jz 1f
     swapgs                          /* from user: GS base := per-CPU area */
 1:
-    push %rdi
-    push %rsi
-    push %rdx
-    push %rcx
-    push %rax
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %rbx
-    push %rbp
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+"#,
+    push_regs!(),
+    r#"
     cld
     mov %rsp, %rdi
-    /* kvm-pvm delivers SYSCALL as a fault at entry_syscall_64 (see
-       traps.rs): recognise it here, before the general dispatch, because
-       every instruction on this path is emulated. From user mode only,
-       and only #GP or #PF, so no interrupt is ever taken for a syscall. */
-    testb $3, {cs_off}(%rsp)
-    jz 3f
-    lea entry_syscall_64(%rip), %rax
-    cmp %rax, {rip_off}(%rsp)
-    jne 3f
-    mov {vector_off}(%rsp), %rax
-    cmp $13, %rax
-    je 4f
-    cmp $14, %rax
-    jne 3f
-4:
-    call do_syscall_64_from_fault
-    jmp ret_from_trap
-3:
     call do_trap
 ret_from_trap:
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %rbp
-    pop %rbx
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rax
-    pop %rcx
-    pop %rdx
-    pop %rsi
-    pop %rdi
+"#,
+    pop_regs!(),
+    r#"
     testb $3, {cs_from_vector}(%rsp)
     jz 2f
     swapgs                          /* back to user: GS base := user's */
 2:
     add $16, %rsp                   /* vector and error code */
     iretq
+
+    /* ret_from_trap for a frame known to return to user mode (the system
+       call entries): no test of CS. */
+ret_to_user:
+"#,
+    pop_regs!(),
+    r#"
+    swapgs                          /* GS base := user's */
+    add $16, %rsp                   /* vector and error code */
+    iretq
 "#,
     cs_from_vector = const OFFSET_CS - super::pt_regs::OFFSET_VECTOR,
-    cs_off = const OFFSET_CS,
-    rip_off = const super::pt_regs::OFFSET_RIP,
-    vector_off = const super::pt_regs::OFFSET_VECTOR,
     options(att_syntax)
 );
 
@@ -167,14 +163,14 @@ pub fn init() {
     unsafe {
         let idt = &mut *addr_of_mut!(IDT);
         // The exception stubs are evenly spaced (see the assembly): one gate
-        // computed, the rest are that gate plus 16 n in the offset's low
+        // computed, the rest are that gate plus 32 n in the offset's low
         // 16 bits. A gate() per vector cost ~500 emulated instructions.
-        let evenly_spaced = trap_stub_table[31] == trap_stub_table[0] + 31 * 16
-            && (trap_stub_table[0] & 0xffff) + 31 * 16 <= 0xffff;
+        let evenly_spaced = trap_stub_table[31] == trap_stub_table[0] + 31 * 32
+            && (trap_stub_table[0] & 0xffff) + 31 * 32 <= 0xffff;
         if evenly_spaced {
             let Gate([low, high]) = gate(trap_stub_table[0], 0, 0);
             for (v, slot) in idt.iter_mut().take(32).enumerate() {
-                *slot = Gate([low + 16 * v as u64, high]);
+                *slot = Gate([low + 32 * v as u64, high]);
             }
         } else {
             for (v, &stub) in trap_stub_table.iter().enumerate() {

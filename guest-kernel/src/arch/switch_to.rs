@@ -164,6 +164,8 @@ pub fn switch_to(prev: &mut Thread, next: &Thread, fs_base: (u64, u64), gs_base:
         crate::warn!("kernel stack overflow");
         crate::exit::power_off(lstar_abi::exit::KERNEL_PANIC);
     }
+    // `next` has not looked for exit work since it last ran.
+    crate::entry_common::exit_work_may_be_pending();
     prev.fpu.save();
     next.fpu.restore();
     super::gdt::set_rsp0(next.stack_top);

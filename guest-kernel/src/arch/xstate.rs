@@ -200,7 +200,7 @@ pub fn restore_before_return(regs: &mut PtRegs) -> bool {
     true
 }
 
-/// The trampoline's system calls (dispatch_64 routes them here): the
+/// The trampoline's system calls (do_syscall_64 routes them here): the
 /// saved frame comes back; after a save the task yields the CPU. A call
 /// that does not come from the trampoline, as it left it, is ENOSYS.
 /// Returns false when `nr` is not one of them.
@@ -221,6 +221,7 @@ pub fn trampoline_syscall(regs: &mut PtRegs, nr: u64) -> bool {
     };
     *regs = frame;
     t.xstate_saved = saved;
+    crate::entry_common::exit_work_may_be_pending();
     if saved {
         crate::kernel::sched::yield_now();
     }

@@ -161,6 +161,7 @@ pub fn timer_interrupt() {
     run_timers(now);
     if !RUNQUEUE.lock().is_empty() {
         NEED_RESCHED.store(true, Ordering::Relaxed);
+        crate::entry_common::exit_work_may_be_pending();
     }
     // The LAPIC timer is one-shot: the next deadline (an interval timer's
     // next expiry, a sleeper) needs it armed again even if nothing switches.

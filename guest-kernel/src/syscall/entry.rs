@@ -7,18 +7,25 @@
 //! at CPL 0 with RCX = user RIP, R11 = user RFLAGS and RFLAGS masked by
 //! MSR_SYSCALL_MASK. It swaps GS to find the per-CPU area, switches to the
 //! task's kernel stack, builds a `PtRegs` frame, calls `do_syscall_64`, and
-//! returns with SYSRETQ when that is safe, IRETQ (ret_from_trap) otherwise.
+//! returns with SYSRETQ when that is exact, IRETQ (ret_from_trap) otherwise.
 //!
-//! kvm-pvm: SYSCALL arrives here without privilege, so `swapgs` raises #GP
-//! and the trap path (traps.rs) serves the call instead; this code is not
-//! executed there beyond its first instruction.
+//! kvm-pvm: SYSCALL arrives here without privilege and faults on the first
+//! instruction; the #GP and #PF stubs (idt.rs) send that fault to
+//! `entry_syscall_64_fault`, which builds the same frame and calls the same
+//! `do_syscall_64`, and returns with IRETQ.
+//!
+//! `entry_int80` is the `int $0x80` gate's entry (hardware KVM, QEMU); on
+//! kvm-pvm that instruction raises #UD instead (traps.rs).
 
 use core::arch::global_asm;
 use core::ptr::addr_of;
 
 use crate::arch::gdt::{KERNEL_CS, USER_CS, USER_DS, USER32_CS};
 use crate::arch::msr::{self, wrmsr};
-use crate::arch::pt_regs::{OFFSET_RFLAGS, OFFSET_RIP, OFFSET_RSP, OFFSET_VECTOR, VECTOR_SYSCALL};
+use crate::arch::pt_regs::{
+    OFFSET_R11, OFFSET_RCX, OFFSET_RFLAGS, OFFSET_RIP, OFFSET_RSP, OFFSET_VECTOR, VECTOR_SYSCALL,
+    push_regs,
+};
 
 /// The per-CPU area GS points at in the kernel (one CPU).
 #[repr(C)]
@@ -50,55 +57,119 @@ entry_syscall_64:
     push %rcx                           /* rip */
     push %rax                           /* error_code slot = orig_rax */
     push ${vector_syscall}              /* vector */
-    push %rdi
-    push %rsi
-    push %rdx
-    push %rcx
-    push %rax
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %rbx
-    push %rbp
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+"#,
+    push_regs!(),
+    r#"
     mov %rsp, %rdi
     call do_syscall_64
-    test %al, %al
-    jz ret_from_trap                    /* IRETQ when SYSRET is not safe */
+    /* SYSRETQ loads RIP from RCX and RFLAGS from R11, so it restores the
+       frame exactly only when the frame's rcx and r11 equal its rip and
+       rflags (a frame that rt_sigreturn, exec or a signal delivery
+       rewrote usually does not, and leaves through IRETQ). Nor can it restore TF or RF cleanly, nor return to
+       a non-canonical RIP (Intel raises #GP in ring 0 on the user stack).
+       CS and SS need no test: every frame from user mode holds USER_CS and
+       USER_DS (the entries build them, exec and sigreturn write them). */
+    mov {rip_off}(%rsp), %rcx
+    cmp %rcx, {rcx_off}(%rsp)
+    jne ret_from_trap
+    mov {rflags_off}(%rsp), %r11
+    cmp %r11, {r11_off}(%rsp)
+    jne ret_from_trap
+    test ${tf_rf}, %r11d
+    jnz ret_from_trap
+    mov %rcx, %rax
+    shr $47, %rax                       /* canonical lower half */
+    jnz ret_from_trap
     pop %r15
     pop %r14
     pop %r13
     pop %r12
     pop %rbp
     pop %rbx
-    add $8, %rsp                        /* r11: rflags, loaded below */
-    pop %r10
-    pop %r9
-    pop %r8
+    add $16, %rsp                       /* r11 and rcx: loaded above */
     pop %rax
-    add $8, %rsp                        /* rcx: rip, loaded below */
-    pop %rdx
-    pop %rsi
     pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %r10
+    pop %r8
+    pop %r9
     /* RSP now points at the vector slot. Interrupts are off (FMASK), so
-       nothing can run on the user stack between the next two moves and
+       nothing can run on the user stack between the next move and
        SYSRETQ; there are no NMIs in this machine. */
-    mov {rip_off}(%rsp), %rcx
-    mov {rflags_off}(%rsp), %r11
-    mov {rsp_off}(%rsp), %rsp
+    mov {rsp_from_vector}(%rsp), %rsp
     swapgs                              /* GS base := user's */
     sysretq
+
+    /* kvm-pvm: SYSCALL did not raise the privilege level and faulted at
+       entry_syscall_64 (#GP on swapgs, or #PF on the fetch of supervisor
+       text). The #GP and #PF stubs (idt.rs) come here when the faulting
+       RIP is entry_syscall_64, with the vector pushed:
+       [rsp] vector, error code, rip, cs, rflags, rsp, ss.
+       From user mode that is a system call: RCX and R11 hold the user RIP
+       and RFLAGS as SYSCALL left them. The frame becomes the one the fast
+       path builds, and it leaves through IRETQ.
+       A program can also jump to entry_syscall_64 itself, with any RCX:
+       a non-canonical one would make the IRETQ fault in ring 0, so that
+       is the fault it looks like (SIGSEGV), not a system call. */
+    .globl entry_syscall_64_fault
+entry_syscall_64_fault:
+    testb $3, 24(%rsp)
+    jz trap_common                      /* a kernel fault there: a bug */
+    swapgs                              /* GS base := per-CPU area */
+"#,
+    push_regs!(),
+    r#"
+    cld
+    mov %rcx, %rdx                      /* saved: any register is scratch now */
+    shr $47, %rdx                       /* RCX in the canonical lower half? */
+    jnz 9f
+    mov %rax, {error_code_off}(%rsp)    /* orig_rax */
+    movq ${vector_syscall}, {vector_off}(%rsp)
+    mov %rcx, {rip_off}(%rsp)
+    mov %r11, %rax
+    and ${user_rflags}, %eax
+    or ${rflags_if_and_reserved}, %eax
+    mov %rax, {rflags_off}(%rsp)
+    mov %rsp, %rdi
+    call do_syscall_64
+    jmp ret_to_user
+9:
+    mov %rsp, %rdi                      /* a plain trap frame still */
+    call do_trap
+    jmp ret_from_trap
+
+    /* The int $0x80 gate (DPL 3). Never from kernel mode (the kernel has
+       no int $0x80); if it were, it is an exception like any other. */
+    .globl entry_int80
+entry_int80:
+    push $0                             /* error_code slot = orig_rax, set by do_int80_syscall_32 */
+    push ${int80_vector}
+    testb $3, 24(%rsp)
+    jz trap_common
+    swapgs                              /* GS base := per-CPU area */
+"#,
+    push_regs!(),
+    r#"
+    cld
+    mov %rsp, %rdi
+    call do_int80_syscall_32
+    jmp ret_to_user
 "#,
     user_ds = const USER_DS,
     user_cs = const USER_CS,
     vector_syscall = const VECTOR_SYSCALL,
-    rip_off = const OFFSET_RIP - OFFSET_VECTOR,
-    rflags_off = const OFFSET_RFLAGS - OFFSET_VECTOR,
-    rsp_off = const OFFSET_RSP - OFFSET_VECTOR,
+    int80_vector = const crate::arch::idt::INT80_VECTOR,
+    rip_off = const OFFSET_RIP,
+    rcx_off = const OFFSET_RCX,
+    error_code_off = const OFFSET_VECTOR + 8,
+    vector_off = const OFFSET_VECTOR,
+    rflags_off = const OFFSET_RFLAGS,
+    r11_off = const OFFSET_R11,
+    rsp_from_vector = const OFFSET_RSP - OFFSET_VECTOR,
+    tf_rf = const TF | RF,
+    user_rflags = const USER_RFLAGS,
+    rflags_if_and_reserved = const RFLAGS_IF_AND_RESERVED,
     options(att_syntax)
 );
 
@@ -116,7 +187,13 @@ const IF: u64 = 1 << 9;
 const DF: u64 = 1 << 10;
 const IOPL: u64 = 3 << 12;
 const NT: u64 = 1 << 14;
+const RF: u64 = 1 << 16;
 const AC: u64 = 1 << 18;
+
+/// User RFLAGS bits a system call preserves (CF PF AF ZF SF TF DF OF AC ID).
+const USER_RFLAGS: u64 = 0x0025_0fd5;
+/// IF and the always-one bit 1, in the RFLAGS of every frame from user mode.
+const RFLAGS_IF_AND_RESERVED: u64 = 0x202;
 
 /// RFLAGS bits SYSCALL clears on entry (MSR_SYSCALL_MASK):
 /// - IF: no interrupt may arrive while RSP is still the user's stack (the

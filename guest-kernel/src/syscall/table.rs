@@ -107,7 +107,8 @@ pub static SYS_CALL_TABLE: [Option<SyscallFn>; NR_SYSCALLS_64] = {
     t[nr::SETSID] = Some(sys_setsid);
     t[nr::GETPGID] = Some(sys_getpgid);
     t[nr::GETSID] = Some(sys_getsid);
-    // Served by dispatch_64 with the register frame (kernel/signal.rs).
+    // Fail with ENOSYS; served with the register frame by the failure path
+    // of syscall/mod.rs (`finish_slow`, kernel/signal.rs).
     t[nr::SIGALTSTACK] = Some(sys_served_with_regs);
     t[nr::RT_SIGRETURN] = Some(sys_served_with_regs);
     t[nr::RT_SIGPENDING] = Some(sys_rt_sigpending);
