@@ -147,7 +147,8 @@ echo
 echo "| operation | lstar instructions/op | Linux instructions/op | lstar/Linux |"
 echo "|---|---:|---:|---:|"
 ops="syscall-getppid int80-getppid anon-fault file-private-fault brk-1MiB-grow-shrink
-mmap-munmap-1MiB mmap-touch-munmap-1MiB write-4KiB-cached pread-4KiB open-close stat"
+mmap-munmap-1MiB mmap-touch-munmap-1MiB mmap-touch-munmap-4KiB-x2 mmap-touch-munmap-64KiB
+write-4KiB-cached pread-4KiB open-close stat"
 declare -A label=(
     [syscall-getppid]='null syscall (`syscall`, getppid)'
     [int80-getppid]='null syscall (`int $0x80`, i386 getppid)'
@@ -156,6 +157,8 @@ declare -A label=(
     [brk-1MiB-grow-shrink]='brk grow + shrink 1 MiB'
     [mmap-munmap-1MiB]='mmap + munmap 1 MiB, untouched'
     [mmap-touch-munmap-1MiB]='mmap + touch 256 pages + munmap 1 MiB'
+    [mmap-touch-munmap-4KiB-x2]='2x mmap 4 KiB + write each + 2x munmap (SQLite'"'"'s malloc churn)'
+    [mmap-touch-munmap-64KiB]='mmap + write 16 pages + munmap 64 KiB (Lua'"'"'s)'
     [write-4KiB-cached]='write 4 KiB to a cached /tmp file'
     [pread-4KiB]='pread 4 KiB from a cached /tmp file'
     [open-close]='open + close of an existing /tmp file'
