@@ -243,8 +243,23 @@ pub fn clear(buf: &mut [u8]) {
 /// Both must be RAM frames; `dst` the caller's alone, `src` alive and
 /// unchanged during the call, and the two distinct.
 pub unsafe fn copy_page(dst: u64, src: u64) {
+    let (to, from) = (phys_to_virt(dst) as *mut u8, phys_to_virt(src) as *const u8);
+    if USE_PORT.load(Ordering::Relaxed) {
+        // One segment, physical already: no walk, no loop.
+        // SAFETY: one CPU and no interrupt handler copies: nothing else
+        // uses the request block during this call.
+        let req = unsafe { &mut *addr_of_mut!(REQUEST) };
+        req.segments[0] = CopySegment {
+            dst,
+            src,
+            len: PAGE_SIZE,
+        };
+        if flush(req, COPY_OP_COPY, 1, PAGE_SIZE) {
+            return;
+        }
+    }
     // SAFETY: the caller's contract; the direct map covers both frames.
-    unsafe { copy_many(&[(phys_to_virt(dst), phys_to_virt(src), PAGE_SIZE)]) };
+    unsafe { core::ptr::copy_nonoverlapping(from, to, PAGE_SIZE as usize) };
 }
 
 /// # Safety
