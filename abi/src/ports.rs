@@ -107,7 +107,7 @@ pub const COPY_MAX_SEGMENT_LEN: u64 = 1 << 20;
 /// [`CopyRequest::op`]: copy each segment from `src` to `dst`.
 pub const COPY_OP_COPY: u32 = 0;
 /// [`CopyRequest::op`]: write zeros over each segment's `dst` range
-/// (`src` is ignored): recycled frames, /dev/zero reads.
+/// (`src` is ignored): /dev/zero reads.
 pub const COPY_OP_ZERO: u32 = 1;
 
 #[repr(C)]

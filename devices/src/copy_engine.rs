@@ -5,8 +5,7 @@
 //! Why: under kvm-pvm every ring-0 guest instruction is emulated, each
 //! iteration of a `rep movs`/`rep stos` too (a 4 KiB clear costs ~700,000
 //! host cycles, measured); the page cache's copies between user buffers
-//! and cached pages ran at ~4 MB/s, and recycled frames cost more to clear
-//! than to fault in.
+//! and cached pages ran at ~4 MB/s.
 //!
 //! Guest memory is only touched through vm-memory, which refuses any range
 //! outside guest RAM; a bad segment stops the request there.

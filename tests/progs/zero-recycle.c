@@ -1,9 +1,10 @@
 /* Memory the kernel hands out again reads as zero, and copies are exact,
  * whichever way the kernel clears and copies (under lstar on kvm-pvm the
- * VMM's copy port does it; elsewhere ring-0 stores): anonymous pages after
- * munmap and after another process's exit, /dev/zero reads of odd sizes
- * and offsets into a dirty buffer, and copy-on-write after fork. Prints
- * the same lines on Linux; exits 1 at the first difference. */
+ * VMM's copy port clears /dev/zero reads; elsewhere ring-0 stores do):
+ * anonymous pages after munmap and after another process's exit,
+ * /dev/zero reads of odd sizes and offsets into a dirty buffer (the bytes
+ * around each read must stay), and copy-on-write after fork. Prints the
+ * same lines on Linux; exits 1 at the first difference. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -15,6 +15,14 @@
 //! ~170 a byte. One exit to the VMM costs ~25,000 cycles (~10 us). The page
 //! cache's copies between user buffers and cached pages ran at ~4 MB/s
 //! before this. On hardware KVM a native copy is faster than any exit.
+//!
+//! Only memory in use as data is written this way (user buffers, cached
+//! pages, /dev/zero reads). Clearing recycled frames (free frames that may
+//! have been page tables) and copy-on-write copies into them by the VMM
+//! was tried and broke programs under kvm-pvm (heap corruption in busybox
+//! sh, a KVM internal error on XSAVE; tests/process.rs), most likely
+//! because its shadow MMU keeps a former page table's shadow in step only
+//! through the guest's own writes, which the VMM's bypass.
 
 use core::ptr::addr_of_mut;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -38,9 +46,8 @@ const EMPTY: CopyRequest = CopyRequest {
     }; COPY_MAX_SEGMENTS],
 };
 static mut REQUEST: CopyRequest = EMPTY;
-/// Clears have their own block: the frame allocator clears while a copy's
-/// request may be half built (a copy never allocates, but this costs
-/// nothing to rule out).
+/// Clears have their own block, so that a clear can never land in a
+/// copy's half-built request.
 static mut ZERO_REQUEST: CopyRequest = EMPTY;
 
 /// Below this many bytes an exit costs more than emulated stores.
@@ -112,19 +119,14 @@ pub unsafe fn copy_many(copies: &[(u64, u64, u64)]) {
     }
 }
 
-/// Whether clears go to the VMM (kvm-pvm under lstar): then the frame
-/// allocator clears freed frames in batches rather than one at a time.
-pub fn clears_by_port() -> bool {
-    USE_PORT.load(Ordering::Relaxed)
-}
-
 /// Writes zeros over each `(phys, len)` guest-physical range, all through
 /// the port when it is in use (up to 64 ranges per exit), else (and for
 /// what the VMM did not do) with memset through the direct map.
 ///
 /// # Safety
-/// Every range must be RAM the caller owns (the direct map covers it), and
-/// nothing may rely on its contents.
+/// Every range must be RAM the caller owns (the direct map covers it), in
+/// use as data (never a free frame: see the module's comment), and nothing
+/// may rely on its contents.
 pub unsafe fn clear_phys(ranges: &[(u64, u64)]) {
     let mut clears = Clears::new();
     for &(phys, len) in ranges {
@@ -135,15 +137,14 @@ pub unsafe fn clear_phys(ranges: &[(u64, u64)]) {
 }
 
 /// Clears collected straight into the request block and sent 64 ranges
-/// per exit (the frame allocator's batches: munmap frees thousands);
-/// without the port each range is cleared as it is added.
-pub struct Clears {
+/// per exit; without the port each range is cleared as it is added.
+struct Clears {
     n: usize,
     asked: u64,
 }
 
 impl Clears {
-    pub fn new() -> Clears {
+    fn new() -> Clears {
         Clears { n: 0, asked: 0 }
     }
 
@@ -152,7 +153,7 @@ impl Clears {
     ///
     /// # Safety
     /// As for [`clear_phys`], until the range is cleared.
-    pub unsafe fn add(&mut self, phys: u64, len: u64) {
+    unsafe fn add(&mut self, phys: u64, len: u64) {
         if !USE_PORT.load(Ordering::Relaxed) {
             // SAFETY: the caller's contract.
             return unsafe { memset_phys(&[(phys, len)]) };
@@ -173,7 +174,7 @@ impl Clears {
     }
 
     /// Sends what is left.
-    pub fn finish(mut self) {
+    fn finish(mut self) {
         if self.n > 0 {
             // SAFETY: as in `add`.
             let req = unsafe { &mut *addr_of_mut!(ZERO_REQUEST) };
@@ -189,12 +190,6 @@ impl Clears {
             }
         }
         (self.n, self.asked) = (0, 0);
-    }
-}
-
-impl Default for Clears {
-    fn default() -> Clears {
-        Clears::new()
     }
 }
 
@@ -235,31 +230,6 @@ pub fn clear(buf: &mut [u8]) {
         // mutably, translated through the current page tables.
         unsafe { clear_phys(&ranges[..n]) };
     }
-}
-
-/// Copies one frame to another (copy-on-write).
-///
-/// # Safety
-/// Both must be RAM frames; `dst` the caller's alone, `src` alive and
-/// unchanged during the call, and the two distinct.
-pub unsafe fn copy_page(dst: u64, src: u64) {
-    let (to, from) = (phys_to_virt(dst) as *mut u8, phys_to_virt(src) as *const u8);
-    if USE_PORT.load(Ordering::Relaxed) {
-        // One segment, physical already: no walk, no loop.
-        // SAFETY: one CPU and no interrupt handler copies: nothing else
-        // uses the request block during this call.
-        let req = unsafe { &mut *addr_of_mut!(REQUEST) };
-        req.segments[0] = CopySegment {
-            dst,
-            src,
-            len: PAGE_SIZE,
-        };
-        if flush(req, COPY_OP_COPY, 1, PAGE_SIZE) {
-            return;
-        }
-    }
-    // SAFETY: the caller's contract; the direct map covers both frames.
-    unsafe { core::ptr::copy_nonoverlapping(from, to, PAGE_SIZE as usize) };
 }
 
 /// # Safety

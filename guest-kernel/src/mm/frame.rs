@@ -1,27 +1,15 @@
 //! The physical frame allocator.
 //!
 //! A bump pointer over the RAM ranges of the PVH memory map, skipping what
-//! is in use (low memory, the kernel image, the modules), plus free lists.
+//! is in use (low memory, the kernel image, the modules), plus a free list.
 //! Frames that come from the bump pointer have never been used since the VM
 //! started and are zero, as fresh guest RAM is on lstar and QEMU; only
 //! recycled frames need clearing. That saves clearing every frame, which
 //! matters when kernel stores are emulated.
-//!
-//! Under kvm-pvm a ring-0 clear of 4 KiB costs ~700,000 host cycles (each
-//! `rep stosq` iteration is emulated; see drivers/copy_engine.rs), several
-//! times what the page fault that wanted the frame costs. So when clears
-//! go to the VMM, a zeroed allocation that finds no cleared frame takes up
-//! to 64 recycled ones at once, has the VMM clear them in one exit and
-//! keeps the rest on a second list, of frames that are zero but for the
-//! link word, which [`alloc_zeroed`] takes first. Freeing stays as it was
-//! (munmap, exit and exec free thousands, and many are never asked for
-//! zeroed again). Elsewhere a recycled frame is cleared when it is taken.
 
 use spin::Mutex;
 
 use super::{PAGE_SIZE, page_align_down, page_align_up, phys_to_virt};
-use crate::drivers::copy_engine;
-use lstar_abi::ports::COPY_MAX_SEGMENTS;
 
 const MAX_RANGES: usize = 16;
 /// Low memory, the kernel image, every PVH module, and some to spare.
@@ -48,8 +36,6 @@ pub struct FrameAllocator {
     /// Freed frames, linked through their first word (intrusive: freeing
     /// never allocates, so the kernel heap may grow from this allocator).
     free: u64,
-    /// Freed frames that are zero but for that first word (the link).
-    free_zero: u64,
     pub allocated: u64,
     /// Direct-map address of the share counts (see [`get`]), one u32 per
     /// frame number below `ref_frames`; 0 until [`init_refs`].
@@ -69,7 +55,6 @@ static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
     next: 0,
     clear_until: 0,
     free: 0,
-    free_zero: 0,
     allocated: 0,
     refs: 0,
     ref_frames: 0,
@@ -160,14 +145,6 @@ impl FrameAllocator {
         self.free = frame;
     }
 
-    /// `frame` is zero from its second word on (or will be before the
-    /// allocator's lock is released: `refill_zero`).
-    fn push_zero(&mut self, frame: u64) {
-        // SAFETY: as for `push_free`.
-        unsafe { *(phys_to_virt(frame) as *mut u64) = self.free_zero };
-        self.free_zero = frame;
-    }
-
     fn pop_free(&mut self) -> Option<u64> {
         let frame = self.free;
         if frame == 0 {
@@ -176,65 +153,6 @@ impl FrameAllocator {
         // SAFETY: a free frame's first word links the next free frame.
         self.free = unsafe { *(phys_to_virt(frame) as *const u64) };
         Some(frame)
-    }
-
-    /// A frame of the zeroed list, its link word cleared too.
-    fn pop_zero(&mut self) -> Option<u64> {
-        let frame = self.free_zero;
-        if frame == 0 {
-            return None;
-        }
-        let link = phys_to_virt(frame) as *mut u64;
-        // SAFETY: as for `pop_free`; the frame is ours now.
-        unsafe {
-            self.free_zero = *link;
-            *link = 0;
-        }
-        Some(frame)
-    }
-
-    /// A frame, zeroed if asked: the zeroed list first (cleared already),
-    /// then recycled frames (cleared now), then never-used RAM (zero). A
-    /// frame the caller overwrites takes a recycled one first.
-    fn take_one(&mut self, zeroed: bool) -> Option<u64> {
-        if !zeroed {
-            return self
-                .pop_free()
-                .or_else(|| self.pop_zero())
-                .or_else(|| self.bump());
-        }
-        if let Some(frame) = self.pop_zero() {
-            return Some(frame);
-        }
-        // Recycled frames before never-used ones, as without the port:
-        // what the host has backed already, rather than more of it.
-        if self.free != 0 && copy_engine::clears_by_port() {
-            self.refill_zero();
-            return self.pop_zero();
-        }
-        let Some(frame) = self.pop_free() else {
-            return self.bump();
-        };
-        // SAFETY: a free frame belongs to nobody; it is RAM.
-        unsafe { copy_engine::clear_phys(&[(frame, PAGE_SIZE)]) };
-        Some(frame)
-    }
-
-    /// Moves up to 64 recycled frames to the zeroed list, cleared by the
-    /// VMM in one exit.
-    fn refill_zero(&mut self) {
-        let mut clears = copy_engine::Clears::new();
-        for _ in 0..COPY_MAX_SEGMENTS {
-            let Some(frame) = self.pop_free() else {
-                break;
-            };
-            self.push_zero(frame);
-            // All but the link word just written. SAFETY: a free frame,
-            // nobody's; the lock is held until `finish`, so nobody takes
-            // it before it is zero.
-            unsafe { clears.add(frame + 8, PAGE_SIZE - 8) };
-        }
-        clears.finish();
     }
 }
 
@@ -252,7 +170,18 @@ pub fn alloc_zeroed() -> Option<u64> {
 fn take(zeroed: bool) -> Option<u64> {
     for last_try in [false, true] {
         let mut f = FRAMES.lock();
-        if let Some(frame) = f.take_one(zeroed) {
+        let frame = match f.pop_free() {
+            Some(frame) if zeroed => {
+                // SAFETY: a free frame belongs to nobody; the direct map covers it.
+                unsafe {
+                    core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize)
+                };
+                Some(frame)
+            }
+            Some(frame) => Some(frame),
+            None => f.bump(),
+        };
+        if let Some(frame) = frame {
             f.allocated += 1;
             return Some(frame);
         }
@@ -277,9 +206,8 @@ pub fn alloc_contiguous(count: u64) -> Option<u64> {
             f.allocated += count;
             return Some(first);
         }
-        // Too short: its pages go to the free list, the search goes on
-        // (never used, so zero).
-        f.push_zero(first);
+        // Too short: its pages go to the free list, the search goes on.
+        f.push_free(first);
     }
 }
 
@@ -312,7 +240,7 @@ pub fn init_refs() {
     f.usable = usable;
 }
 
-/// Frames still free (the free lists and never-used RAM): what fault-around
+/// Frames still free (the free list and never-used RAM): what fault-around
 /// checks before it maps pages nobody asked for yet.
 pub fn free_frames() -> u64 {
     let f = FRAMES.lock();

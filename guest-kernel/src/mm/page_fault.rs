@@ -240,11 +240,15 @@ impl AddressSpace {
         let Some(new) = frame::alloc() else {
             return PageFault::OutOfMemory;
         };
-        // By the VMM when ring 0 is emulated (~700,000 host cycles for a
-        // ring-0 4 KiB copy there, one exit instead).
-        // SAFETY: both are RAM frames; `new` is ours alone and `old` stays
-        // alive (this entry still holds it) during the copy.
-        unsafe { crate::drivers::copy_engine::copy_page(new, old) };
+        // SAFETY: both frames are direct-mapped; `new` is ours alone and
+        // `old` stays alive (this entry still holds it) during the copy.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                phys_to_virt(old) as *const u8,
+                phys_to_virt(new) as *mut u8,
+                PAGE_SIZE as usize,
+            );
+        }
         if paging::map(self.pml4, page, new, flags).is_err() {
             frame::put(new);
             return PageFault::OutOfMemory;
