@@ -12,7 +12,9 @@
 //! loop (rdtsc per page): a first touch that gets a recycled frame, which
 //! `write_bytes` (`rep stosq`, 512 stores) cleared, cost ~900,000 host
 //! cycles against ~250,000 for a never-used one: ~700,000 cycles per 4 KiB,
-//! ~170 a byte. One exit to the VMM costs ~25,000 cycles (~10 us). The page
+//! ~170 a byte. One exit to the VMM costs ~25,000 cycles (~10 us,
+//! ../shared/PLATFORM.md; 180,000-360,000 measured by rdtsc around exits
+//! that each cleared 256 KiB, on a loaded machine). The page
 //! cache's copies between user buffers and cached pages ran at ~4 MB/s
 //! before this. On hardware KVM a native copy is faster than any exit.
 //!
