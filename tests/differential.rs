@@ -89,3 +89,13 @@ fn busybox_applets_behave_as_on_linux() {
         compare(&busybox, args);
     }
 }
+
+/// Recycled frames read zero, /dev/zero reads are exact, copy-on-write
+/// copies are exact: under lstar on kvm-pvm the VMM's copy port clears
+/// /dev/zero reads (lstar.ring0=emulated); tests/qemu.rs runs the same
+/// program where the kernel does it with its own stores.
+#[test]
+fn recycled_memory_reads_zero_as_on_linux() {
+    require_kvm!();
+    compare(&prog("zero-recycle"), &[]);
+}

@@ -67,6 +67,21 @@ fn qemu_arguments_and_status() {
     qemu_run(&prog("exit-code"), &[OsString::from("42")]).assert_status(42);
 }
 
+/// The kernel's own clears and copies (no copy port under QEMU): recycled
+/// frames, /dev/zero, copy-on-write, as on Linux.
+#[test]
+fn qemu_recycled_memory_reads_zero_as_on_linux() {
+    if qemu_missing() {
+        return;
+    }
+    let program = prog("zero-recycle");
+    let native = Cmd::new(&program).run();
+    native.assert_status(0);
+    qemu_run(&program, &[])
+        .assert_status(0)
+        .assert_stdout(native.stdout_str());
+}
+
 /// The argv part of the `-append` line that `qemu-run.sh --print-argv`
 /// would give QEMU for these arguments (no QEMU, no kernel build).
 fn appended_argv(program: &Path, args: &[OsString]) -> String {

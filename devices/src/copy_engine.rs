@@ -1,15 +1,19 @@
 //! lstar's copy port ([`lstar_abi::ports::COPY_PORT`]): the guest kernel
 //! hands over a list of guest-physical (dst, src, len) segments and the VMM
-//! copies them, in one exit.
+//! copies them, or zeroes the `dst` ranges ([`COPY_OP_ZERO`]), in one exit.
 //!
-//! Why: under kvm-pvm every ring-0 guest instruction is emulated and a
-//! kernel memcpy costs ~300 cycles a byte; the page cache's copies between
-//! user buffers and cached pages ran at ~4 MB/s.
+//! Why: under kvm-pvm every ring-0 guest instruction is emulated, each
+//! iteration of a `rep movs`/`rep stos` too (a 4 KiB clear costs ~700,000
+//! host cycles, measured); the page cache's copies between user buffers
+//! and cached pages ran at ~4 MB/s.
 //!
 //! Guest memory is only touched through vm-memory, which refuses any range
 //! outside guest RAM; a bad segment stops the request there.
 
-use lstar_abi::ports::{COPY_COPIED_OFFSET, COPY_MAX_SEGMENTS, COPY_SEGMENTS_OFFSET};
+use lstar_abi::ports::{
+    COPY_COPIED_OFFSET, COPY_MAX_SEGMENT_LEN, COPY_MAX_SEGMENTS, COPY_OP_COPY, COPY_OP_ZERO,
+    COPY_SEGMENTS_OFFSET,
+};
 use vm_memory::{Bytes, GuestAddress, GuestMemory};
 
 use crate::pio_bus::{DeviceError, PioDevice, WriteOutcome, request_address};
@@ -18,12 +22,12 @@ use crate::pio_bus::{DeviceError, PioDevice, WriteOutcome, request_address};
 pub const COPY_PORT_LEN: u16 = 4;
 /// Bad requests reported on stderr before the device falls silent.
 const REPORTED_ERRORS: u64 = 3;
-/// Largest single segment (the kernel sends at most a page).
-const MAX_SEGMENT: u64 = 1 << 20;
 
 pub struct CopyEngine<M> {
     mem: M,
     buf: Vec<u8>,
+    /// Zeros, as long as the longest zeroing segment seen so far.
+    zeros: Vec<u8>,
     errors: u64,
 }
 
@@ -32,6 +36,7 @@ impl<M: GuestMemory + Send> CopyEngine<M> {
         CopyEngine {
             mem,
             buf: Vec::new(),
+            zeros: Vec::new(),
             errors: 0,
         }
     }
@@ -41,9 +46,10 @@ impl<M: GuestMemory + Send> CopyEngine<M> {
         self.errors
     }
 
-    /// Copies the request's segments; returns (bytes copied, error).
+    /// Copies (or zeroes) the request's segments; returns (bytes done,
+    /// error).
     fn copy(&mut self, gpa: u64) -> (u64, Option<String>) {
-        let Ok([nr, _]) = self.mem.read_obj::<[u32; 2]>(GuestAddress(gpa)) else {
+        let Ok([nr, op]) = self.mem.read_obj::<[u32; 2]>(GuestAddress(gpa)) else {
             return (
                 0,
                 Some(format!("request block at {gpa:#x} is not in guest memory")),
@@ -55,25 +61,38 @@ impl<M: GuestMemory + Send> CopyEngine<M> {
                 Some(format!("{nr} segments (at most {COPY_MAX_SEGMENTS})")),
             );
         }
+        if op != COPY_OP_COPY && op != COPY_OP_ZERO {
+            return (0, Some(format!("unknown operation {op}")));
+        }
         let mut copied = 0;
         for i in 0..u64::from(nr) {
             let at = GuestAddress(gpa + COPY_SEGMENTS_OFFSET + i * 24);
             let Ok([dst, src, len]) = self.mem.read_obj::<[u64; 3]>(at) else {
                 return (copied, Some(format!("segment {i} is not in guest memory")));
             };
-            if len > MAX_SEGMENT {
+            if len > COPY_MAX_SEGMENT_LEN {
                 return (
                     copied,
                     Some(format!("segment {i} of {len} bytes is too long")),
                 );
             }
-            self.buf.resize(len as usize, 0);
-            if self
-                .mem
-                .read_slice(&mut self.buf, GuestAddress(src))
-                .is_err()
-                || self.mem.write_slice(&self.buf, GuestAddress(dst)).is_err()
-            {
+            let done = if op == COPY_OP_ZERO {
+                if self.zeros.len() < len as usize {
+                    self.zeros.resize(len as usize, 0);
+                }
+                // vm-memory writes inside guest RAM only; a range that
+                // leaves it fails.
+                self.mem
+                    .write_slice(&self.zeros[..len as usize], GuestAddress(dst))
+                    .is_ok()
+            } else {
+                self.buf.resize(len as usize, 0);
+                self.mem
+                    .read_slice(&mut self.buf, GuestAddress(src))
+                    .is_ok()
+                    && self.mem.write_slice(&self.buf, GuestAddress(dst)).is_ok()
+            };
+            if !done {
                 return (
                     copied,
                     Some(format!(
@@ -172,5 +191,70 @@ mod tests {
         assert_eq!(e.mem.read_obj::<u64>(GuestAddress(0x1008)).unwrap(), 0);
         e.write(0, &0xffff_0000u32.to_le_bytes()).unwrap();
         assert_eq!(e.errors(), 5);
+    }
+
+    fn zero_request(e: &mut CopyEngine<GuestMemoryMmap>, op: u32, segs: &[(u64, u64)]) -> u64 {
+        e.mem
+            .write_obj([segs.len() as u32, op], GuestAddress(0x1000))
+            .unwrap();
+        for (i, &(d, l)) in segs.iter().enumerate() {
+            e.mem
+                .write_obj([d, 0, l], GuestAddress(0x1010 + 24 * i as u64))
+                .unwrap();
+        }
+        e.write(0, &0x1000u32.to_le_bytes()).unwrap();
+        e.mem.read_obj(GuestAddress(0x1008)).unwrap()
+    }
+
+    fn bytes(e: &CopyEngine<GuestMemoryMmap>, at: u64, len: usize) -> Vec<u8> {
+        let mut got = vec![0u8; len];
+        e.mem.read_slice(&mut got, GuestAddress(at)).unwrap();
+        got
+    }
+
+    #[test]
+    fn zeroes_exactly_the_segments() {
+        let mut e = engine();
+        e.mem
+            .write_slice(&[0xaa; 0x3000], GuestAddress(0x3000))
+            .unwrap();
+        assert_eq!(
+            zero_request(&mut e, COPY_OP_ZERO, &[(0x3001, 0x1000), (0x5000, 8)]),
+            0x1008
+        );
+        assert_eq!(bytes(&e, 0x3000, 1), [0xaa]);
+        assert!(bytes(&e, 0x3001, 0x1000).iter().all(|&b| b == 0));
+        assert_eq!(bytes(&e, 0x4001, 0xfff), vec![0xaa; 0xfff]);
+        assert_eq!(bytes(&e, 0x5000, 9)[..], [0, 0, 0, 0, 0, 0, 0, 0, 0xaa]);
+        assert_eq!(e.errors(), 0);
+    }
+
+    #[test]
+    fn zeroing_stops_at_a_segment_outside_guest_memory() {
+        let mut e = engine();
+        let end = MEM as u64;
+        e.mem
+            .write_slice(&[0xaa; 16], GuestAddress(0x3000))
+            .unwrap();
+        e.mem
+            .write_slice(&[0xaa; 16], GuestAddress(end - 16))
+            .unwrap();
+        assert_eq!(
+            zero_request(
+                &mut e,
+                COPY_OP_ZERO,
+                &[(0x3000, 8), (end - 4, 8), (0x3008, 8)]
+            ),
+            8
+        );
+        // The segment after the bad one is left alone.
+        assert_eq!(bytes(&e, 0x3008, 8), vec![0xaa; 8]);
+        assert_eq!(zero_request(&mut e, COPY_OP_ZERO, &[(u64::MAX - 3, 8)]), 0);
+        assert_eq!(zero_request(&mut e, COPY_OP_ZERO, &[(0x3000, 2 << 20)]), 0);
+        assert_eq!(bytes(&e, end - 16, 12), vec![0xaa; 12]);
+        // An unknown operation does nothing at all.
+        assert_eq!(zero_request(&mut e, 2, &[(0x3008, 8)]), 0);
+        assert_eq!(bytes(&e, 0x3008, 8), vec![0xaa; 8]);
+        assert_eq!(e.errors(), 4);
     }
 }

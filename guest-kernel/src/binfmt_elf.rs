@@ -301,10 +301,7 @@ fn load_segment(
             // SAFETY: the tail lies inside the module's last page of this
             // segment (file_end..file_pages_end), which no other segment
             // uses (checked above); the direct map covers it.
-            unsafe {
-                let at = phys_to_virt(image.phys + tail_offset) as *mut u8;
-                core::ptr::write_bytes(at, 0, tail as usize);
-            }
+            unsafe { copy_engine::clear_phys(&[(image.phys + tail_offset, tail)]) };
         }
         if file_pages_end < end {
             // bss beyond the file's pages: demand-zero, frames owned.

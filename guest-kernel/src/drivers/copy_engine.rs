@@ -1,25 +1,45 @@
-//! Bulk copies through lstar's copy port (`lstar_abi::ports::COPY_PORT`):
-//! the VMM copies guest-physical ranges, up to 64 per exit, when it said
-//! that ring 0 is emulated (`lstar.ring0=emulated`, kvm-pvm). Elsewhere
-//! (hardware KVM, QEMU), and for any batch the VMM did not fully copy, a
-//! plain memcpy.
+//! Bulk copies and clears through lstar's copy port
+//! (`lstar_abi::ports::COPY_PORT`): the VMM copies guest-physical ranges,
+//! or writes zeros over them, up to 64 per exit, when it said that ring 0
+//! is emulated (`lstar.ring0=emulated`, kvm-pvm). Elsewhere (hardware KVM,
+//! QEMU), and for any batch the VMM did not fully do, a plain memcpy or
+//! memset.
 //!
-//! Why: under kvm-pvm a ring-0 memcpy is emulated (~300 cycles a byte,
-//! measured); the page cache's copies between user buffers and cached
-//! pages ran at ~4 MB/s that way. On hardware KVM a native copy is faster
-//! than any exit.
+//! Why: under kvm-pvm a ring-0 `rep movs`/`rep stos` is emulated one
+//! iteration at a time, each about as dear as an emulated instruction,
+//! though `kvm:kvm_emulate_insn` counts the whole instruction once.
+//! Measured with a program that maps, touches and unmaps 256 pages in a
+//! loop (rdtsc per page): a first touch that gets a recycled frame, which
+//! `write_bytes` (`rep stosq`, 512 stores) cleared, cost ~900,000 host
+//! cycles against ~250,000 for a never-used one: ~700,000 cycles per 4 KiB,
+//! ~170 a byte. One exit to the VMM costs ~25,000 cycles (~10 us,
+//! ../shared/PLATFORM.md; 180,000-360,000 measured by rdtsc around exits
+//! that each cleared 256 KiB, on a loaded machine). The page
+//! cache's copies between user buffers and cached pages ran at ~4 MB/s
+//! before this. On hardware KVM a native copy is faster than any exit.
+//!
+//! Only memory in use as data is written this way (user buffers, cached
+//! pages, /dev/zero reads). Clearing recycled frames (free frames that may
+//! have been page tables) and copy-on-write copies into them by the VMM
+//! was tried and broke programs under kvm-pvm (heap corruption in busybox
+//! sh, a KVM internal error on XSAVE; tests/process.rs), most likely
+//! because its shadow MMU keeps a former page table's shadow in step only
+//! through the guest's own writes, which the VMM's bypass.
 
 use core::ptr::addr_of_mut;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use lstar_abi::ports::{COPY_MAX_SEGMENTS, COPY_PORT, CopyRequest, CopySegment};
+use lstar_abi::ports::{
+    COPY_MAX_SEGMENT_LEN, COPY_MAX_SEGMENTS, COPY_OP_COPY, COPY_OP_ZERO, COPY_PORT, CopyRequest,
+    CopySegment,
+};
 
 use crate::arch::port::outl;
-use crate::mm::{PAGE_SIZE, kernel_virt_to_phys, virt_to_phys};
+use crate::mm::{PAGE_SIZE, kernel_virt_to_phys, phys_to_virt, virt_to_phys};
 
-static mut REQUEST: CopyRequest = CopyRequest {
+const EMPTY: CopyRequest = CopyRequest {
     nr_segments: 0,
-    reserved: 0,
+    op: COPY_OP_COPY,
     copied: 0,
     segments: [CopySegment {
         dst: 0,
@@ -27,6 +47,13 @@ static mut REQUEST: CopyRequest = CopyRequest {
         len: 0,
     }; COPY_MAX_SEGMENTS],
 };
+static mut REQUEST: CopyRequest = EMPTY;
+/// Clears have their own block, so that a clear can never land in a
+/// copy's half-built request.
+static mut ZERO_REQUEST: CopyRequest = EMPTY;
+
+/// Below this many bytes an exit costs more than emulated stores.
+const PORT_MIN: u64 = 512;
 
 static USE_PORT: AtomicBool = AtomicBool::new(false);
 
@@ -47,7 +74,7 @@ pub fn init(ring0_emulated: bool) {
 /// overlap a destination (as for `copy_nonoverlapping`).
 pub unsafe fn copy_many(copies: &[(u64, u64, u64)]) {
     let total: u64 = copies.iter().map(|c| c.2).sum();
-    if total < 512 || !USE_PORT.load(Ordering::Relaxed) {
+    if total < PORT_MIN || !USE_PORT.load(Ordering::Relaxed) {
         // SAFETY: the caller's contract.
         return unsafe { memcpy_all(copies) };
     }
@@ -63,7 +90,7 @@ pub unsafe fn copy_many(copies: &[(u64, u64, u64)]) {
         let mut off = 0;
         while off < len {
             if n == COPY_MAX_SEGMENTS {
-                if !flush(req, n, asked) {
+                if !flush(req, COPY_OP_COPY, n, asked) {
                     // SAFETY: the caller's contract.
                     return unsafe { memcpy_all(&copies[sent..]) };
                 }
@@ -88,15 +115,139 @@ pub unsafe fn copy_many(copies: &[(u64, u64, u64)]) {
             off += step;
         }
     }
-    if n > 0 && !flush(req, n, asked) {
+    if n > 0 && !flush(req, COPY_OP_COPY, n, asked) {
         // SAFETY: the caller's contract.
         unsafe { memcpy_all(&copies[sent..]) }
     }
 }
 
-/// Sends the first `n` segments; true if the VMM copied all `asked` bytes.
-fn flush(req: &mut CopyRequest, n: usize, asked: u64) -> bool {
+/// Writes zeros over each `(phys, len)` guest-physical range, all through
+/// the port when it is in use (up to 64 ranges per exit), else (and for
+/// what the VMM did not do) with memset through the direct map.
+///
+/// # Safety
+/// Every range must be RAM the caller owns (the direct map covers it), in
+/// use as data (never a free frame: see the module's comment), and nothing
+/// may rely on its contents.
+pub unsafe fn clear_phys(ranges: &[(u64, u64)]) {
+    let mut clears = Clears::new();
+    for &(phys, len) in ranges {
+        // SAFETY: the caller's contract.
+        unsafe { clears.add(phys, len) };
+    }
+    clears.finish();
+}
+
+/// Clears collected straight into the request block and sent 64 ranges
+/// per exit; without the port each range is cleared as it is added.
+struct Clears {
+    n: usize,
+    asked: u64,
+}
+
+impl Clears {
+    fn new() -> Clears {
+        Clears { n: 0, asked: 0 }
+    }
+
+    /// Clears `[phys, phys + len)` now or at the next flush (at the latest
+    /// in [`Clears::finish`]).
+    ///
+    /// # Safety
+    /// As for [`clear_phys`], until the range is cleared.
+    unsafe fn add(&mut self, phys: u64, len: u64) {
+        if !USE_PORT.load(Ordering::Relaxed) {
+            // SAFETY: the caller's contract.
+            return unsafe { memset_phys(&[(phys, len)]) };
+        }
+        // SAFETY: one CPU, and no interrupt handler clears: nothing else
+        // uses the block while a `Clears` is alive.
+        let req = unsafe { &mut *addr_of_mut!(ZERO_REQUEST) };
+        req.segments[self.n] = CopySegment {
+            dst: phys,
+            src: 0,
+            len,
+        };
+        self.n += 1;
+        self.asked += len;
+        if self.n == COPY_MAX_SEGMENTS {
+            self.flush(req);
+        }
+    }
+
+    /// Sends what is left.
+    fn finish(mut self) {
+        if self.n > 0 {
+            // SAFETY: as in `add`.
+            let req = unsafe { &mut *addr_of_mut!(ZERO_REQUEST) };
+            self.flush(req);
+        }
+    }
+
+    fn flush(&mut self, req: &mut CopyRequest) {
+        if !flush(req, COPY_OP_ZERO, self.n, self.asked) {
+            for seg in &req.segments[..self.n] {
+                // SAFETY: the ranges added, under `add`'s contract.
+                unsafe { memset_phys(&[(seg.dst, seg.len)]) };
+            }
+        }
+        (self.n, self.asked) = (0, 0);
+    }
+}
+
+/// Writes zeros over `buf` (kernel memory, or current-user memory already
+/// checked and faulted in writable: a /dev/zero read), through the port
+/// when it is in use and `buf` is large enough to pay for the exit.
+pub fn clear(buf: &mut [u8]) {
+    let (start, len) = (buf.as_mut_ptr() as u64, buf.len() as u64);
+    if len < PORT_MIN || !USE_PORT.load(Ordering::Relaxed) {
+        buf.fill(0);
+        return;
+    }
+    let mut ranges = [(0u64, 0u64); COPY_MAX_SEGMENTS];
+    let mut off = 0;
+    while off < len {
+        let mut n = 0;
+        while n < COPY_MAX_SEGMENTS && off < len {
+            let va = start + off;
+            let step = (len - off).min(PAGE_SIZE - va % PAGE_SIZE);
+            let Some(pa) = virt_to_phys(va) else {
+                buf[off as usize..].fill(0);
+                return;
+            };
+            // Neighbouring pages that are neighbours in RAM too (the
+            // kernel heap, a run the bump allocator gave) share a segment.
+            match n.checked_sub(1).map(|i| &mut ranges[i]) {
+                Some(last) if last.0 + last.1 == pa && last.1 + step <= COPY_MAX_SEGMENT_LEN => {
+                    last.1 += step
+                }
+                _ => {
+                    ranges[n] = (pa, step);
+                    n += 1;
+                }
+            }
+            off += step;
+        }
+        // SAFETY: each range is a page (or part) of `buf`, which we hold
+        // mutably, translated through the current page tables.
+        unsafe { clear_phys(&ranges[..n]) };
+    }
+}
+
+/// # Safety
+/// As for [`clear_phys`].
+unsafe fn memset_phys(ranges: &[(u64, u64)]) {
+    for &(phys, len) in ranges {
+        // SAFETY: the caller's contract.
+        unsafe { core::ptr::write_bytes(phys_to_virt(phys) as *mut u8, 0, len as usize) };
+    }
+}
+
+/// Sends the first `n` segments for `op`; true if the VMM did all `asked`
+/// bytes.
+fn flush(req: &mut CopyRequest, op: u32, n: usize, asked: u64) -> bool {
     req.nr_segments = n as u32;
+    req.op = op;
     req.copied = 0;
     outl(
         COPY_PORT,
