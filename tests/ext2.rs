@@ -326,6 +326,143 @@ fn a_file_reaches_the_image_when_it_is_closed() {
     let _ = fs::remove_file(&img);
 }
 
+/// The guarantee, one system call at a time: after each of
+/// create, write, close, mkdir, rename, link, symlink (fast and slow),
+/// truncate, chmod + utimes, fsync, a write to an open file, the last
+/// close, unlink, mkfifo and rmdir returns, the VM is paused through the
+/// control socket and `e2fsck -fn` finds nothing to fix; debugfs shows the
+/// namespace change, and file data only after close or fsync.
+#[test]
+fn every_system_call_leaves_a_clean_image_seen_with_the_vm_paused() {
+    require_e2fsprogs!();
+    let src = tmp_only();
+    mkdir(&src.join("w"), 0o755);
+    let img = mkfs(1024, Some(&src), "96M", &[]);
+    let socket = fresh("steps-socket");
+    let mut child = Command::new(crate::common::LSTAR)
+        .arg("run")
+        .arg("--disk")
+        .arg(&img)
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--")
+        .arg(prog("ext2-steps"))
+        .arg("/w")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting lstar");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let inspect = |what: &str| {
+        let out = Cmd::new(crate::common::LSTAR)
+            .arg("inspect")
+            .arg(&socket)
+            .arg(what)
+            .run();
+        out.assert_status(0);
+    };
+    let stat = |path: &str| debugfs(&img, &format!("stat {path}"));
+    // `ls -p`: one "/INODE/MODE/UID/GID/NAME/SIZE/" line per entry.
+    let names = |dir: &str| -> Vec<String> {
+        debugfs(&img, &format!("ls -p {dir}"))
+            .lines()
+            .filter_map(|l| l.split('/').nth(5).map(str::to_string))
+            .collect()
+    };
+    let steps = [
+        "create",
+        "write",
+        "close",
+        "mkdir",
+        "rename",
+        "link",
+        "symlink",
+        "truncate",
+        "chmod-utimes",
+        "fsync",
+        "pwrite-open",
+        "close-2",
+        "unlink",
+        "mkfifo",
+        "rmdir",
+    ];
+    let alphabet: Vec<u8> = (0..3 * 4096).map(|i| b'a' + (i % 26) as u8).collect();
+    for want in steps {
+        let line = lines.next().and_then(Result::ok).unwrap_or_default();
+        assert_eq!(line, format!("step {want}"), "the program's step");
+        inspect("pause");
+        assert_clean(&img, want);
+        match want {
+            "create" | "write" => {
+                // The entry and inode are on disk; the data is not.
+                let st = stat("/w/f");
+                assert!(st.contains("Size: 0"), "{want}: {st}");
+            }
+            "close" => {
+                assert_eq!(
+                    debugfs(&img, "cat /w/f").into_bytes(),
+                    alphabet,
+                    "after close"
+                );
+            }
+            "mkdir" => assert!(stat("/w/d").contains("Type: directory"), "mkdir"),
+            "rename" => {
+                assert!(
+                    !names("/w").contains(&"f".to_string()),
+                    "rename: {:?}",
+                    names("/w")
+                );
+                assert!(stat("/w/d/g").contains("Size: 12288"), "rename");
+            }
+            "link" => assert!(stat("/w/d/h").contains("Links: 2"), "link"),
+            "symlink" => {
+                let fast = stat("/w/d/fast");
+                assert!(fast.contains("Fast link dest: \"g\""), "fast: {fast}");
+                let slow = stat("/w/d/slow");
+                assert!(
+                    slow.contains("Type: symlink") && slow.contains("Size: 199"),
+                    "slow: {slow}"
+                );
+            }
+            "truncate" => assert!(stat("/w/d/g").contains("Size: 5000"), "truncate"),
+            "chmod-utimes" => {
+                let st = stat("/w/d/g");
+                assert!(st.contains("Mode:  0604"), "chmod: {st}");
+                assert!(st.contains("mtime: 0x499602d2"), "utimes: {st}");
+            }
+            "fsync" | "pwrite-open" => {
+                // fsync wrote "far" at 64 MiB; the write after it waits
+                // for the close.
+                let st = stat("/w/d/g");
+                assert!(
+                    st.contains(&format!("Size: {}", (64u64 << 20) + 3)),
+                    "{want}: {st}"
+                );
+            }
+            "close-2" => {
+                let st = stat("/w/d/g");
+                assert!(
+                    st.contains(&format!("Size: {}", (64u64 << 20) + 7)),
+                    "close-2: {st}"
+                );
+            }
+            "unlink" => assert!(stat("/w/d/g").contains("Links: 1"), "unlink"),
+            "mkfifo" => assert!(stat("/w/d/p").contains("Type: FIFO"), "mkfifo"),
+            "rmdir" => assert_eq!(names("/w"), [".", ".."], "rmdir"),
+            _ => unreachable!(),
+        }
+        inspect("resume");
+        stdin.write_all(b"\n").unwrap();
+    }
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_clean(&img, "exit");
+    let _ = fs::remove_file(&img);
+}
+
 // ---------------------------------------------------------------------------
 // A populated image
 
