@@ -307,6 +307,32 @@ enum Input {
 }
 
 /// A command to run with a timeout, capturing stdout and stderr.
+/// The child starts with every signal at its default action and none
+/// blocked, as a program starts in lstar, whatever the test runner
+/// inherited (nohup ignores SIGHUP, a background job of a shell without
+/// job control SIGINT and SIGQUIT): a native reference run of a script
+/// that traps or sends them must not differ for that.
+pub fn default_signals(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let last = libc::SIGRTMAX();
+    // SAFETY: the closure runs in the child between fork and exec and
+    // calls only signal (sigaction), sigemptyset and sigprocmask, which
+    // are async-signal-safe, on a set on its own stack.
+    unsafe {
+        command.pre_exec(move || {
+            for sig in 1..=last {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+}
+
 pub struct Cmd {
     command: Command,
     input: Input,
@@ -325,8 +351,10 @@ pub struct Outcome {
 
 impl Cmd {
     pub fn new(program: impl AsRef<OsStr>) -> Cmd {
+        let mut command = Command::new(program);
+        default_signals(&mut command);
         Cmd {
-            command: Command::new(program),
+            command,
             input: Input::Null,
             timeout: timeout(),
         }
