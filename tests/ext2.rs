@@ -14,7 +14,7 @@
 //!
 //! Each guest step is its own `lstar run` on the same image.
 
-use crate::common::{Cmd, Outcome, prog, report_skip, which};
+use crate::common::{ChildGuard, Cmd, Outcome, prog, report_skip, which};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -290,20 +290,22 @@ fn a_file_reaches_the_image_when_it_is_closed() {
     fs::write(src.join("out/result.txt"), "old content\n").unwrap();
     let img = mkfs(1024, Some(&src), "8M", &[]);
     let text = "written by the guest, closed before the host reads it";
-    let mut child = Command::new(crate::common::LSTAR)
-        .arg("run")
-        .arg("--disk")
-        .arg(&img)
-        .arg("--")
-        .arg(prog("ext2-close"))
-        .args(["/out/result.txt", text])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting lstar");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = ChildGuard(
+        Command::new(crate::common::LSTAR)
+            .arg("run")
+            .arg("--disk")
+            .arg(&img)
+            .arg("--")
+            .arg(prog("ext2-close"))
+            .args(["/out/result.txt", text])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting lstar"),
+    );
+    let mut stdin = child.0.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut next_line = || lines.next().and_then(Result::ok).unwrap_or_default();
     let cat = || debugfs(&img, "cat /out/result.txt");
 
@@ -320,7 +322,7 @@ fn a_file_reaches_the_image_when_it_is_closed() {
 
     stdin.write_all(b"\n").unwrap();
     drop(stdin);
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     assert_clean(&img, "exit");
     let _ = fs::remove_file(&img);
@@ -339,22 +341,24 @@ fn every_system_call_leaves_a_clean_image_seen_with_the_vm_paused() {
     mkdir(&src.join("w"), 0o755);
     let img = mkfs(1024, Some(&src), "96M", &[]);
     let socket = fresh("steps-socket");
-    let mut child = Command::new(crate::common::LSTAR)
-        .arg("run")
-        .arg("--disk")
-        .arg(&img)
-        .arg("--socket")
-        .arg(&socket)
-        .arg("--")
-        .arg(prog("ext2-steps"))
-        .arg("/w")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting lstar");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = ChildGuard(
+        Command::new(crate::common::LSTAR)
+            .arg("run")
+            .arg("--disk")
+            .arg(&img)
+            .arg("--socket")
+            .arg(&socket)
+            .arg("--")
+            .arg(prog("ext2-steps"))
+            .arg("/w")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting lstar"),
+    );
+    let mut stdin = child.0.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let inspect = |what: &str| {
         let out = Cmd::new(crate::common::LSTAR)
             .arg("inspect")
@@ -457,7 +461,7 @@ fn every_system_call_leaves_a_clean_image_seen_with_the_vm_paused() {
         stdin.write_all(b"\n").unwrap();
     }
     drop(stdin);
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     assert_clean(&img, "exit");
     let _ = fs::remove_file(&img);

@@ -30,6 +30,16 @@ pub struct Ended {
     pub stderr: String,
 }
 
+impl Drop for Live {
+    /// A test that panics mid-run leaves no lstar behind.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Live {
     /// `lstar run ARGS...` with `env` added, stdin a pipe left open.
     pub fn start<I, S>(args: I, env: &[(&str, &str)]) -> Live

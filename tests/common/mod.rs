@@ -333,6 +333,18 @@ pub fn default_signals(command: &mut Command) {
     }
 }
 
+/// A child process that is killed (and reaped) when the guard goes, so a
+/// test that panics while lstar waits on its stdin leaves nothing running.
+pub struct ChildGuard(pub std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        // Both fail harmlessly once the child has been waited for.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 pub struct Cmd {
     command: Command,
     input: Input,
