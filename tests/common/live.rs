@@ -48,6 +48,7 @@ impl Live {
         S: AsRef<OsStr>,
     {
         let mut command = Command::new(LSTAR);
+        super::default_signals(&mut command);
         command.arg("run").args(args);
         for (k, v) in env {
             command.env(k, v);
