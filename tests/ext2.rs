@@ -14,10 +14,11 @@
 //!
 //! Each guest step is its own `lstar run` on the same image.
 
-use crate::common::{ChildGuard, Cmd, Outcome, prog, report_skip, which};
+use crate::common::live::Live;
+use crate::common::{Cmd, Outcome, prog, report_skip, which};
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -70,7 +71,7 @@ fn tmp_only() -> PathBuf {
 
 /// `e2fsck -fn` finds nothing to fix.
 #[track_caller]
-fn assert_clean(img: &Path, after: &str) {
+pub(crate) fn assert_clean(img: &Path, after: &str) {
     let out = Cmd::new("e2fsck").arg("-fn").arg(img).run();
     assert!(
         out.code() == 0,
@@ -290,40 +291,33 @@ fn a_file_reaches_the_image_when_it_is_closed() {
     fs::write(src.join("out/result.txt"), "old content\n").unwrap();
     let img = mkfs(1024, Some(&src), "8M", &[]);
     let text = "written by the guest, closed before the host reads it";
-    let mut child = ChildGuard(
-        Command::new(crate::common::LSTAR)
-            .arg("run")
-            .arg("--disk")
-            .arg(&img)
-            .arg("--")
-            .arg(prog("ext2-close"))
-            .args(["/out/result.txt", text])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting lstar"),
+    let mut vm = Live::start(
+        [
+            "--disk".as_ref(),
+            img.as_os_str(),
+            "--".as_ref(),
+            prog("ext2-close").as_os_str(),
+            "/out/result.txt".as_ref(),
+            text.as_ref(),
+        ],
+        &[],
     );
-    let mut stdin = child.0.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
-    let mut next_line = || lines.next().and_then(Result::ok).unwrap_or_default();
     let cat = || debugfs(&img, "cat /out/result.txt");
 
-    assert_eq!(next_line(), "written");
+    assert_eq!(vm.next_line(), "written");
     // Open with O_TRUNC is on disk (a namespace change); the data is not.
     let before = cat();
     assert!(!before.contains(text), "data before close: {before:?}");
     assert_clean(&img, "write() before close()");
 
-    stdin.write_all(b"\n").unwrap();
-    assert_eq!(next_line(), "closed");
+    vm.send(b"\n");
+    assert_eq!(vm.next_line(), "closed");
     assert_eq!(cat(), text, "after close() returned");
     assert_clean(&img, "close()");
 
-    stdin.write_all(b"\n").unwrap();
-    drop(stdin);
-    let status = child.0.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+    vm.send(b"\n");
+    vm.close_stdin();
+    assert_eq!(vm.end().status.code(), Some(0));
     assert_clean(&img, "exit");
     let _ = fs::remove_file(&img);
 }
@@ -341,24 +335,18 @@ fn every_system_call_leaves_a_clean_image_seen_with_the_vm_paused() {
     mkdir(&src.join("w"), 0o755);
     let img = mkfs(1024, Some(&src), "96M", &[]);
     let socket = fresh("steps-socket");
-    let mut child = ChildGuard(
-        Command::new(crate::common::LSTAR)
-            .arg("run")
-            .arg("--disk")
-            .arg(&img)
-            .arg("--socket")
-            .arg(&socket)
-            .arg("--")
-            .arg(prog("ext2-steps"))
-            .arg("/w")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting lstar"),
+    let mut vm = Live::start(
+        [
+            "--disk".as_ref(),
+            img.as_os_str(),
+            "--socket".as_ref(),
+            socket.as_os_str(),
+            "--".as_ref(),
+            prog("ext2-steps").as_os_str(),
+            "/w".as_ref(),
+        ],
+        &[],
     );
-    let mut stdin = child.0.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let inspect = |what: &str| {
         let out = Cmd::new(crate::common::LSTAR)
             .arg("inspect")
@@ -394,8 +382,7 @@ fn every_system_call_leaves_a_clean_image_seen_with_the_vm_paused() {
     ];
     let alphabet: Vec<u8> = (0..3 * 4096).map(|i| b'a' + (i % 26) as u8).collect();
     for want in steps {
-        let line = lines.next().and_then(Result::ok).unwrap_or_default();
-        assert_eq!(line, format!("step {want}"), "the program's step");
+        assert_eq!(vm.next_line(), format!("step {want}"), "the program's step");
         inspect("pause");
         assert_clean(&img, want);
         match want {
@@ -458,11 +445,10 @@ fn every_system_call_leaves_a_clean_image_seen_with_the_vm_paused() {
             _ => unreachable!(),
         }
         inspect("resume");
-        stdin.write_all(b"\n").unwrap();
+        vm.send(b"\n");
     }
-    drop(stdin);
-    let status = child.0.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+    vm.close_stdin();
+    assert_eq!(vm.end().status.code(), Some(0));
     assert_clean(&img, "exit");
     let _ = fs::remove_file(&img);
 }
@@ -1031,16 +1017,6 @@ fn guest_sha256(img: &Path, paths: &[&str]) -> (Vec<String>, u64) {
     (sums, notifications(&out))
 }
 
-fn host_sha256(path: &Path) -> String {
-    let out = Cmd::new("sha256sum").arg(path).run();
-    out.assert_status(0);
-    let text = out.stdout_str();
-    text.split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// A page-cache miss reads a window of pages, not one: an 8 MiB file read
 /// in 4 KiB reads (busybox sha256sum) costs a few notifications per MiB,
 /// not one per page (256 per MiB before read-ahead), on 4 and 1 KiB block
@@ -1067,7 +1043,10 @@ fn reads_of_a_file_go_in_read_ahead_windows() {
         f.set_len(3 << 20).unwrap();
     }
     fs::write(src.join("data/small"), b"small\n").unwrap();
-    let want = [host_sha256(&src.join("data/seq")), host_sha256(&sparse)];
+    let want = [
+        crate::common::sha256_file(&src.join("data/seq")),
+        crate::common::sha256_file(&sparse),
+    ];
     for bs in [4096, 1024] {
         let img = mkfs(bs, Some(&src), "32M", &[]);
         let (_, base) = guest_sha256(&img, &["/data/small"]);
@@ -1092,7 +1071,11 @@ fn reads_of_the_raw_disk_go_in_read_ahead_windows() {
     fs::write(&img, pattern(MIB, 9)).unwrap();
     let (_, base) = guest_sha256(&img, &["/dev/null"]);
     let (sums, n) = guest_sha256(&img, &["/dev/vda"]);
-    assert_eq!(sums, [host_sha256(&img)], "what the guest read");
+    assert_eq!(
+        sums,
+        [crate::common::sha256_file(&img)],
+        "what the guest read"
+    );
     let per_mib = (n - base) as f64 / MIB as f64;
     assert!(
         per_mib <= 16.0,

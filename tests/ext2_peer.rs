@@ -36,7 +36,8 @@
 //! rather than skips, without QEMU, e2fsprogs, a static busybox or a Linux
 //! kernel image: scripts/setup.sh installs them all.
 
-use crate::common::{Cmd, Outcome, fresh_path, noise, repo_root, which};
+use crate::common::{Cmd, Outcome, fresh_path, noise, repo_root, sha256, which};
+use crate::ext2::assert_clean;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::fs;
@@ -433,17 +434,6 @@ fn parse_dump(output: &str, name: &str) -> BTreeMap<String, Seen> {
     seen
 }
 
-/// sha256 of `data`, by the host's sha256sum.
-fn sha256(data: &[u8]) -> String {
-    let out = Cmd::new("sha256sum").stdin(data.to_vec()).run();
-    out.assert_status(0);
-    let text = out.stdout_str();
-    text.split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// Every difference between what `who` saw under `roots` and the plan.
 fn check(plan: &Plan, roots: &[&str], seen: &BTreeMap<String, Seen>, who: &str) {
     // Keyed by content: the many empty files need one sha256sum.
@@ -562,17 +552,6 @@ fn indexed(img: &Path, path: &str) -> bool {
         .and_then(|f| u32::from_str_radix(f, 16).ok())
         .unwrap_or_else(|| panic!("no flags for {path} in {}", out.describe()));
     flags & 0x1000 != 0
-}
-
-/// `e2fsck -fn` finds nothing to fix.
-#[track_caller]
-fn assert_clean(img: &Path, after: &str) {
-    let out = Cmd::new("e2fsck").arg("-fn").arg(img).run();
-    assert!(
-        out.code() == 0,
-        "e2fsck -fn after {after}: {}",
-        out.describe()
-    );
 }
 
 /// The dump function and `steps`, as one script for `sh`.

@@ -119,6 +119,25 @@ impl Live {
         assert_eq!(rc, 0, "kill({}, {sig})", self.pid());
     }
 
+    /// Writes `bytes` to the guest's stdin.
+    pub fn send(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin already closed");
+        stdin
+            .write_all(bytes)
+            .unwrap_or_else(|e| panic!("{}: writing its stdin: {e}", self.what));
+    }
+
+    /// The next line of stdout, without its newline; panics at the end of
+    /// output.
+    pub fn next_line(&mut self) -> String {
+        let mut line = String::new();
+        let n = self.stdout.read_line(&mut line).unwrap_or(0);
+        assert!(n > 0, "{}: output ended", self.what);
+        line.truncate(line.trim_end_matches('\n').len());
+        line
+    }
+
     pub fn close_stdin(&mut self) {
         self.stdin = None;
     }
