@@ -50,8 +50,8 @@ fn mkdir(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// `mkfs.ext2 -b BS [-d SRC] EXTRA... IMG SIZE`.
-fn mkfs(bs: u32, src: Option<&Path>, size: &str, extra: &[&str]) -> PathBuf {
+/// `mkfs.ext2 -b BS [-d SRC] EXTRA... IMG SIZE`, a fresh IMG.
+pub(crate) fn mkfs(bs: u32, src: Option<&Path>, size: &str, extra: &[&str]) -> PathBuf {
     let img = fresh("img");
     let mut cmd = Cmd::new("mkfs.ext2");
     cmd.args(["-q", "-F", "-b", &bs.to_string()]).args(extra);

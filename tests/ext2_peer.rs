@@ -37,7 +37,7 @@
 //! kernel image: scripts/setup.sh installs them all.
 
 use crate::common::{Cmd, Outcome, fresh_path, noise, repo_root, sha256, which};
-use crate::ext2::assert_clean;
+use crate::ext2::{assert_clean, mkfs};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::fs;
@@ -679,13 +679,7 @@ fn round_trip(bs: usize) {
         ("c", single_end + 2 * bs + 123, 3),
         ("d", 3000, 4),
     ]);
-    let img = fresh("img");
-    Cmd::new("mkfs.ext2")
-        .args(["-q", "-F", "-b", &bs.to_string()])
-        .arg(&img)
-        .arg("64M")
-        .run()
-        .assert_status(0);
+    let img = mkfs(bs as u32, None, "64M", &[]);
 
     // 1. lstar writes.
     let mut p = Plan::new();

@@ -123,13 +123,7 @@ fn dirty_files_are_written_back_when_a_signal_ends_the_guest() {
         report_skip("e2fsprogs (mkfs.ext2, debugfs) not installed");
         return;
     }
-    let img = fresh("dirty.img");
-    Cmd::new("mkfs.ext2")
-        .args(["-q", "-F"])
-        .arg(&img)
-        .arg("4M")
-        .run()
-        .assert_status(0);
+    let img = crate::ext2::mkfs(1024, None, "4M", &[]);
     let mut vm = Live::start(
         [
             "--disk".as_ref(),

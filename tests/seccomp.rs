@@ -23,14 +23,7 @@ fn image() -> Option<PathBuf> {
         report_skip("mkfs.ext2 not installed");
         return None;
     }
-    let img = fresh("disk.img");
-    Cmd::new("mkfs.ext2")
-        .args(["-q", "-F"])
-        .arg(&img)
-        .arg("4M")
-        .run()
-        .assert_status(0);
-    Some(img)
+    Some(crate::ext2::mkfs(1024, None, "4M", &[]))
 }
 
 /// (name, Seccomp mode) of every thread of process `pid`.

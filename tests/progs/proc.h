@@ -141,16 +141,6 @@ PROC_UNUSED static void proc_init(void)
      * guest never sets). */
     struct rlimit no_core = {0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
-    /* The dispositions a program starts with in lstar (every signal
-     * default, none blocked), whatever the native run inherited: nohup
-     * ignores SIGHUP, a shell's background job SIGINT and SIGQUIT, and a
-     * child in pause() that should die of them then never does. */
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /* Every section starts with "== name", as in vfs.c. */
