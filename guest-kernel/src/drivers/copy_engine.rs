@@ -18,13 +18,17 @@
 //! cache's copies between user buffers and cached pages ran at ~4 MB/s
 //! before this. On hardware KVM a native copy is faster than any exit.
 //!
-//! Only memory in use as data is written this way (user buffers, cached
-//! pages, /dev/zero reads). Clearing recycled frames (free frames that may
-//! have been page tables) and copy-on-write copies into them by the VMM
-//! was tried and broke programs under kvm-pvm (heap corruption in busybox
-//! sh, a KVM internal error on XSAVE; tests/process.rs), most likely
-//! because its shadow MMU keeps a former page table's shadow in step only
-//! through the guest's own writes, which the VMM's bypass.
+//! The VMM never writes a freed page table before ring 0 has cleared it.
+//! Under kvm-pvm the shadow MMU keeps a (former) page table's shadow in
+//! step only through the guest's own writes, which the VMM's bypass: when
+//! every recycled frame was cleared here, and copy-on-write copies made
+//! here, programs broke (heap corruption in busybox sh, a KVM internal
+//! error on XSAVE; tests/process.rs). The frame allocator (mm/frame.rs)
+//! marks page-table frames for good and keeps them apart, so the frames it
+//! has the VMM clear were never tables, and a former table it must hand
+//! out as data is cleared by ring-0 stores first (as every recycled frame
+//! was before; user buffers and cache pages on such frames have been
+//! copied into through the VMM since the port exists).
 
 use core::ptr::addr_of_mut;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -121,14 +125,20 @@ pub unsafe fn copy_many(copies: &[(u64, u64, u64)]) {
     }
 }
 
+/// Whether clears and copies go through the VMM (ring 0 is emulated):
+/// the frame allocator clears recycled frames in batches then.
+pub fn clears_through_vmm() -> bool {
+    USE_PORT.load(Ordering::Relaxed)
+}
+
 /// Writes zeros over each `(phys, len)` guest-physical range, all through
 /// the port when it is in use (up to 64 ranges per exit), else (and for
 /// what the VMM did not do) with memset through the direct map.
 ///
 /// # Safety
-/// Every range must be RAM the caller owns (the direct map covers it), in
-/// use as data (never a free frame: see the module's comment), and nothing
-/// may rely on its contents.
+/// Every range must be RAM the caller owns (the direct map covers it),
+/// never a page table now or before (see the module's comment), and
+/// nothing may rely on its contents.
 pub unsafe fn clear_phys(ranges: &[(u64, u64)]) {
     let mut clears = Clears::new();
     for &(phys, len) in ranges {

@@ -63,7 +63,7 @@ impl AddressSpace {
 
     /// An empty lower half under the kernel's shared upper half.
     pub fn new() -> Result<AddressSpace, OutOfMemory> {
-        let pml4 = frame::alloc_zeroed().ok_or(OutOfMemory)?;
+        let pml4 = frame::alloc_table().ok_or(OutOfMemory)?;
         // SAFETY: boot_pml4 sits at its physical (identity) address in
         // .boot.data, which the direct map also covers; the new root is a
         // fresh frame. Entries 256..512 are the kernel half.

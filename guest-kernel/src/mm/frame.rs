@@ -6,10 +6,23 @@
 //! started and are zero, as fresh guest RAM is on lstar and QEMU; only
 //! recycled frames need clearing. That saves clearing every frame, which
 //! matters when kernel stores are emulated.
+//!
+//! Freed frames wait in three lists. A frame that has ever been a page
+//! table is marked for good and goes back to `tables`: under kvm-pvm the
+//! shadow MMU follows a (former) page table only through the guest's own
+//! writes, so such a frame is only ever cleared by ring-0 stores
+//! (drivers/copy_engine.rs says what broke when the VMM cleared one).
+//! Other recycled frames go to `dirty`; when ring 0 is emulated, the VMM
+//! clears them 64 at a time (one exit, the copy port) into `clean`, from
+//! which zeroed frames are handed out first: a 4 KiB `rep stosq` there
+//! costs ~700,000 host cycles, the exit ~1/64 of one. A former table is
+//! handed out as data only when no other frame is left, cleared by ring 0
+//! first, and stays marked.
 
 use spin::Mutex;
 
 use super::{PAGE_SIZE, page_align_down, page_align_up, phys_to_virt};
+use crate::drivers::copy_engine;
 
 const MAX_RANGES: usize = 16;
 /// Low memory, the kernel image, every PVH module, and some to spare.
@@ -34,11 +47,18 @@ pub struct FrameAllocator {
     /// a scan per frame showed up in boot profiles.
     clear_until: u64,
     /// Freed frames, linked through their first word (intrusive: freeing
-    /// never allocates, so the kernel heap may grow from this allocator).
-    free: u64,
+    /// never allocates, so the kernel heap may grow from this allocator):
+    /// data frames as they were left, data frames cleared but for that
+    /// word, and former page tables (see the module's comment).
+    dirty: FreeList,
+    tables: FreeList,
+    /// Recycled data frames the VMM cleared whole, `clean[..clean_len]`.
+    clean: [u64; CLEAN_BATCH],
+    clean_len: usize,
     pub allocated: u64,
     /// Direct-map address of the share counts (see [`get`]), one u32 per
-    /// frame number below `ref_frames`; 0 until [`init_refs`].
+    /// frame number below `ref_frames`, with [`TABLE`] as its top bit; 0
+    /// until [`init_refs`].
     refs: u64,
     ref_frames: u64,
     /// Frames that can be handed out at all (RAM minus reserved ranges),
@@ -54,7 +74,10 @@ static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
     cursor: 0,
     next: 0,
     clear_until: 0,
-    free: 0,
+    dirty: FreeList::EMPTY,
+    tables: FreeList::EMPTY,
+    clean: [0; CLEAN_BATCH],
+    clean_len: 0,
     allocated: 0,
     refs: 0,
     ref_frames: 0,
@@ -138,50 +161,147 @@ impl FrameAllocator {
     }
 }
 
-impl FrameAllocator {
-    fn push_free(&mut self, frame: u64) {
+/// A stack of free frames linked through their first word.
+#[derive(Clone, Copy)]
+struct FreeList {
+    head: u64,
+    len: u64,
+}
+
+impl FreeList {
+    const EMPTY: FreeList = FreeList { head: 0, len: 0 };
+
+    fn push(&mut self, frame: u64) {
         // SAFETY: the frame belongs to nobody now; the direct map covers it.
-        unsafe { *(phys_to_virt(frame) as *mut u64) = self.free };
-        self.free = frame;
+        unsafe { *(phys_to_virt(frame) as *mut u64) = self.head };
+        self.head = frame;
+        self.len += 1;
     }
 
-    fn pop_free(&mut self) -> Option<u64> {
-        let frame = self.free;
+    fn pop(&mut self) -> Option<u64> {
+        let frame = self.head;
         if frame == 0 {
             return None;
         }
         // SAFETY: a free frame's first word links the next free frame.
-        self.free = unsafe { *(phys_to_virt(frame) as *const u64) };
+        self.head = unsafe { *(phys_to_virt(frame) as *const u64) };
+        self.len -= 1;
         Some(frame)
+    }
+}
+
+/// The share-count word's top bit: the frame has been a page table.
+const TABLE: u32 = 1 << 31;
+
+/// Frames the VMM clears per exit: a request's segments.
+const CLEAN_BATCH: usize = lstar_abi::ports::COPY_MAX_SEGMENTS;
+
+/// Clears a whole frame with ring-0 stores.
+fn clear_frame(frame: u64) {
+    // SAFETY: the caller owns the frame (just taken off a free list); the
+    // direct map covers it.
+    unsafe { core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize) };
+}
+
+impl FrameAllocator {
+    /// A free frame that is already zero, if any: `clean`, the bump
+    /// pointer, or `dirty` once the VMM has cleared a batch of it.
+    fn take_clean(&mut self) -> Option<u64> {
+        if self.clean_len == 0 && self.dirty.head != 0 && copy_engine::clears_through_vmm() {
+            self.refill_clean();
+        }
+        if self.clean_len > 0 {
+            self.clean_len -= 1;
+            return Some(self.clean[self.clean_len]);
+        }
+        self.bump()
+    }
+
+    /// Takes up to a batch of `dirty` frames into `clean`, cleared by the
+    /// VMM in one exit (what it did not do, ring 0 does).
+    fn refill_clean(&mut self) {
+        let mut ranges = [(0u64, 0u64); CLEAN_BATCH];
+        let mut n = 0;
+        while n < CLEAN_BATCH
+            && let Some(frame) = self.dirty.pop()
+        {
+            self.clean[n] = frame;
+            ranges[n] = (frame, PAGE_SIZE);
+            n += 1;
+        }
+        // SAFETY: the frames are off every list, so ours; they are not and
+        // never were page tables (those live in `tables`), and nothing
+        // relies on their contents.
+        unsafe { copy_engine::clear_phys(&ranges[..n]) };
+        self.clean_len = n;
+    }
+
+    /// Back to the list its past says (see the module's comment).
+    fn release(&mut self, frame: u64) {
+        self.allocated -= 1;
+        if self.refs(frame).is_some_and(|r| *r & TABLE != 0) {
+            self.tables.push(frame);
+        } else {
+            self.dirty.push(frame);
+        }
     }
 }
 
 /// A frame whose contents the caller overwrites whole (a copy-on-write
 /// copy): a recycled one is not cleared first.
 pub fn alloc() -> Option<u64> {
-    take(false)
+    take(|f| {
+        f.dirty
+            .pop()
+            .or_else(|| f.take_clean())
+            .or_else(|| f.tables.pop())
+    })
 }
 
 /// A zeroed frame, or None when memory is exhausted.
 pub fn alloc_zeroed() -> Option<u64> {
-    take(true)
+    take(|f| {
+        if let Some(frame) = f.take_clean() {
+            return Some(frame);
+        }
+        let frame = f.dirty.pop().or_else(|| f.tables.pop())?;
+        clear_frame(frame);
+        Some(frame)
+    })
 }
 
-fn take(zeroed: bool) -> Option<u64> {
+/// A zeroed frame for a page table, marked as one for good (see the
+/// module's comment); former tables are used first.
+pub fn alloc_table() -> Option<u64> {
+    take(|f| {
+        let frame = match f.tables.pop() {
+            Some(frame) => {
+                clear_frame(frame);
+                frame
+            }
+            None => f.take_clean().or_else(|| {
+                let frame = f.dirty.pop()?;
+                clear_frame(frame);
+                Some(frame)
+            })?,
+        };
+        if let Some(r) = f.refs(frame) {
+            *r |= TABLE;
+        }
+        Some(frame)
+    })
+}
+
+/// Whether `frame` has been a page table: the VMM must not write it (see
+/// the module's comment).
+pub fn was_table(frame: u64) -> bool {
+    FRAMES.lock().refs(frame).is_some_and(|r| *r & TABLE != 0)
+}
+
+fn take(pick: impl Fn(&mut FrameAllocator) -> Option<u64>) -> Option<u64> {
     for last_try in [false, true] {
         let mut f = FRAMES.lock();
-        let frame = match f.pop_free() {
-            Some(frame) if zeroed => {
-                // SAFETY: a free frame belongs to nobody; the direct map covers it.
-                unsafe {
-                    core::ptr::write_bytes(phys_to_virt(frame) as *mut u8, 0, PAGE_SIZE as usize)
-                };
-                Some(frame)
-            }
-            Some(frame) => Some(frame),
-            None => f.bump(),
-        };
-        if let Some(frame) = frame {
+        if let Some(frame) = pick(&mut f) {
             f.allocated += 1;
             return Some(frame);
         }
@@ -207,7 +327,7 @@ pub fn alloc_contiguous(count: u64) -> Option<u64> {
             return Some(first);
         }
         // Too short: its pages go to the free list, the search goes on.
-        f.push_free(first);
+        f.dirty.push(first);
     }
 }
 
@@ -277,20 +397,12 @@ pub fn get_range(frame: u64, count: u64) {
 /// Whether `frame` has more than one owner (a copy-on-write fault must
 /// copy it rather than take it).
 pub fn is_shared(frame: u64) -> bool {
-    FRAMES.lock().refs(frame).is_some_and(|r| *r > 0)
+    FRAMES.lock().refs(frame).is_some_and(|r| *r & !TABLE > 0)
 }
 
 /// An owner gives `frame` back; the last one frees it.
 pub fn put(frame: u64) {
-    let mut f = FRAMES.lock();
-    if let Some(r) = f.refs(frame)
-        && *r > 0
-    {
-        *r -= 1;
-        return;
-    }
-    f.allocated -= 1;
-    f.push_free(frame);
+    FRAMES.lock().put(frame);
 }
 
 /// [`put`] of each frame of `frames`, under one lock (munmap gives back
@@ -298,14 +410,19 @@ pub fn put(frame: u64) {
 pub fn put_many(frames: &[u64]) {
     let mut f = FRAMES.lock();
     for &frame in frames {
-        if let Some(r) = f.refs(frame)
-            && *r > 0
+        f.put(frame);
+    }
+}
+
+impl FrameAllocator {
+    fn put(&mut self, frame: u64) {
+        if let Some(r) = self.refs(frame)
+            && *r & !TABLE > 0
         {
             *r -= 1;
-            continue;
+            return;
         }
-        f.allocated -= 1;
-        f.push_free(frame);
+        self.release(frame);
     }
 }
 

@@ -41,7 +41,7 @@ pub fn walk(pml4: u64, va: u64, create: bool) -> Result<Option<*mut u64>, OutOfM
             if !create {
                 return Ok(None);
             }
-            let new = frame::alloc_zeroed().ok_or(OutOfMemory)?;
+            let new = frame::alloc_table().ok_or(OutOfMemory)?;
             // Permissions are decided by the last level; the upper levels
             // allow everything.
             // SAFETY: as above.
