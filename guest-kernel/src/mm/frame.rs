@@ -270,6 +270,32 @@ pub fn alloc_zeroed() -> Option<u64> {
     })
 }
 
+/// Zeroed frames for `out`, under one lock, while more than `reserve`
+/// frames stay free; never reclaims. Fault-around's speculative pages:
+/// how many it got.
+pub fn alloc_zeroed_spare(out: &mut [core::mem::MaybeUninit<u64>], reserve: u64) -> usize {
+    let mut f = FRAMES.lock();
+    let spare = f.usable.saturating_sub(f.allocated).saturating_sub(reserve);
+    let want = out.len().min(spare as usize);
+    let mut n = 0;
+    while n < want {
+        let frame = match f.take_clean() {
+            Some(frame) => frame,
+            None => match f.dirty.pop() {
+                Some(frame) => {
+                    clear_frame(frame);
+                    frame
+                }
+                None => break,
+            },
+        };
+        out[n].write(frame);
+        n += 1;
+    }
+    f.allocated += n as u64;
+    n
+}
+
 /// A zeroed frame for a page table, marked as one for good (see the
 /// module's comment); former tables are used first.
 pub fn alloc_table() -> Option<u64> {
@@ -358,13 +384,6 @@ pub fn init_refs() {
     f.refs = phys_to_virt(table);
     f.ref_frames = frames;
     f.usable = usable;
-}
-
-/// Frames still free (the free list and never-used RAM): what fault-around
-/// checks before it maps pages nobody asked for yet.
-pub fn free_frames() -> u64 {
-    let f = FRAMES.lock();
-    f.usable.saturating_sub(f.allocated)
 }
 
 impl FrameAllocator {

@@ -13,7 +13,12 @@ const MAP_SHARED_VALIDATE: u64 = 0x03;
 const MAP_TYPE: u64 = 0x0f;
 const MAP_FIXED: u64 = 0x10;
 const MAP_ANONYMOUS: u64 = 0x20;
+const MAP_POPULATE: u64 = 0x8000;
 const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+/// Anonymous private mappings up to this size are populated at once (see
+/// `populate_anonymous`): an allocator's mapping, used as soon as made.
+/// Linux's fault-around window, so no more memory than one fault maps.
+const POPULATE_SMALL: u64 = 64 * 1024;
 
 fn page_aligned(x: u64) -> bool {
     x.is_multiple_of(PAGE_SIZE)
@@ -96,10 +101,17 @@ pub fn sys_mmap(a: &Args) -> SysResult {
         // shares its pages rather than copying them.
         file = Some(crate::fs::memfd::shmem_file(len)?);
     }
+    let anonymous = file.is_none();
     mm.insert_vma(Vma {
         file: file.map(|f| VmaFile::new(f, offset / PAGE_SIZE, shared)),
         ..Vma::anon(start, start + len, prot as u32)
     });
+    if anonymous
+        && prot & u64::from(PROT_WRITE) != 0
+        && (len <= POPULATE_SMALL || flags & MAP_POPULATE != 0)
+    {
+        mm.populate_anonymous(start, start + len, prot as u32);
+    }
     Ok(start)
 }
 
