@@ -109,6 +109,14 @@ pub const COPY_OP_COPY: u32 = 0;
 /// [`CopyRequest::op`]: write zeros over each segment's `dst` range
 /// (`src` is ignored): /dev/zero reads.
 pub const COPY_OP_ZERO: u32 = 1;
+/// [`CopyRequest::op`] of a [`ZeroPagesRequest`]: write zeros over each
+/// listed 4 KiB page (recycled frames, cleared in batches: a list of page
+/// addresses is what the kernel's free frames already are, so building the
+/// request costs one store per page).
+pub const COPY_OP_ZERO_PAGES: u32 = 2;
+/// Pages one [`ZeroPagesRequest`] may list: as many as fit where a
+/// [`CopyRequest`]'s segments are, so both are one size.
+pub const COPY_MAX_PAGES: usize = COPY_MAX_SEGMENTS * 3;
 
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -123,7 +131,8 @@ pub struct CopySegment {
 pub struct CopyRequest {
     /// Segments used, at most [`COPY_MAX_SEGMENTS`].
     pub nr_segments: u32,
-    /// [`COPY_OP_COPY`] or [`COPY_OP_ZERO`]; the VMM refuses any other.
+    /// [`COPY_OP_COPY`] or [`COPY_OP_ZERO`] (or, for the other shape,
+    /// [`COPY_OP_ZERO_PAGES`]); the VMM refuses any other.
     pub op: u32,
     /// Set by the VMM: bytes copied (or zeroed), segments in order,
     /// stopping at the first that fails.
@@ -138,6 +147,24 @@ const _: () = assert!(core::mem::offset_of!(CopyRequest, op) == 4);
 const _: () = assert!(core::mem::offset_of!(CopyRequest, copied) == 8);
 const _: () = assert!(core::mem::offset_of!(CopyRequest, segments) == 16);
 const _: () = assert!(core::mem::size_of::<CopySegment>() == 24);
+
+/// The copy port's other request shape, for [`COPY_OP_ZERO_PAGES`]: the
+/// same header as a [`CopyRequest`] (`nr_pages` where `nr_segments` is),
+/// then guest-physical page addresses, each 4 KiB-aligned. `copied` is the
+/// bytes zeroed, pages in order, stopping at the first bad one.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ZeroPagesRequest {
+    pub nr_pages: u32,
+    pub op: u32,
+    pub copied: u64,
+    pub pages: [u64; COPY_MAX_PAGES],
+}
+const _: () = assert!(core::mem::offset_of!(ZeroPagesRequest, op) == 4);
+const _: () = assert!(core::mem::offset_of!(ZeroPagesRequest, copied) == 8);
+const _: () = assert!(core::mem::offset_of!(ZeroPagesRequest, pages) == 16);
+const _: () =
+    assert!(core::mem::size_of::<ZeroPagesRequest>() == core::mem::size_of::<CopyRequest>());
 
 /// lstar's host signal port: a 32-bit read returns the signals lstar was
 /// sent and forwards to the guest's pid 1 (bit N for signal N; SIGINT,

@@ -34,8 +34,8 @@ use core::ptr::addr_of_mut;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use lstar_abi::ports::{
-    COPY_MAX_SEGMENT_LEN, COPY_MAX_SEGMENTS, COPY_OP_COPY, COPY_OP_ZERO, COPY_PORT, CopyRequest,
-    CopySegment,
+    COPY_MAX_SEGMENT_LEN, COPY_MAX_SEGMENTS, COPY_OP_COPY, COPY_OP_ZERO, COPY_OP_ZERO_PAGES,
+    COPY_PORT, CopyRequest, CopySegment, ZeroPagesRequest,
 };
 
 use crate::arch::port::outl;
@@ -203,6 +203,24 @@ impl Clears {
         }
         (self.n, self.asked) = (0, 0);
     }
+}
+
+/// Has the VMM write zeros over the first `n` pages `req` lists (one exit);
+/// true if it did them all. `req` must be in the kernel image (a static):
+/// its physical address is found without a page walk.
+///
+/// # Safety
+/// As for [`clear_phys`], for every listed page.
+pub unsafe fn clear_pages(req: &mut ZeroPagesRequest, n: usize) -> bool {
+    req.nr_pages = n as u32;
+    req.op = COPY_OP_ZERO_PAGES;
+    req.copied = 0;
+    outl(
+        COPY_PORT,
+        kernel_virt_to_phys(req as *mut ZeroPagesRequest as u64) as u32,
+    );
+    // SAFETY: the VMM wrote the field during the exit; read it afresh.
+    unsafe { core::ptr::read_volatile(&raw const req.copied) == n as u64 * PAGE_SIZE }
 }
 
 /// Writes zeros over `buf` (kernel memory, or current-user memory already

@@ -13,9 +13,9 @@
 //! writes, so such a frame is only ever cleared by ring-0 stores
 //! (drivers/copy_engine.rs says what broke when the VMM cleared one).
 //! Other recycled frames go to `dirty`; when ring 0 is emulated, the VMM
-//! clears them 64 at a time (one exit, the copy port) into `clean`, from
-//! which zeroed frames are handed out first: a 4 KiB `rep stosq` there
-//! costs ~700,000 host cycles, the exit ~1/64 of one. A former table is
+//! clears them 192 at a time (one exit, the copy port's list of pages)
+//! into `clean`, from which zeroed frames are handed out first: a 4 KiB
+//! `rep stosq` there costs ~700,000 host cycles, an exit far less. A former table is
 //! handed out as data only when no other frame is left, cleared by ring 0
 //! first, and stays marked.
 
@@ -23,6 +23,7 @@ use spin::Mutex;
 
 use super::{PAGE_SIZE, page_align_down, page_align_up, phys_to_virt};
 use crate::drivers::copy_engine;
+use lstar_abi::ports::ZeroPagesRequest;
 
 const MAX_RANGES: usize = 16;
 /// Low memory, the kernel image, every PVH module, and some to spare.
@@ -52,8 +53,9 @@ pub struct FrameAllocator {
     /// word, and former page tables (see the module's comment).
     dirty: FreeList,
     tables: FreeList,
-    /// Recycled data frames the VMM cleared whole, `clean[..clean_len]`.
-    clean: [u64; CLEAN_BATCH],
+    /// Recycled data frames the VMM cleared whole: the first `clean_len`
+    /// pages of the request that had them cleared (its list is the stock).
+    clean: ZeroPagesRequest,
     clean_len: usize,
     pub allocated: u64,
     /// Direct-map address of the share counts (see [`get`]), one u32 per
@@ -76,7 +78,12 @@ static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
     clear_until: 0,
     dirty: FreeList::EMPTY,
     tables: FreeList::EMPTY,
-    clean: [0; CLEAN_BATCH],
+    clean: ZeroPagesRequest {
+        nr_pages: 0,
+        op: 0,
+        copied: 0,
+        pages: [0; CLEAN_BATCH],
+    },
     clean_len: 0,
     allocated: 0,
     refs: 0,
@@ -193,8 +200,12 @@ impl FreeList {
 /// The share-count word's top bit: the frame has been a page table.
 const TABLE: u32 = 1 << 31;
 
-/// Frames the VMM clears per exit: a request's segments.
-const CLEAN_BATCH: usize = lstar_abi::ports::COPY_MAX_SEGMENTS;
+/// Frames the VMM clears per exit.
+const CLEAN_BATCH: usize = lstar_abi::ports::COPY_MAX_PAGES;
+/// Recycled frames worth an exit while never-used RAM is left: a program
+/// that maps and unmaps a few pages in a loop (malloc) would otherwise pay
+/// an exit per loop. Never-used RAM grows by at most this many frames.
+const REFILL_MIN: u64 = 64;
 
 /// Clears a whole frame with ring-0 stores.
 fn clear_frame(frame: u64) {
@@ -204,35 +215,48 @@ fn clear_frame(frame: u64) {
 }
 
 impl FrameAllocator {
-    /// A free frame that is already zero, if any: `clean`, the bump
-    /// pointer, or `dirty` once the VMM has cleared a batch of it.
+    /// A free frame that is already zero, if any: `clean`; the VMM's
+    /// clear of a batch of `dirty` once there are enough for one exit to
+    /// pay for many frames; never-used RAM; the VMM's clear of whatever
+    /// `dirty` holds.
     fn take_clean(&mut self) -> Option<u64> {
-        if self.clean_len == 0 && self.dirty.head != 0 && copy_engine::clears_through_vmm() {
+        if self.clean_len == 0 && self.dirty.len >= REFILL_MIN && copy_engine::clears_through_vmm()
+        {
             self.refill_clean();
         }
         if self.clean_len > 0 {
             self.clean_len -= 1;
-            return Some(self.clean[self.clean_len]);
+            return Some(self.clean.pages[self.clean_len]);
         }
-        self.bump()
+        if let Some(frame) = self.bump() {
+            return Some(frame);
+        }
+        if self.dirty.head != 0 && copy_engine::clears_through_vmm() {
+            self.refill_clean();
+            self.clean_len -= 1;
+            return Some(self.clean.pages[self.clean_len]);
+        }
+        None
     }
 
     /// Takes up to a batch of `dirty` frames into `clean`, cleared by the
-    /// VMM in one exit (what it did not do, ring 0 does).
+    /// VMM in one exit (if it did not do them all, by ring 0).
     fn refill_clean(&mut self) {
-        let mut ranges = [(0u64, 0u64); CLEAN_BATCH];
         let mut n = 0;
         while n < CLEAN_BATCH
             && let Some(frame) = self.dirty.pop()
         {
-            self.clean[n] = frame;
-            ranges[n] = (frame, PAGE_SIZE);
+            self.clean.pages[n] = frame;
             n += 1;
         }
         // SAFETY: the frames are off every list, so ours; they are not and
         // never were page tables (those live in `tables`), and nothing
-        // relies on their contents.
-        unsafe { copy_engine::clear_phys(&ranges[..n]) };
+        // relies on their contents. `FRAMES` is a static.
+        if !unsafe { copy_engine::clear_pages(&mut self.clean, n) } {
+            for &frame in &self.clean.pages[..n] {
+                clear_frame(frame);
+            }
+        }
         self.clean_len = n;
     }
 

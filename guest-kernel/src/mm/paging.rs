@@ -386,16 +386,21 @@ pub fn zap_range(pml4: u64, start: u64, end: u64) {
         let entries =
             unsafe { core::slice::from_raw_parts_mut(table(pt).add(first), last - first) };
         let mut at = next_present(entries, 0);
-        while let Some(i) = at {
+        while let Some(mut i) = at {
             // Entries are 0, present or PROT_NONE: each non-zero one holds
-            // a frame.
-            let frame = entries[i] & ADDR_MASK;
-            if !whole {
-                entries[i] = 0;
-                zap.cleared(va + i as u64 * 4096);
+            // a frame. A run of them (pages a program touched) goes in a
+            // plain loop, the scan only across gaps.
+            while let Some(&e) = entries.get(i)
+                && e != 0
+            {
+                if !whole {
+                    entries[i] = 0;
+                    zap.cleared(va + i as u64 * 4096);
+                }
+                zap.frame(e & ADDR_MASK);
+                i += 1;
             }
-            zap.frame(frame);
-            at = next_present(entries, i + 1);
+            at = next_present(entries, i);
         }
         if whole {
             // SAFETY: `pd` is the directory above `pt`; its entry for `va`
