@@ -134,12 +134,19 @@ pub fn reserve(start: u64, end: u64) {
 }
 
 impl FrameAllocator {
+    #[inline]
     fn bump(&mut self) -> Option<u64> {
         if self.next + PAGE_SIZE <= self.clear_until {
             let addr = self.next;
             self.next = addr + PAGE_SIZE;
             return Some(addr);
         }
+        self.bump_slow()
+    }
+
+    /// The next RAM range or past a reserved one (out of line, as above).
+    #[inline(never)]
+    fn bump_slow(&mut self) -> Option<u64> {
         while self.cursor < self.ram_count {
             let range = self.ram[self.cursor];
             let addr = self.next.max(range.start);
@@ -219,12 +226,21 @@ impl FrameAllocator {
     /// clear of a batch of `dirty` once there are enough for one exit to
     /// pay for many frames; never-used RAM; the VMM's clear of whatever
     /// `dirty` holds.
+    #[inline]
     fn take_clean(&mut self) -> Option<u64> {
-        if self.clean_len == 0 && self.dirty.len >= REFILL_MIN && copy_engine::clears_through_vmm()
-        {
-            self.refill_clean();
-        }
         if self.clean_len > 0 {
+            self.clean_len -= 1;
+            return Some(self.clean.pages[self.clean_len]);
+        }
+        self.take_clean_slow()
+    }
+
+    /// Out of line, so that the common case above saves no registers
+    /// (each push and pop is an emulated instruction).
+    #[inline(never)]
+    fn take_clean_slow(&mut self) -> Option<u64> {
+        if self.dirty.len >= REFILL_MIN && copy_engine::clears_through_vmm() {
+            self.refill_clean();
             self.clean_len -= 1;
             return Some(self.clean.pages[self.clean_len]);
         }
@@ -260,9 +276,9 @@ impl FrameAllocator {
         self.clean_len = n;
     }
 
-    /// Back to the list its past says (see the module's comment).
+    /// Back to the list its past says (see the module's comment); the
+    /// caller counts it out of `allocated`.
     fn release(&mut self, frame: u64) {
-        self.allocated -= 1;
         if self.refs(frame).is_some_and(|r| *r & TABLE != 0) {
             self.tables.push(frame);
         } else {
@@ -294,30 +310,46 @@ pub fn alloc_zeroed() -> Option<u64> {
     })
 }
 
-/// Zeroed frames for `out`, under one lock, while more than `reserve`
-/// frames stay free; never reclaims. Fault-around's speculative pages:
-/// how many it got.
-pub fn alloc_zeroed_spare(out: &mut [core::mem::MaybeUninit<u64>], reserve: u64) -> usize {
-    let mut f = FRAMES.lock();
-    let spare = f.usable.saturating_sub(f.allocated).saturating_sub(reserve);
-    let want = out.len().min(spare as usize);
-    let mut n = 0;
-    while n < want {
-        let frame = match f.take_clean() {
+/// Zeroed frames taken one by one under one lock, while more than a
+/// reserve stays free, never reclaiming: fault-around's and mmap's
+/// speculative pages ([`spare_frames`]).
+pub struct SpareFrames {
+    f: spin::MutexGuard<'static, FrameAllocator>,
+    left: u64,
+    taken: u64,
+}
+
+/// Up to the frames beyond `reserve` that are free now.
+pub fn spare_frames(reserve: u64) -> SpareFrames {
+    let f = FRAMES.lock();
+    let left = f.usable.saturating_sub(f.allocated).saturating_sub(reserve);
+    SpareFrames { f, left, taken: 0 }
+}
+
+impl SpareFrames {
+    #[inline]
+    pub fn take(&mut self) -> Option<u64> {
+        if self.left == 0 {
+            return None;
+        }
+        let frame = match self.f.take_clean() {
             Some(frame) => frame,
-            None => match f.dirty.pop() {
-                Some(frame) => {
-                    clear_frame(frame);
-                    frame
-                }
-                None => break,
-            },
+            None => {
+                let frame = self.f.dirty.pop()?;
+                clear_frame(frame);
+                frame
+            }
         };
-        out[n].write(frame);
-        n += 1;
+        self.left -= 1;
+        self.taken += 1;
+        Some(frame)
     }
-    f.allocated += n as u64;
-    n
+}
+
+impl Drop for SpareFrames {
+    fn drop(&mut self) {
+        self.f.allocated += self.taken;
+    }
 }
 
 /// A zeroed frame for a page table, marked as one for good (see the
@@ -445,27 +477,35 @@ pub fn is_shared(frame: u64) -> bool {
 
 /// An owner gives `frame` back; the last one frees it.
 pub fn put(frame: u64) {
-    FRAMES.lock().put(frame);
+    let mut f = FRAMES.lock();
+    if f.put(frame) {
+        f.allocated -= 1;
+    }
 }
 
 /// [`put`] of each frame of `frames`, under one lock (munmap gives back
 /// thousands).
 pub fn put_many(frames: &[u64]) {
     let mut f = FRAMES.lock();
+    let mut freed = 0;
     for &frame in frames {
-        f.put(frame);
+        freed += u64::from(f.put(frame));
     }
+    f.allocated -= freed;
 }
 
 impl FrameAllocator {
-    fn put(&mut self, frame: u64) {
+    /// One owner less; true if that was the last and the frame is free
+    /// now (the caller counts it out of `allocated`).
+    fn put(&mut self, frame: u64) -> bool {
         if let Some(r) = self.refs(frame)
             && *r & !TABLE > 0
         {
             *r -= 1;
-            return;
+            return false;
         }
         self.release(frame);
+        true
     }
 }
 

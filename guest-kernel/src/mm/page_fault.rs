@@ -58,48 +58,25 @@ fn entry_near(pte: *mut u64, page: u64, va: u64) -> *mut u64 {
 /// Gives each empty entry of the `count` from `first` a zeroed frame, as
 /// long as more than [`FAULT_AROUND_RESERVE`] frames stay free (these are
 /// pages nobody touched yet); returns how many of the `count` are mapped
-/// now (non-empty ones included) short of that, `count` when all.
-/// Frames come from one allocator call into uninitialised storage:
-/// every store is emulated on kvm-pvm.
+/// now (non-empty ones included) short of that, `count` when all. One
+/// allocator lock for all, one pass.
 ///
 /// # Safety
 /// `first..first + count` must be entries of one last-level page table of
 /// the current task's tree, which the caller holds.
 unsafe fn fill_empty(first: *mut u64, count: usize, flags: u64) -> usize {
-    let mut mapped = 0;
-    let mut done = 0;
-    while done < count {
-        let chunk = (count - done).min(FAULT_AROUND_PAGES as usize);
-        // SAFETY: entries done..done + chunk of the caller's range.
-        let entries = unsafe { first.add(done) };
-        let mut wanted = 0;
-        for i in 0..chunk {
-            // SAFETY: as above.
-            wanted += usize::from(unsafe { *entries.add(i) } == 0);
+    let mut spare = frame::spare_frames(FAULT_AROUND_RESERVE);
+    for i in 0..count {
+        // SAFETY: entry i of the caller's range.
+        let entry = unsafe { &mut *first.add(i) };
+        if *entry == 0 {
+            let Some(frame) = spare.take() else {
+                return i;
+            };
+            *entry = frame | flags | PTE_PRESENT;
         }
-        let mut frames =
-            [const { core::mem::MaybeUninit::<u64>::uninit() }; FAULT_AROUND_PAGES as usize];
-        let got = frame::alloc_zeroed_spare(&mut frames[..wanted], FAULT_AROUND_RESERVE);
-        let mut next = 0;
-        for i in 0..chunk {
-            // SAFETY: as above; an empty entry gets the next frame of the
-            // `got` the allocator wrote, while there is one.
-            unsafe {
-                if *entries.add(i) != 0 {
-                    mapped += 1;
-                } else if next < got {
-                    *entries.add(i) = frames[next].assume_init() | flags | PTE_PRESENT;
-                    next += 1;
-                    mapped += 1;
-                }
-            }
-        }
-        if got < wanted {
-            break;
-        }
-        done += chunk;
     }
-    mapped
+    count
 }
 
 impl AddressSpace {

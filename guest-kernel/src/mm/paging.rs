@@ -369,6 +369,9 @@ pub fn move_range(pml4: u64, old: u64, new: u64, len: u64) -> Result<(), OutOfMe
 /// The TLB is flushed (per page for a few pages) before any frame is free.
 pub fn zap_range(pml4: u64, start: u64, end: u64) {
     const TABLE_SPAN: u64 = 512 * 4096;
+    if zap_small(pml4, start, end) {
+        return;
+    }
     // Uninitialised, so that it costs no stores (nor a copy into `zap`).
     let mut held = [const { core::mem::MaybeUninit::uninit() }; Zap::HELD];
     let mut zap = Zap::new(&mut held);
@@ -386,21 +389,15 @@ pub fn zap_range(pml4: u64, start: u64, end: u64) {
         let entries =
             unsafe { core::slice::from_raw_parts_mut(table(pt).add(first), last - first) };
         let mut at = next_present(entries, 0);
-        while let Some(mut i) = at {
+        while let Some(i) = at {
             // Entries are 0, present or PROT_NONE: each non-zero one holds
             // a frame. A run of them (pages a program touched) goes in a
             // plain loop, the scan only across gaps.
-            while let Some(&e) = entries.get(i)
-                && e != 0
-            {
-                if !whole {
-                    entries[i] = 0;
-                    zap.cleared(va + i as u64 * 4096);
-                }
-                zap.frame(e & ADDR_MASK);
-                i += 1;
+            let n = zap.take_run(&mut entries[i..], whole);
+            if !whole {
+                zap.cleared_run(va + i as u64 * 4096, n);
             }
-            at = next_present(entries, i);
+            at = next_present(entries, i + n);
         }
         if whole {
             // SAFETY: `pd` is the directory above `pt`; its entry for `va`
@@ -411,6 +408,41 @@ pub fn zap_range(pml4: u64, start: u64, end: u64) {
         va = chunk_end;
     }
     zap.finish();
+}
+
+/// [`zap_range`] of at most [`Zap::HELD`] pages inside one page table
+/// (malloc's munmap of a page or a few): one walk, invlpg per entry, the
+/// frames on the stack; false, doing nothing, for any other range.
+fn zap_small(pml4: u64, start: u64, end: u64) -> bool {
+    let pages = (end - start) / 4096;
+    if pages == 0 || pages > Zap::HELD as u64 || start >> 21 != (end - 1) >> 21 {
+        return false;
+    }
+    let Ok(Some(first)) = walk(pml4, start, false) else {
+        // No table there: nothing is mapped.
+        return true;
+    };
+    let mut frames = [const { core::mem::MaybeUninit::<u64>::uninit() }; Zap::HELD];
+    let mut n = 0;
+    for i in 0..pages as usize {
+        // SAFETY: the `pages` entries from `first` lie in its table (the
+        // range does not cross a 2 MiB boundary).
+        let e = unsafe { &mut *first.add(i) };
+        // Entries are 0, present or PROT_NONE: each non-zero one holds a
+        // frame.
+        if *e != 0 {
+            frames[n].write(*e & ADDR_MASK);
+            *e = 0;
+            invlpg(start + i as u64 * 4096);
+            n += 1;
+        }
+    }
+    if n > 0 {
+        // SAFETY: the first `n` slots were written above.
+        let frames = unsafe { core::slice::from_raw_parts(frames.as_ptr() as *const u64, n) };
+        frame::put_many(frames);
+    }
+    true
 }
 
 /// What [`zap_range`] gives back once the TLB is clean. The first cleared
@@ -443,27 +475,47 @@ impl<'a> Zap<'a> {
         }
     }
 
-    /// The entry of `va` was cleared.
-    fn cleared(&mut self, va: u64) {
+    /// The `n` entries from `va` were cleared: invlpg each while the
+    /// ceiling allows, else one flush at the end.
+    fn cleared_run(&mut self, va: u64, n: usize) {
         if self.flush_all {
             return;
         }
-        if self.invalidated < Self::CEILING {
-            invlpg(va);
-            self.invalidated += 1;
+        if self.invalidated + n <= Self::CEILING {
+            for k in 0..n as u64 {
+                invlpg(va + k * 4096);
+            }
+            self.invalidated += n;
         } else {
             self.flush_all = true;
         }
     }
 
-    fn frame(&mut self, frame: u64) {
-        match self.held.get_mut(self.count) {
-            Some(slot) => {
-                slot.write(frame);
-                self.count += 1;
+    /// Takes the frames of the run of non-zero entries that starts
+    /// `entries`, clearing them unless `keep` (a table detached whole);
+    /// returns the run's length. Its state stays in registers: each
+    /// access to memory is an emulated instruction on kvm-pvm.
+    fn take_run(&mut self, entries: &mut [u64], keep: bool) -> usize {
+        let mut count = self.count;
+        let mut n = 0;
+        while let Some(e) = entries.get_mut(n)
+            && *e != 0
+        {
+            let frame = *e & ADDR_MASK;
+            if !keep {
+                *e = 0;
             }
-            None => self.more.push(frame),
+            match self.held.get_mut(count) {
+                Some(slot) => {
+                    slot.write(frame);
+                    count += 1;
+                }
+                None => self.more.push(frame),
+            }
+            n += 1;
         }
+        self.count = count;
+        n
     }
 
     /// A detached table: its entries may still be cached.
