@@ -60,7 +60,10 @@ impl<T> Chunked<T> {
         let c = self
             .chunks
             .partition_point(|ch| ch.last().is_some_and(&before));
-        let i = self.chunks.get(c).map_or(0, |ch| ch.partition_point(&before));
+        let i = self
+            .chunks
+            .get(c)
+            .map_or(0, |ch| ch.partition_point(&before));
         Pos { c, i }
     }
 
@@ -230,10 +233,10 @@ mod tests {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let mut c = Chunked::new();
         let mut model: Vec<u64> = Vec::new();
-        for round in 0..4000 {
+        for round in 0..4000u32 {
             // Grow to a few hundred elements, then shrink to none.
             let grow = (round / 1000) % 2 == 0;
-            if grow || model.is_empty() || rng.next() % 4 == 0 {
+            if grow || model.is_empty() || rng.next().is_multiple_of(4) {
                 let x = rng.next() % 100_000;
                 if model.binary_search(&x).is_err() {
                     let at = model.partition_point(|&v| v < x);
@@ -246,7 +249,7 @@ mod tests {
                 let p = c.search(|&v| v < x);
                 assert_eq!(c.remove(p), x);
             }
-            if round % 97 == 0 {
+            if round.is_multiple_of(97) {
                 check(&c, &model);
             }
         }
