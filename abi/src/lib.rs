@@ -4,6 +4,9 @@
 //! definitions: a constant changed here changes both ends of the contract.
 #![no_std]
 
+extern crate alloc;
+
+pub mod chunked;
 pub mod cmdline;
 pub mod elf;
 pub mod exit;

@@ -175,15 +175,7 @@ impl AddressSpace {
     /// The highest free gap of `len` bytes below `MMAP_BASE` (top-down, as
     /// Linux's default layout).
     pub fn find_free(&self, len: u64) -> Option<u64> {
-        let mut top = MMAP_BASE;
-        for v in self.vmas.below(top) {
-            if v.end <= top.checked_sub(len)? {
-                return Some(top - len);
-            }
-            top = v.start;
-        }
-        let start = top.checked_sub(len)?;
-        (start >= self.brk.max(0x1_0000)).then_some(start)
+        self.vmas.gap_below(MMAP_BASE, len, self.brk.max(0x1_0000))
     }
 
     /// Maps an existing frame (e.g. a page of the program's file) at `va`.

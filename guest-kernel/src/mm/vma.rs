@@ -1,14 +1,20 @@
 //! The areas of an address space (Linux's `vm_area_struct`s and the tree
 //! that holds them): ordered by start address, with neighbours that could
-//! be one area merged into one, as Linux's vma_merge does. A lookup, an
-//! insertion and a split cost a logarithm of the number of areas, so that
-//! a program with thousands of mappings (an allocator's arenas, a JIT's
-//! pages) pays per call for what the call touches, not for every area.
+//! be one area merged into one, as Linux's vma_merge does. A lookup costs
+//! a logarithm of the number of areas and an insertion or a split a
+//! bounded shift (lstar_abi::chunked), so that a program with thousands
+//! of mappings (an allocator's arenas, a JIT's pages) pays per call for
+//! what the call touches, not for every area. An area that grows or
+//! shrinks at either end changes in place: malloc's mmap of a page next
+//! to the last one and its munmap (tens of thousands of calls in SQLite)
+//! only move a boundary.
 
-use alloc::collections::BTreeMap;
-use alloc::collections::btree_map::Entry;
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+
+use lstar_abi::chunked::{Chunked, Pos};
 
 use crate::fs::dentry::Dentry;
 use crate::fs::file::File;
@@ -183,43 +189,144 @@ impl Vma {
     }
 }
 
-/// The areas, keyed by start address; they never overlap.
+/// The areas, ordered by address; they never overlap, so their ends are
+/// ordered too.
 #[derive(Default)]
 pub struct Vmas {
-    map: BTreeMap<u64, Vma>,
+    areas: Chunked<Vma>,
+    /// Where the last area [`Vmas::find`] found (or an insertion touched)
+    /// is: page faults come in runs on one area. Only a hint, checked
+    /// before use: areas never overlap, so an area holding the address is
+    /// the one whatever moved since.
+    hint: Hint,
+}
+
+/// A position remembered through `&self` (find is a lookup); atomics
+/// rather than a Cell so that Vmas stays Sync, relaxed loads and stores
+/// are plain moves.
+#[derive(Default)]
+struct Hint {
+    c: AtomicUsize,
+    i: AtomicUsize,
+}
+
+impl Hint {
+    const fn new() -> Hint {
+        Hint {
+            c: AtomicUsize::new(0),
+            i: AtomicUsize::new(0),
+        }
+    }
+
+    fn get(&self) -> Pos {
+        Pos {
+            c: self.c.load(Relaxed),
+            i: self.i.load(Relaxed),
+        }
+    }
+
+    fn set(&self, p: Pos) {
+        self.c.store(p.c, Relaxed);
+        self.i.store(p.i, Relaxed);
+    }
 }
 
 impl Vmas {
     pub const fn new() -> Vmas {
         Vmas {
-            map: BTreeMap::new(),
+            areas: Chunked::new(),
+            hint: Hint::new(),
         }
+    }
+
+    /// The position of the first area ending above `addr` (the one that
+    /// holds `addr`, if any does).
+    fn pos_ending_above(&self, addr: u64) -> Pos {
+        self.areas.search(|v| v.end <= addr)
+    }
+
+    /// The position of the first area starting at or above `addr`.
+    fn pos_starting_from(&self, addr: u64) -> Pos {
+        self.areas.search(|v| v.start < addr)
     }
 
     /// Every area, lowest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Vma> {
-        self.map.values()
+        self.areas.iter()
+    }
+
+    /// The position of the area holding `addr` if one does (the hint's
+    /// first), else of the first area above it.
+    fn pos_holding(&self, addr: u64) -> Pos {
+        let hint = self.hint.get();
+        if self
+            .areas
+            .get(hint)
+            .is_some_and(|v| v.start <= addr && addr < v.end)
+        {
+            return hint;
+        }
+        self.pos_ending_above(addr)
+    }
+
+    /// Where an area starting at `start`, which no area holds, goes: the
+    /// position of the first area above it (the hint's first: a free gap
+    /// search leaves it there).
+    fn pos_for_new(&self, start: u64) -> Pos {
+        let hint = self.hint.get();
+        if self.areas.get(hint).is_some_and(|v| v.start >= start)
+            && self
+                .areas
+                .prev(hint)
+                .and_then(|q| self.areas.get(q))
+                .is_none_or(|v| v.start < start)
+        {
+            return hint;
+        }
+        self.pos_starting_from(start)
     }
 
     /// The area holding `addr`.
     pub fn find(&self, addr: u64) -> Option<&Vma> {
-        let (_, v) = self.map.range(..=addr).next_back()?;
-        (addr < v.end).then_some(v)
+        // The hint first, inline: faults come by the tens of thousands.
+        if let Some(v) = self.areas.get(self.hint.get())
+            && v.start <= addr
+            && addr < v.end
+        {
+            return Some(v);
+        }
+        let p = self.pos_ending_above(addr);
+        let v = self.areas.get(p).filter(|v| v.start <= addr)?;
+        self.hint.set(p);
+        Some(v)
+    }
+
+    /// The highest `len` bytes free below `top` (top-down, as Linux's
+    /// default layout), or None when the first gap found below every area
+    /// would start under `floor`. The area right above the gap becomes
+    /// the hint, which the insertion of the new area then finds.
+    pub fn gap_below(&self, top: u64, len: u64, floor: u64) -> Option<u64> {
+        let mut top = top;
+        let mut p = self.pos_starting_from(top);
+        while let Some(q) = self.areas.prev(p) {
+            let v = self.areas.get(q)?;
+            if v.end <= top.checked_sub(len)? {
+                self.hint.set(p);
+                return Some(top - len);
+            }
+            top = v.start;
+            p = q;
+        }
+        let start = top.checked_sub(len)?;
+        self.hint.set(p);
+        (start >= floor).then_some(start)
     }
 
     /// The areas that overlap `[start, end)`, lowest first.
     pub fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
-        // The one area that may start below `start` and reach into the
-        // range, then those starting inside it.
-        let first = self
-            .map
-            .range(..start)
-            .next_back()
-            .map(|(_, v)| v)
-            .filter(|v| v.end > start);
-        first
-            .into_iter()
-            .chain(self.map.range(start..end.max(start)).map(|(_, v)| v))
+        self.areas
+            .iter_from(self.pos_ending_above(start))
+            .take_while(move |v| v.start < end)
     }
 
     /// Whether any area overlaps `[start, end)`.
@@ -239,49 +346,76 @@ impl Vmas {
         at >= end
     }
 
-    /// The areas that start below `top`, highest first (top-down search
-    /// for a free gap).
-    pub fn below(&self, top: u64) -> impl Iterator<Item = &Vma> {
-        self.map.range(..top).rev().map(|(_, v)| v)
-    }
-
     /// Adds an area over addresses no area holds, merged with the areas
-    /// right before and after it where they are compatible. A handful of
-    /// tree searches: each costs tens of emulated instructions on kvm-pvm.
-    pub fn insert(&mut self, mut vma: Vma) {
-        if let Entry::Occupied(next) = self.map.entry(vma.end)
-            && vma.can_merge_with(next.get())
-        {
-            // The upper area's file reference goes (fput), the lower
-            // one's offset stays right for both.
-            vma.end = next.remove().end;
+    /// right before and after it where they are compatible: a neighbour
+    /// that takes it in moves its boundary, nothing is inserted.
+    pub fn insert(&mut self, vma: Vma) {
+        let p = self.pos_for_new(vma.start);
+        let into_next = self.areas.get(p).is_some_and(|n| vma.can_merge_with(n));
+        let into_prev = self
+            .areas
+            .prev(p)
+            .filter(|&q| self.areas.get(q).is_some_and(|v| v.can_merge_with(&vma)));
+        match (into_prev, into_next) {
+            (Some(q), true) => {
+                // The upper area's file reference goes (fput), the lower
+                // one's offset stays right for all three. The lower one
+                // changes first: a removal may move positions.
+                let end = self.areas.get(p).map_or(vma.end, |n| n.end);
+                if let Some(prev) = self.areas.get_mut(q) {
+                    prev.end = end;
+                }
+                self.areas.remove(p);
+                self.hint.set(q);
+            }
+            (Some(q), false) => {
+                if let Some(prev) = self.areas.get_mut(q) {
+                    prev.end = vma.end;
+                }
+                self.hint.set(q);
+            }
+            (None, true) => {
+                if let Some(next) = self.areas.get_mut(p) {
+                    // The new area's file offset is the joined one's; its
+                    // own file reference goes with it (fput).
+                    next.start = vma.start;
+                    if let (Some(nf), Some(vf)) = (next.file.as_mut(), vma.file.as_ref()) {
+                        nf.pgoff = vf.pgoff;
+                    }
+                }
+                self.hint.set(p);
+            }
+            (None, false) => {
+                let start = vma.start;
+                self.areas.insert(p, vma);
+                // Unless its chunk split, the new area is at `p`.
+                if self.areas.get(p).is_some_and(|v| v.start == start) {
+                    self.hint.set(p);
+                }
+            }
         }
-        if let Some((_, prev)) = self.map.range_mut(..vma.start).next_back()
-            && prev.can_merge_with(&vma)
-        {
-            prev.end = vma.end;
-            return;
-        }
-        self.map.insert(vma.start, vma);
     }
 
     /// Adds an area as it is, never merged (fork's copy of the parent's
     /// areas, which are merged already).
     pub fn insert_unmerged(&mut self, vma: Vma) {
-        self.map.insert(vma.start, vma);
+        let p = self.pos_starting_from(vma.start);
+        self.areas.insert(p, vma);
     }
 
     /// Makes `addr` an area boundary: an area straddling it becomes two.
     pub fn split_at(&mut self, addr: u64) {
-        let Some((_, v)) = self.map.range_mut(..addr).next_back() else {
+        let p = self.pos_holding(addr);
+        let Some(v) = self.areas.get_mut(p) else {
             return;
         };
-        if v.end <= addr {
+        if v.start >= addr {
             return;
         }
         let upper = v.slice(addr, v.end);
         v.end = addr;
-        self.map.insert(addr, upper);
+        let after = self.areas.next(p);
+        self.areas.insert(after, upper);
     }
 
     /// Removes `[start, end)`, splitting areas that straddle its edges,
@@ -299,38 +433,51 @@ impl Vmas {
         if start >= end {
             return;
         }
-        // The common case, a range inside one area: one search, and one
-        // insertion or removal, instead of two splits and an extraction.
-        if let Some((&key, v)) = self.map.range_mut(..end).next_back()
+        // The common case, a range inside one area: one search, and the
+        // area shrinks in place unless the range is all of it or its
+        // middle.
+        let p = self.pos_holding(start);
+        if let Some(v) = self.areas.get_mut(p)
             && v.start <= start
             && end <= v.end
         {
-            let upper = (end < v.end).then(|| v.slice(end, v.end));
-            let piece = if key < start {
-                let piece = v.slice(start, end);
-                v.end = start;
-                Some(piece)
-            } else {
-                self.map.remove(&key).map(|mut whole| {
-                    whole.end = end;
-                    whole
-                })
+            let piece = match (v.start == start, v.end == end) {
+                (true, true) => self.areas.remove(p),
+                (true, false) => {
+                    let piece = v.slice(start, end);
+                    v.start = end;
+                    if let Some(file) = v.file.as_mut() {
+                        file.pgoff += (end - start) / PAGE_SIZE;
+                    }
+                    piece
+                }
+                (false, true) => {
+                    let piece = v.slice(start, end);
+                    v.end = start;
+                    piece
+                }
+                (false, false) => {
+                    let piece = v.slice(start, end);
+                    let upper = v.slice(end, v.end);
+                    v.end = start;
+                    let after = self.areas.next(p);
+                    self.areas.insert(after, upper);
+                    piece
+                }
             };
-            if let Some(upper) = upper {
-                self.map.insert(end, upper);
-            }
-            if let Some(piece) = piece {
-                f(piece);
-            }
+            f(piece);
             return;
         }
         self.split_at(start);
         self.split_at(end);
-        let pieces: Vec<Vma> = self
-            .map
-            .extract_if(start..end, |_, _| true)
-            .map(|(_, v)| v)
-            .collect();
+        let mut pieces = Vec::new();
+        loop {
+            let p = self.pos_starting_from(start);
+            if self.areas.get(p).is_none_or(|v| v.start >= end) {
+                break;
+            }
+            pieces.push(self.areas.remove(p));
+        }
         pieces.into_iter().for_each(f);
     }
 
@@ -340,42 +487,49 @@ impl Vmas {
     pub fn split_range(&mut self, start: u64, end: u64) -> impl Iterator<Item = &mut Vma> {
         self.split_at(start);
         self.split_at(end);
-        self.map.range_mut(start..end).map(|(_, v)| v)
+        let p = self.pos_starting_from(start);
+        self.areas
+            .iter_mut_from(p)
+            .take_while(move |v| v.start < end)
     }
 
     /// Merges compatible neighbours at the boundaries in `[start, end]`
     /// (after a change of the areas in between: Linux's vma_modify merges
     /// each with its neighbours).
     pub fn merge_range(&mut self, start: u64, end: u64) {
-        self.merge_at(start);
-        // Boundaries inside the range exist only if it held several areas
-        // (a one-page range holds one).
-        if end - start > PAGE_SIZE {
-            let inner: Vec<u64> = self.map.range(start + 1..end).map(|(&k, _)| k).collect();
-            for k in inner {
-                self.merge_at(k);
+        let mut at = start;
+        loop {
+            // The area starting at or after `at` joins the one before it
+            // if they fit; its end is the next boundary to look at.
+            let p = self.pos_starting_from(at);
+            let Some(upper) = self.areas.get(p) else {
+                return;
+            };
+            if upper.start > end {
+                return;
+            }
+            at = upper.end;
+            if let Some(q) = self.areas.prev(p)
+                && self
+                    .areas
+                    .get(q)
+                    .is_some_and(|lower| lower.can_merge_with(upper))
+            {
+                // The upper area's file reference goes (fput). The lower
+                // one changes first: a removal may move positions.
+                if let Some(lower) = self.areas.get_mut(q) {
+                    lower.end = at;
+                }
+                self.areas.remove(p);
+            }
+            if at > end {
+                return;
             }
         }
-        self.merge_at(end);
-    }
-
-    /// Joins the area starting at `addr` onto the one ending there if
-    /// they fit: one search finds both.
-    fn merge_at(&mut self, addr: u64) {
-        let mut pair = self.map.range_mut(..=addr).rev();
-        let (Some((&k, upper)), Some((_, lower))) = (pair.next(), pair.next()) else {
-            return;
-        };
-        if k != addr || !lower.can_merge_with(upper) {
-            return;
-        }
-        lower.end = upper.end;
-        // The upper area's file reference goes (fput).
-        self.map.remove(&addr);
     }
 
     /// Drops every area (the machine is stopping, or exec replaced them).
     pub fn clear(&mut self) {
-        self.map.clear();
+        self.areas.clear();
     }
 }
