@@ -269,23 +269,26 @@ impl AddressSpace {
         if end > TASK_SIZE {
             return false;
         }
+        // One walk per page table, not per page (the copy that follows
+        // translates the same pages again).
+        let mut ptes = paging::PtCursor::new(self.pml4);
         let mut page = page_align_down(addr);
         while page < end {
-            match paging::lookup(self.pml4, page) {
-                Some(pte) if !write || pte & PTE_WRITABLE != 0 => {}
-                Some(_) => {
-                    if self.handle_page_fault(page, PF_PRESENT | PF_WRITE) != PageFault::Handled {
-                        return false;
-                    }
+            let pte = ptes.entry(page);
+            let present = pte & paging::PTE_PRESENT != 0;
+            if !present || (write && pte & PTE_WRITABLE == 0) {
+                let code = match (present, write) {
+                    (true, _) => PF_PRESENT | PF_WRITE,
+                    (false, true) => PF_WRITE,
+                    (false, false) => 0,
+                };
+                // Out of memory too is -EFAULT here: the caller holds
+                // the address space, which an OOM kill would tear down.
+                if self.handle_page_fault(page, code) != PageFault::Handled {
+                    return false;
                 }
-                None => {
-                    let code = if write { PF_WRITE } else { 0 };
-                    // Out of memory too is -EFAULT here: the caller holds
-                    // the address space, which an OOM kill would tear down.
-                    if self.handle_page_fault(page, code) != PageFault::Handled {
-                        return false;
-                    }
-                }
+                // The fault may have added a page table.
+                ptes.forget();
             }
             page += PAGE_SIZE;
         }
