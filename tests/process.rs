@@ -97,6 +97,7 @@ const PROGRAMS: &[Program] = &[
         needs_root: true,
     },
     c("proc-starve"),
+    c("proc-timers"),
 ];
 
 fn script_path(name: &str) -> PathBuf {
@@ -287,6 +288,7 @@ differential! {
     proc_orphan_as_on_linux => compare_prog("proc-orphan");
     proc_forkbomb_as_on_linux => compare_prog("proc-forkbomb");
     proc_starve_as_on_linux => compare_prog("proc-starve");
+    proc_timers_as_on_linux => compare_prog("proc-timers");
 }
 
 // ---------------------------------------------------------------------------
@@ -401,6 +403,7 @@ const QEMU_PROGRAMS: &[&str] = &[
     "proc-sigchld",
     "proc-orphan",
     "proc-starve",
+    "proc-timers",
 ];
 
 #[test]

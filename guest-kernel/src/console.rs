@@ -101,12 +101,13 @@ fn write_through_port(stream: u32, buf: &[u8]) -> Result<usize, Errno> {
     let req_phys = kernel_virt_to_phys(req as *mut ConsoleWriteRequest as u64);
     let (mut va, end) = (buf.as_ptr() as u64, buf.as_ptr() as u64 + buf.len() as u64);
     let mut done = 0;
+    let mut pages = crate::mm::Translator::new();
     while va < end {
         // Gather up to 64 physically contiguous runs, page by page.
         let mut n = 0;
         let mut asked = 0;
         while va < end && n < CONSOLE_WRITE_MAX_SEGMENTS {
-            let Some(pa) = crate::mm::virt_to_phys(va) else {
+            let Some(pa) = pages.phys(va) else {
                 break;
             };
             let chunk = (end - va).min(PAGE_SIZE - va % PAGE_SIZE);

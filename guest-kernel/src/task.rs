@@ -125,9 +125,11 @@ pub struct Task {
     pub wait_chld: WaitQueue,
     /// vfork: the parent sleeping until this child execs or exits.
     pub vfork_parent: Option<Pid>,
-    /// When a sleep on a timer ends (monotonic ns).
+    /// When a sleep on a timer ends (monotonic ns). Set only by
+    /// sched::sleep, which keeps the scheduler's earliest deadline.
     pub wake_at: Option<u64>,
     /// alarm/setitimer(ITIMER_REAL): when SIGALRM is due, and its interval.
+    /// Whoever sets it calls sched::timers_changed.
     pub alarm_at: Option<u64>,
     pub alarm_interval: u64,
     /// System calls made (/vm/tasks).

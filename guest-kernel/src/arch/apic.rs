@@ -26,6 +26,13 @@ pub fn init() {
         LAPIC_BASE + LAPIC_SVR,
         LAPIC_ENABLE | u32::from(super::idt::SPURIOUS_VECTOR),
     );
+    // The timer's mode and rate, once: arming it is then one register
+    // write (each LAPIC write is an exit under kvm-pvm).
+    mmio_write(LAPIC_BASE + LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
+    mmio_write(
+        LAPIC_BASE + LAPIC_LVT_TIMER,
+        u32::from(super::idt::TIMER_VECTOR),
+    );
 }
 
 /// Routes `gsi` to vector `IRQ_VECTOR_BASE + gsi` on CPU 0, edge-triggered.
@@ -47,15 +54,15 @@ const LAPIC_TIMER_INITIAL: u64 = 0x380;
 const LAPIC_TIMER_DIVIDE: u64 = 0x3e0;
 const TIMER_DIVIDE_BY_1: u32 = 0xb;
 
-/// One-shot LAPIC timer interrupt after about `ns` nanoseconds. KVM's (and
-/// QEMU's) APIC timer counts at 1 GHz with divide-by-1; callers re-check
-/// the clock after waking, so a different rate only changes how often.
+/// The longest one-shot count, in ns at the timer's 1 GHz.
+pub const TIMER_MAX_NS: u64 = u32::MAX as u64;
+
+/// One-shot LAPIC timer interrupt after about `ns` nanoseconds (at most
+/// [`TIMER_MAX_NS`]; at least 1 us), replacing any armed one. KVM's (and
+/// QEMU's) APIC timer counts at 1 GHz with divide-by-1 (set in `init`,
+/// with the one-shot vector); callers re-check the clock after waking, so
+/// a different rate only changes how often.
 pub fn arm_timer_ns(ns: u64) {
-    let count = ns.clamp(1000, u64::from(u32::MAX)) as u32;
-    mmio_write(LAPIC_BASE + LAPIC_TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
-    mmio_write(
-        LAPIC_BASE + LAPIC_LVT_TIMER,
-        u32::from(super::idt::TIMER_VECTOR),
-    );
+    let count = ns.clamp(1000, TIMER_MAX_NS) as u32;
     mmio_write(LAPIC_BASE + LAPIC_TIMER_INITIAL, count);
 }

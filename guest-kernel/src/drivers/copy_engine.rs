@@ -39,7 +39,7 @@ use lstar_abi::ports::{
 };
 
 use crate::arch::port::outl;
-use crate::mm::{PAGE_SIZE, kernel_virt_to_phys, phys_to_virt, virt_to_phys};
+use crate::mm::{PAGE_SIZE, Translator, kernel_virt_to_phys, phys_to_virt};
 
 const EMPTY: CopyRequest = CopyRequest {
     nr_segments: 0,
@@ -90,9 +90,22 @@ pub unsafe fn copy_many(copies: &[(u64, u64, u64)]) {
     // the same bytes.
     let mut sent = 0;
     let (mut n, mut asked) = (0, 0);
+    // A cursor per side: each side's pages are consecutive, one walk per
+    // page table translates them.
+    let (mut dsts, mut srcs) = (Translator::new(), Translator::new());
     for (i, &(dst, src, len)) in copies.iter().enumerate() {
         let mut off = 0;
         while off < len {
+            let (d, s) = (dst + off, src + off);
+            let (Some((dp, d_run)), Some((sp, s_run))) = (dsts.phys_run(d), srcs.phys_run(s))
+            else {
+                // SAFETY: the caller's contract.
+                return unsafe { memcpy_all(&copies[sent..]) };
+            };
+            // Kernel memory is contiguous: a step ends at a user page's end
+            // (a pipe ring's page boundaries split no segment).
+            let step = (len - off).min(d_run).min(s_run).min(COPY_MAX_SEGMENT_LEN);
+            off += step;
             if n == COPY_MAX_SEGMENTS {
                 if !flush(req, COPY_OP_COPY, n, asked) {
                     // SAFETY: the caller's contract.
@@ -101,14 +114,6 @@ pub unsafe fn copy_many(copies: &[(u64, u64, u64)]) {
                 sent = i;
                 (n, asked) = (0, 0);
             }
-            let (d, s) = (dst + off, src + off);
-            let step = (len - off)
-                .min(PAGE_SIZE - d % PAGE_SIZE)
-                .min(PAGE_SIZE - s % PAGE_SIZE);
-            let (Some(dp), Some(sp)) = (virt_to_phys(d), virt_to_phys(s)) else {
-                // SAFETY: the caller's contract.
-                return unsafe { memcpy_all(&copies[sent..]) };
-            };
             req.segments[n] = CopySegment {
                 dst: dp,
                 src: sp,
@@ -116,7 +121,6 @@ pub unsafe fn copy_many(copies: &[(u64, u64, u64)]) {
             };
             n += 1;
             asked += step;
-            off += step;
         }
     }
     if n > 0 && !flush(req, COPY_OP_COPY, n, asked) {
@@ -233,13 +237,14 @@ pub fn clear(buf: &mut [u8]) {
         return;
     }
     let mut ranges = [(0u64, 0u64); COPY_MAX_SEGMENTS];
+    let mut pages = Translator::new();
     let mut off = 0;
     while off < len {
         let mut n = 0;
         while n < COPY_MAX_SEGMENTS && off < len {
             let va = start + off;
             let step = (len - off).min(PAGE_SIZE - va % PAGE_SIZE);
-            let Some(pa) = virt_to_phys(va) else {
+            let Some(pa) = pages.phys(va) else {
                 buf[off as usize..].fill(0);
                 return;
             };

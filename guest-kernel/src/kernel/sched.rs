@@ -8,7 +8,7 @@
 //! input, the disk), so an idle guest costs the host no CPU.
 
 use alloc::collections::VecDeque;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use spin::Mutex;
 
@@ -22,6 +22,23 @@ const TIME_SLICE_NS: u64 = 10_000_000;
 
 static RUNQUEUE: Mutex<VecDeque<Pid>> = Mutex::new(VecDeque::new());
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+/// At most the earliest `wake_at` or `alarm_at` of any task (u64::MAX:
+/// none), so that `run_timers` and `arm_timer` need not visit every task
+/// on every switch: lowered whenever a deadline is set, made exact again
+/// whenever `run_timers` visits them. A deadline that goes away early
+/// (a sleeper woken by its event) leaves it too low, which costs one
+/// visit, never a missed timer.
+static NEXT_DEADLINE: AtomicU64 = AtomicU64::new(u64::MAX);
+/// When the running task's time slice ends, while others wait to run.
+static SLICE_END: AtomicU64 = AtomicU64::new(u64::MAX);
+/// When the armed LAPIC timer fires (monotonic ns), u64::MAX when none
+/// is armed: arming again for the same time, or for a slice end just
+/// after it, is skipped (each LAPIC write is an exit under kvm-pvm).
+static ARMED_AT: AtomicU64 = AtomicU64::new(u64::MAX);
+/// A slice end this close after the armed time counts as reached when the
+/// timer fires: the slice is only a little shorter, and the timer is not
+/// written again for it.
+const SLICE_SLACK_NS: u64 = TIME_SLICE_NS / 10;
 /// A task that exited with nobody to reap it, freed by the next task to run
 /// (its stack was in use until the switch).
 static DEAD: Mutex<Option<Pid>> = Mutex::new(None);
@@ -36,7 +53,9 @@ fn enqueue(pid: Pid) {
         q.len() == 1
     };
     if was_empty {
-        arm_timer(monotonic_ns());
+        let now = monotonic_ns();
+        SLICE_END.store(now + TIME_SLICE_NS, Ordering::Relaxed);
+        arm_timer(now);
     }
 }
 
@@ -65,6 +84,9 @@ pub fn sleep(deadline: Option<u64>) {
     let t = current();
     t.state = TaskState::Sleeping;
     t.wake_at = deadline;
+    if let Some(at) = deadline {
+        NEXT_DEADLINE.fetch_min(at, Ordering::Relaxed);
+    }
     crate::stats::publish_task(t);
     schedule();
     current().wake_at = None;
@@ -109,19 +131,34 @@ pub fn need_resched() -> bool {
     NEED_RESCHED.swap(false, Ordering::Relaxed)
 }
 
-/// Wakes the tasks whose timers are due and sends due SIGALRMs.
-fn run_timers(now: u64) {
+/// Wakes the tasks whose timers are due and sends due SIGALRMs; true if
+/// any was. Visits the tasks only when the earliest deadline has come.
+fn run_timers(now: u64) -> bool {
+    if now < NEXT_DEADLINE.load(Ordering::Relaxed) {
+        return false;
+    }
     let mut alarms = alloc::vec::Vec::new();
     let mut wakes = alloc::vec::Vec::new();
+    let mut next = u64::MAX;
     for t in task::all() {
-        if t.wake_at.is_some_and(|d| d <= now) {
-            wakes.push(t.pid);
+        match t.wake_at {
+            Some(d) if d <= now => wakes.push(t.pid),
+            Some(d) => next = next.min(d),
+            None => {}
         }
-        if let Some(at) = t.alarm_at.filter(|&d| d <= now) {
-            t.alarm_at = (t.alarm_interval > 0).then(|| at.max(now) + t.alarm_interval);
-            alarms.push(t.pid);
+        if let Some(at) = t.alarm_at {
+            if at <= now {
+                t.alarm_at = (t.alarm_interval > 0).then(|| at.max(now) + t.alarm_interval);
+                alarms.push(t.pid);
+            }
+            if let Some(at) = t.alarm_at {
+                next = next.min(at);
+            }
         }
     }
+    // Due sleepers are left out: waking them clears their deadline.
+    NEXT_DEADLINE.store(next, Ordering::Relaxed);
+    let any = !wakes.is_empty() || !alarms.is_empty();
     for pid in wakes {
         wake_up(pid);
     }
@@ -130,38 +167,70 @@ fn run_timers(now: u64) {
             crate::kernel::signal::send_signal_from_kernel(t, 14);
         }
     }
+    any
 }
 
 /// Arms the LAPIC timer for the next deadline: a sleeper's, an alarm, or
-/// the end of the time slice when others wait to run.
+/// the end of the time slice when others wait to run. An armed timer that
+/// fires no later than that (and not long before a slice end) stays.
 fn arm_timer(now: u64) {
-    let mut next = task::all()
-        .flat_map(|t| [t.wake_at, t.alarm_at])
-        .flatten()
-        .min();
+    let mut at = NEXT_DEADLINE.load(Ordering::Relaxed);
+    if at <= now {
+        // Possibly a deadline that went away: find the real one (if it is
+        // due, the timer fires at once and `run_timers` sees to it).
+        at = task::all()
+            .flat_map(|t| [t.wake_at, t.alarm_at])
+            .flatten()
+            .min()
+            .unwrap_or(u64::MAX);
+        NEXT_DEADLINE.store(at, Ordering::Relaxed);
+    }
+    let mut slack = 0;
     if !RUNQUEUE.lock().is_empty() {
-        let slice_end = now + TIME_SLICE_NS;
-        next = Some(next.map_or(slice_end, |n| n.min(slice_end)));
+        let slice_end = SLICE_END.load(Ordering::Relaxed);
+        if slice_end <= at {
+            at = slice_end;
+            slack = SLICE_SLACK_NS;
+        }
     }
-    if let Some(at) = next {
-        crate::arch::apic::arm_timer_ns(at.saturating_sub(now));
+    if at == u64::MAX {
+        return;
     }
+    let armed = ARMED_AT.load(Ordering::Relaxed);
+    if now < armed && armed <= at && at - armed <= slack {
+        return;
+    }
+    let ns = at.saturating_sub(now);
+    crate::arch::apic::arm_timer_ns(ns);
+    let ns = ns.min(crate::arch::apic::TIMER_MAX_NS);
+    ARMED_AT.store(now + ns, Ordering::Relaxed);
 }
 
-/// A task's alarm changed (alarm, setitimer): the timer is armed for it
+/// The running task's alarm changed (alarm, setitimer): the timer is armed for it
 /// now, not at the next switch, since a task that never blocks would not
 /// get one.
 pub fn timers_changed() {
+    if let Some(at) = current().alarm_at {
+        NEXT_DEADLINE.fetch_min(at, Ordering::Relaxed);
+    }
     arm_timer(monotonic_ns());
 }
 
 /// The LAPIC timer fired (from user mode or the idle halt).
 pub fn timer_interrupt() {
+    ARMED_AT.store(u64::MAX, Ordering::Relaxed);
     let now = monotonic_ns();
-    run_timers(now);
-    if !RUNQUEUE.lock().is_empty() {
+    let fired = run_timers(now);
+    // Others wait to run: the running task's slice is over, or a timer
+    // made a task runnable (which then runs at once, as before a slice
+    // ends). An early fire (for a deadline that went away) changes nothing.
+    if !RUNQUEUE.lock().is_empty()
+        && (fired || now + SLICE_SLACK_NS >= SLICE_END.load(Ordering::Relaxed))
+    {
         NEED_RESCHED.store(true, Ordering::Relaxed);
         crate::entry_common::exit_work_may_be_pending();
+        // The next task's slice (its switch sets it again).
+        SLICE_END.store(now + TIME_SLICE_NS, Ordering::Relaxed);
     }
     // The LAPIC timer is one-shot: the next deadline (an interval timer's
     // next expiry, a sleeper) needs it armed again even if nothing switches.
@@ -189,14 +258,18 @@ pub fn schedule() {
             }
         }
     };
-    arm_timer(monotonic_ns());
+    // A fresh pick answers any pending request to switch; the chosen task
+    // starts a slice if others wait.
+    NEED_RESCHED.store(false, Ordering::Relaxed);
+    let now = monotonic_ns();
+    SLICE_END.store(now + TIME_SLICE_NS, Ordering::Relaxed);
+    arm_timer(now);
     if next_pid == prev_pid {
         return;
     }
     let Some(next) = task::find(next_pid) else {
         return;
     };
-    let now = monotonic_ns();
     prev.run_ns += now.saturating_sub(prev.switched_in);
     next.switched_in = now;
     task::set_current(next);

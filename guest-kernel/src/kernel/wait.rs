@@ -4,6 +4,7 @@
 //! task re-checks its condition, so spurious wake-ups are harmless.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use spin::Mutex;
 
@@ -11,7 +12,14 @@ use super::sched;
 use crate::errno::{ERESTARTSYS, Errno};
 use crate::task::{Pid, current};
 
-pub struct WaitQueue(Mutex<Vec<Pid>>);
+pub struct WaitQueue {
+    waiters: Mutex<Vec<Pid>>,
+    /// Whether `waiters` may be non-empty, readable without the lock:
+    /// most wake-ups find nobody waiting (a pipe wakes its queue and the
+    /// poll queue on every read and write). Set under the lock before a
+    /// waiter sleeps, cleared under the lock when the list is taken.
+    busy: AtomicBool,
+}
 
 impl Default for WaitQueue {
     fn default() -> Self {
@@ -21,23 +29,47 @@ impl Default for WaitQueue {
 
 impl WaitQueue {
     pub const fn new() -> WaitQueue {
-        WaitQueue(Mutex::new(Vec::new()))
+        WaitQueue {
+            waiters: Mutex::new(Vec::new()),
+            busy: AtomicBool::new(false),
+        }
     }
 
     /// Wakes every task sleeping here.
+    #[inline]
     pub fn wake_up(&self) {
-        let waiters = core::mem::take(&mut *self.0.lock());
-        for pid in waiters {
+        if self.busy.load(Ordering::Acquire) {
+            self.wake_all();
+        }
+    }
+
+    #[inline(never)]
+    fn wake_all(&self) {
+        // Taken out of the lock (a woken task may sleep here again before
+        // this returns, in principle), then given back with its capacity
+        // so that the next sleeper does not allocate.
+        let mut waiters = {
+            let mut w = self.waiters.lock();
+            self.busy.store(false, Ordering::Release);
+            core::mem::take(&mut *w)
+        };
+        for &pid in &waiters {
             sched::wake_up(pid);
+        }
+        waiters.clear();
+        let mut w = self.waiters.lock();
+        if w.is_empty() && w.capacity() == 0 {
+            *w = waiters;
         }
     }
 
     fn enqueue(&self) {
         let pid = current().pid;
-        let mut w = self.0.lock();
+        let mut w = self.waiters.lock();
         if !w.contains(&pid) {
             w.push(pid);
         }
+        self.busy.store(true, Ordering::Release);
     }
 
     /// Sleeps until `cond()` holds. A signal to be handled ends the wait

@@ -262,27 +262,51 @@ impl AddressSpace {
             return false;
         }
         let mut page = page_align_down(addr);
+        if end - page <= PAGE_SIZE {
+            // One page (most system calls' structs and strings): a plain
+            // walk, which inlines, costs less than a cursor.
+            let pte = paging::lookup(self.pml4, page).unwrap_or(0);
+            return self.allows(page, pte, write);
+        }
+        // One walk per page table, not per page (the copy that follows
+        // translates the same pages again).
+        let mut ptes = paging::PtCursor::new(self.pml4);
         while page < end {
-            match paging::lookup(self.pml4, page) {
-                Some(pte) if !write || pte & PTE_WRITABLE != 0 => {}
-                Some(_) => {
-                    if self.handle_page_fault(page, PF_PRESENT | PF_WRITE) != PageFault::Handled {
-                        return false;
-                    }
+            let pte = ptes.entry(page);
+            if !allowed(pte, write) {
+                if !self.allows(page, pte, write) {
+                    return false;
                 }
-                None => {
-                    let code = if write { PF_WRITE } else { 0 };
-                    // Out of memory too is -EFAULT here: the caller holds
-                    // the address space, which an OOM kill would tear down.
-                    if self.handle_page_fault(page, code) != PageFault::Handled {
-                        return false;
-                    }
-                }
+                // The fault may have added a page table.
+                ptes.forget();
             }
             page += PAGE_SIZE;
         }
         true
     }
+
+    /// Whether `page`, whose last-level entry is `pte`, allows the access,
+    /// after faulting it in as a user access would if it does not yet.
+    #[inline]
+    fn allows(&mut self, page: u64, pte: u64, write: bool) -> bool {
+        if allowed(pte, write) {
+            return true;
+        }
+        let code = match (pte & paging::PTE_PRESENT != 0, write) {
+            (true, _) => PF_PRESENT | PF_WRITE,
+            (false, true) => PF_WRITE,
+            (false, false) => 0,
+        };
+        // Out of memory too is -EFAULT here: the caller holds the address
+        // space, which an OOM kill would tear down.
+        self.handle_page_fault(page, code) == PageFault::Handled
+    }
+}
+
+/// Whether an entry already allows a user access.
+#[inline(always)]
+fn allowed(pte: u64, write: bool) -> bool {
+    pte & paging::PTE_PRESENT != 0 && (!write || pte & PTE_WRITABLE != 0)
 }
 
 impl Drop for AddressSpace {

@@ -38,13 +38,56 @@ pub fn page_align_up(x: u64) -> Option<u64> {
 /// Guest-physical address of `va` in the kernel image, the direct map or
 /// the current task's (already faulted-in) user memory.
 pub fn virt_to_phys(va: u64) -> Option<u64> {
-    if va >= KERNEL_VMA {
-        Some(kernel_virt_to_phys(va))
-    } else if va >= PHYS_OFFSET {
-        Some(va - PHYS_OFFSET)
-    } else {
+    Translator::new().phys(va)
+}
+
+/// [`virt_to_phys`] for many addresses: user pages are translated through
+/// one [`paging::PtCursor`], a walk per 2 MiB rather than per page (a
+/// copy's pages are consecutive). Valid while the current address space
+/// does not change, i.e. within a copy.
+pub struct Translator {
+    user: Option<paging::PtCursor>,
+}
+
+impl Translator {
+    pub const fn new() -> Translator {
+        Translator { user: None }
+    }
+
+    #[inline]
+    pub fn phys(&mut self, va: u64) -> Option<u64> {
+        self.phys_run(va).map(|(pa, _)| pa)
+    }
+
+    /// The guest-physical address of `va` and how many bytes from there
+    /// are contiguous in RAM as they are in virtual memory: the rest of
+    /// the page for user memory; the kernel image and the direct map are
+    /// linear (the image up to the top of the address space, the direct
+    /// map up to the image).
+    #[inline]
+    pub fn phys_run(&mut self, va: u64) -> Option<(u64, u64)> {
+        if va >= KERNEL_VMA {
+            return Some((kernel_virt_to_phys(va), 0u64.wrapping_sub(va)));
+        }
+        if va >= PHYS_OFFSET {
+            return Some((va - PHYS_OFFSET, KERNEL_VMA - va));
+        }
+        let ptes = self
+            .user
+            .get_or_insert_with(|| paging::PtCursor::new(crate::task::current().mm.pml4));
         let page = page_align_down(va);
-        let pte = paging::lookup(crate::task::current().mm.pml4, page)?;
-        Some(paging::entry_frame(pte) + (va - page))
+        let pte = ptes.entry(page);
+        (pte & paging::PTE_PRESENT != 0).then(|| {
+            (
+                paging::entry_frame(pte) + (va - page),
+                page + PAGE_SIZE - va,
+            )
+        })
+    }
+}
+
+impl Default for Translator {
+    fn default() -> Self {
+        Translator::new()
     }
 }

@@ -72,6 +72,65 @@ pub fn lookup(pml4: u64, va: u64) -> Option<u64> {
     (value & PTE_PRESENT != 0).then_some(value)
 }
 
+/// The last-level entries of a run of pages in one tree, walking down
+/// once per page table (2 MiB) instead of once per page: a 4 KiB copy
+/// that straddles two user pages, or a 1 MiB one, costs one walk. Each
+/// walk is four dependent loads and tests, tens of emulated instructions
+/// under kvm-pvm; the next page of the same table costs one load.
+///
+/// The cached table is only valid while the tree keeps it: a user of the
+/// cursor that lets the tree change (a page fault may add a table)
+/// calls [`PtCursor::forget`] first. Tables are freed only by munmap's
+/// zap and a torn-down tree, never while a system call copies.
+pub struct PtCursor {
+    pml4: u64,
+    /// `va >> 21` of the cached table's span; u64::MAX before any walk.
+    key: u64,
+    /// The cached last-level table, through the direct map, or null when
+    /// no table maps that span.
+    pt: *const u64,
+}
+
+impl PtCursor {
+    pub const fn new(pml4: u64) -> PtCursor {
+        PtCursor {
+            pml4,
+            key: u64::MAX,
+            pt: core::ptr::null(),
+        }
+    }
+
+    /// The last-level entry of the user address `va` (below 2^47), 0 when
+    /// no table maps it (a huge entry on the way counts as none, as in
+    /// [`walk`]).
+    #[inline]
+    pub fn entry(&mut self, va: u64) -> u64 {
+        if va >> 21 != self.key {
+            self.load(va);
+        }
+        if self.pt.is_null() {
+            return 0;
+        }
+        // SAFETY: `pt` is the last-level table of `va`'s span in this tree
+        // (see the type's comment); the index is < 512.
+        unsafe { *self.pt.add(index(va, 0)) }
+    }
+
+    #[inline(never)]
+    fn load(&mut self, va: u64) {
+        self.key = va >> 21;
+        self.pt = match tables_of(self.pml4, va)[2] {
+            Some(pt) => table(pt),
+            None => core::ptr::null(),
+        };
+    }
+
+    /// The tree may have changed since: the next entry walks again.
+    pub fn forget(&mut self) {
+        self.key = u64::MAX;
+    }
+}
+
 pub fn entry_frame(pte: u64) -> u64 {
     pte & ADDR_MASK
 }
