@@ -1,7 +1,7 @@
 //! The physical frame allocator.
 //!
 //! A bump pointer over the RAM ranges of the PVH memory map, skipping what
-//! is in use (low memory, the kernel image, the modules), plus a free list.
+//! is in use (low memory, the kernel image, the modules), plus free lists.
 //! Frames that come from the bump pointer have never been used since the VM
 //! started and are zero, as fresh guest RAM is on lstar and QEMU; only
 //! recycled frames need clearing. That saves clearing every frame, which
@@ -12,10 +12,13 @@
 //! shadow MMU follows a (former) page table only through the guest's own
 //! writes, so such a frame is only ever cleared by ring-0 stores
 //! (drivers/copy_engine.rs says what broke when the VMM cleared one).
-//! Other recycled frames go to `dirty`; when ring 0 is emulated, the VMM
-//! clears them 192 at a time (one exit, the copy port's list of pages)
-//! into `clean`, from which zeroed frames are handed out first: a 4 KiB
-//! `rep stosq` there costs ~700,000 host cycles, an exit far less. A former table is
+//! Other recycled frames go to `dirty`. When ring 0 is emulated the VMM
+//! clears them up to 192 at a time (one exit, the copy port's list of
+//! pages) into `clean`, from which zeroed frames are handed out first: a
+//! 4 KiB `rep stosq` there costs ~700,000 host cycles, an exit far less;
+//! with fewer than 64 waiting, never-used RAM goes first. Elsewhere a
+//! recycled frame is cleared by ring 0 when taken, before never-used RAM
+//! (the host's memory stays what the guest uses). A former table is
 //! handed out as data only when no other frame is left, cleared by ring 0
 //! first, and stays marked.
 
@@ -222,37 +225,44 @@ fn clear_frame(frame: u64) {
 }
 
 impl FrameAllocator {
-    /// A free frame that is already zero, if any: `clean`; the VMM's
-    /// clear of a batch of `dirty` once there are enough for one exit to
-    /// pay for many frames; never-used RAM; the VMM's clear of whatever
-    /// `dirty` holds.
+    /// A zeroed data frame (never a former table), if any: from `clean`,
+    /// else (out of line) as [`FrameAllocator::take_zeroed_slow`] says.
     #[inline]
-    fn take_clean(&mut self) -> Option<u64> {
+    fn take_zeroed(&mut self) -> Option<u64> {
         if self.clean_len > 0 {
             self.clean_len -= 1;
             return Some(self.clean.pages[self.clean_len]);
         }
-        self.take_clean_slow()
+        self.take_zeroed_slow()
     }
 
-    /// Out of line, so that the common case above saves no registers
-    /// (each push and pop is an emulated instruction).
+    /// With the VMM clearing: a batch of `dirty` once there are enough for
+    /// one exit to pay for many frames, else never-used RAM, else whatever
+    /// `dirty` holds. Without it (hardware KVM, QEMU), where a ring-0 clear
+    /// is cheap: a recycled frame first, so that the host's memory stays
+    /// what the guest uses, then never-used RAM. Out of line, so that the
+    /// common case above saves no registers (each push and pop is an
+    /// emulated instruction on kvm-pvm).
     #[inline(never)]
-    fn take_clean_slow(&mut self) -> Option<u64> {
-        if self.dirty.len >= REFILL_MIN && copy_engine::clears_through_vmm() {
-            self.refill_clean();
-            self.clean_len -= 1;
-            return Some(self.clean.pages[self.clean_len]);
+    fn take_zeroed_slow(&mut self) -> Option<u64> {
+        if !copy_engine::clears_through_vmm() {
+            if let Some(frame) = self.dirty.pop() {
+                clear_frame(frame);
+                return Some(frame);
+            }
+            return self.bump();
         }
-        if let Some(frame) = self.bump() {
+        if self.dirty.len < REFILL_MIN
+            && let Some(frame) = self.bump()
+        {
             return Some(frame);
         }
-        if self.dirty.head != 0 && copy_engine::clears_through_vmm() {
-            self.refill_clean();
-            self.clean_len -= 1;
-            return Some(self.clean.pages[self.clean_len]);
+        if self.dirty.head == 0 {
+            return None;
         }
-        None
+        self.refill_clean();
+        self.clean_len -= 1;
+        Some(self.clean.pages[self.clean_len])
     }
 
     /// Takes up to a batch of `dirty` frames into `clean`, cleared by the
@@ -293,7 +303,7 @@ pub fn alloc() -> Option<u64> {
     take(|f| {
         f.dirty
             .pop()
-            .or_else(|| f.take_clean())
+            .or_else(|| f.take_zeroed())
             .or_else(|| f.tables.pop())
     })
 }
@@ -301,10 +311,10 @@ pub fn alloc() -> Option<u64> {
 /// A zeroed frame, or None when memory is exhausted.
 pub fn alloc_zeroed() -> Option<u64> {
     take(|f| {
-        if let Some(frame) = f.take_clean() {
+        if let Some(frame) = f.take_zeroed() {
             return Some(frame);
         }
-        let frame = f.dirty.pop().or_else(|| f.tables.pop())?;
+        let frame = f.tables.pop()?;
         clear_frame(frame);
         Some(frame)
     })
@@ -332,14 +342,7 @@ impl SpareFrames {
         if self.left == 0 {
             return None;
         }
-        let frame = match self.f.take_clean() {
-            Some(frame) => frame,
-            None => {
-                let frame = self.f.dirty.pop()?;
-                clear_frame(frame);
-                frame
-            }
-        };
+        let frame = self.f.take_zeroed()?;
         self.left -= 1;
         self.taken += 1;
         Some(frame)
@@ -361,11 +364,7 @@ pub fn alloc_table() -> Option<u64> {
                 clear_frame(frame);
                 frame
             }
-            None => f.take_clean().or_else(|| {
-                let frame = f.dirty.pop()?;
-                clear_frame(frame);
-                Some(frame)
-            })?,
+            None => f.take_zeroed()?,
         };
         if let Some(r) = f.refs(frame) {
             *r |= TABLE;
