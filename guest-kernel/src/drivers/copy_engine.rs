@@ -219,12 +219,23 @@ pub unsafe fn clear_pages(req: &mut ZeroPagesRequest, n: usize) -> bool {
     req.nr_pages = n as u32;
     req.op = COPY_OP_ZERO_PAGES;
     req.copied = 0;
-    outl(
-        COPY_PORT,
-        kernel_virt_to_phys(req as *mut ZeroPagesRequest as u64) as u32,
-    );
-    // SAFETY: the VMM wrote the field during the exit; read it afresh.
-    unsafe { core::ptr::read_volatile(&raw const req.copied) == n as u64 * PAGE_SIZE }
+    // SAFETY: `copied` is the request's own field.
+    unsafe {
+        submit(req as *mut ZeroPagesRequest as u64, &raw const req.copied) == n as u64 * PAGE_SIZE
+    }
+}
+
+/// Hands the request block at `block` (a static of the kernel image, either
+/// shape) to the VMM; returns what it stored in `copied`.
+///
+/// # Safety
+/// `copied` must point at the block's `copied` field (a raw pointer: the
+/// VMM writes it behind the compiler's back).
+unsafe fn submit(block: u64, copied: *const u64) -> u64 {
+    outl(COPY_PORT, kernel_virt_to_phys(block) as u32);
+    // SAFETY: the caller's contract; the VMM wrote the field during the
+    // exit, so it is read afresh.
+    unsafe { core::ptr::read_volatile(copied) }
 }
 
 /// Writes zeros over `buf` (kernel memory, or current-user memory already
@@ -282,12 +293,8 @@ fn flush(req: &mut CopyRequest, op: u32, n: usize, asked: u64) -> bool {
     req.nr_segments = n as u32;
     req.op = op;
     req.copied = 0;
-    outl(
-        COPY_PORT,
-        kernel_virt_to_phys(req as *mut CopyRequest as u64) as u32,
-    );
-    // SAFETY: the VMM wrote the field during the exit; read it afresh.
-    unsafe { core::ptr::read_volatile(&raw const req.copied) == asked }
+    // SAFETY: `copied` is the request's own field.
+    unsafe { submit(req as *mut CopyRequest as u64, &raw const req.copied) == asked }
 }
 
 /// # Safety

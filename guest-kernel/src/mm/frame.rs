@@ -52,8 +52,8 @@ pub struct FrameAllocator {
     clear_until: u64,
     /// Freed frames, linked through their first word (intrusive: freeing
     /// never allocates, so the kernel heap may grow from this allocator):
-    /// data frames as they were left, data frames cleared but for that
-    /// word, and former page tables (see the module's comment).
+    /// data frames as they were left, and former page tables (see the
+    /// module's comment).
     dirty: FreeList,
     tables: FreeList,
     /// Recycled data frames the VMM cleared whole: the first `clean_len`
