@@ -298,13 +298,16 @@ impl FrameAllocator {
 }
 
 /// A frame whose contents the caller overwrites whole (a copy-on-write
-/// copy): a recycled one is not cleared first.
+/// copy), by the VMM too: a recycled data frame is not cleared first; a
+/// former table, the last resort, is cleared by ring 0 first, as for
+/// [`alloc_zeroed`] (see the module's comment).
 pub fn alloc() -> Option<u64> {
     take(|f| {
-        f.dirty
-            .pop()
-            .or_else(|| f.take_zeroed())
-            .or_else(|| f.tables.pop())
+        f.dirty.pop().or_else(|| f.take_zeroed()).or_else(|| {
+            let frame = f.tables.pop()?;
+            clear_frame(frame);
+            Some(frame)
+        })
     })
 }
 
@@ -371,12 +374,6 @@ pub fn alloc_table() -> Option<u64> {
         }
         Some(frame)
     })
-}
-
-/// Whether `frame` has been a page table: the VMM must not write it (see
-/// the module's comment).
-pub fn was_table(frame: u64) -> bool {
-    FRAMES.lock().refs(frame).is_some_and(|r| *r & TABLE != 0)
 }
 
 fn take(pick: impl Fn(&mut FrameAllocator) -> Option<u64>) -> Option<u64> {

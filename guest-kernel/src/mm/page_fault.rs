@@ -280,21 +280,18 @@ impl AddressSpace {
         let Some(new) = frame::alloc() else {
             return PageFault::OutOfMemory;
         };
-        let (src, dst) = (phys_to_virt(old), phys_to_virt(new));
-        if frame::was_table(new) {
-            // Only ring-0 stores may write a former page table (see
-            // mm/frame.rs).
-            // SAFETY: both frames are direct-mapped; `new` is ours alone
-            // and `old` stays alive (this entry still holds it).
-            unsafe {
-                core::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, PAGE_SIZE as usize)
-            };
-        } else {
-            // Through the VMM when ring 0 is emulated (a 4 KiB `rep movsq`
-            // there costs ~700,000 host cycles).
-            // SAFETY: as above; `new` was never a page table.
-            unsafe { crate::drivers::copy_engine::copy_many(&[(dst, src, PAGE_SIZE)]) };
-        }
+        // Through the VMM when ring 0 is emulated (a 4 KiB `rep movsq`
+        // there costs ~700,000 host cycles).
+        // SAFETY: both frames are direct-mapped; `new` is ours alone (a
+        // frame the VMM may write, see frame::alloc) and `old` stays alive
+        // (this entry still holds it).
+        unsafe {
+            crate::drivers::copy_engine::copy_many(&[(
+                phys_to_virt(new),
+                phys_to_virt(old),
+                PAGE_SIZE,
+            )])
+        };
         if paging::map(self.pml4, page, new, flags).is_err() {
             frame::put(new);
             return PageFault::OutOfMemory;
