@@ -99,3 +99,20 @@ fn recycled_memory_reads_zero_as_on_linux() {
     require_kvm!();
     compare(&prog("zero-recycle"), &[]);
 }
+
+/// Huge pages of anonymous memory (mm/huge_memory.rs) behave as small
+/// ones, as on Linux (the program advises MADV_HUGEPAGE, so the host maps
+/// them huge too): zero on reuse (the VMM clears freed ones here), split
+/// by a partial munmap, mprotect, MADV_DONTNEED, fork and mremap. In
+/// lstar it also checks /proc/meminfo's AnonHugePages at each step.
+#[test]
+fn huge_pages_behave_as_on_linux() {
+    require_kvm!();
+    let program = prog("thp");
+    let native = Cmd::new(&program).run();
+    native.assert_status(0);
+    Cmd::lstar_run(&program, ["--expect-huge"])
+        .run()
+        .assert_status(0)
+        .assert_stdout(native.stdout_str());
+}

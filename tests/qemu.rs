@@ -82,6 +82,22 @@ fn qemu_recycled_memory_reads_zero_as_on_linux() {
         .assert_stdout(native.stdout_str());
 }
 
+/// Huge pages where the kernel clears freed ones with its own stores (no
+/// copy port under QEMU), as on Linux (tests/differential.rs runs the
+/// same program under lstar).
+#[test]
+fn qemu_huge_pages_behave_as_on_linux() {
+    if qemu_missing() {
+        return;
+    }
+    let program = prog("thp");
+    let native = Cmd::new(&program).run();
+    native.assert_status(0);
+    qemu_run(&program, &[OsString::from("--expect-huge")])
+        .assert_status(0)
+        .assert_stdout(native.stdout_str());
+}
+
 /// The argv part of the `-append` line that `qemu-run.sh --print-argv`
 /// would give QEMU for these arguments (no QEMU, no kernel build).
 fn appended_argv(program: &Path, args: &[OsString]) -> String {

@@ -434,7 +434,9 @@ fn meminfo(s: &mut String) -> core::fmt::Result {
     writeln!(s, "SwapCached:     {:8} kB", 0)?;
     writeln!(s, "Shmem:          {:8} kB", kb(cached))?;
     writeln!(s, "SwapTotal:      {:8} kB", 0)?;
-    writeln!(s, "SwapFree:       {:8} kB", 0)
+    writeln!(s, "SwapFree:       {:8} kB", 0)?;
+    let huge = crate::mm::frame::huge_mapped() * crate::mm::frame::HUGE_FRAMES;
+    writeln!(s, "AnonHugePages:  {:8} kB", kb(huge))
 }
 
 fn cpuid(leaf: u32) -> core::arch::x86_64::CpuidResult {

@@ -9,7 +9,7 @@ use super::paging::{self, OutOfMemory, PTE_NX, PTE_USER, PTE_WRITABLE};
 use super::{PAGE_SIZE, frame, page_align_down, phys_to_virt};
 
 pub use super::page_fault::PageFault;
-pub use super::vma::{VM_GROWSDOWN, VM_SPECIAL, Vma, VmaFile, Vmas};
+pub use super::vma::{VM_GROWSDOWN, VM_NOHUGEPAGE, VM_SPECIAL, Vma, VmaFile, Vmas};
 
 /// First address above user space (Linux's TASK_SIZE_MAX on 4-level paging).
 pub const TASK_SIZE: u64 = 0x0000_7fff_ffff_f000;
@@ -122,8 +122,10 @@ impl AddressSpace {
     /// `prot` (split at the range's edges, merged again where neighbours
     /// now match), and their present pages change with one page-table
     /// walk per area.
-    pub fn protect_range(&mut self, start: u64, end: u64, prot: u32) {
+    pub fn protect_range(&mut self, start: u64, end: u64, prot: u32) -> Result<(), OutOfMemory> {
         let pml4 = self.pml4;
+        // Huge pages change as their 4 KiB entries.
+        super::huge_memory::split_range(pml4, start, end)?;
         let mut flush = Flush::new(start, end);
         for v in self.vmas.split_range(start, end) {
             v.prot = prot;
@@ -131,6 +133,7 @@ impl AddressSpace {
         }
         flush.finish();
         self.vmas.merge_range(start, end);
+        Ok(())
     }
 
     /// Clears the entries of `[start, end)` and puts their frames; the

@@ -21,6 +21,12 @@
 //! (the host's memory stays what the guest uses). A former table is
 //! handed out as data only when no other frame is left, cleared by ring 0
 //! first, and stays marked.
+//!
+//! Huge pages (huge_memory.rs) take 512 contiguous frames at a 2 MiB
+//! boundary: from `huge`, the chunks that huge mappings gave back whole
+//! (cleared again, through the VMM when it clears), else from never-used
+//! RAM. The chunks of `huge` count as free; when nothing else is left,
+//! one is broken up into `dirty`.
 
 use spin::Mutex;
 
@@ -29,6 +35,9 @@ use crate::drivers::copy_engine;
 use lstar_abi::ports::ZeroPagesRequest;
 
 const MAX_RANGES: usize = 16;
+/// Frames in one huge page, and its size (2 MiB).
+pub const HUGE_FRAMES: u64 = 512;
+pub const HUGE_BYTES: u64 = HUGE_FRAMES * PAGE_SIZE;
 /// Low memory, the kernel image, every PVH module, and some to spare.
 const MAX_RESERVED: usize = lstar_abi::layout::MAX_MODULES + 8;
 
@@ -60,6 +69,16 @@ pub struct FrameAllocator {
     /// pages of the request that had them cleared (its list is the stock).
     clean: ZeroPagesRequest,
     clean_len: usize,
+    /// Chunks of 512 frames that a huge mapping gave back whole, linked
+    /// through their first word as they were left.
+    huge: FreeList,
+    /// Huge mappings alive (AnonHugePages in /proc/meminfo).
+    huge_mapped: u64,
+    /// One page-table frame per huge mapping alive, taken with it, so
+    /// that splitting one (a partial munmap, mprotect, fork) never fails
+    /// for want of a table: Linux's pgtable_trans_huge_deposit, in one
+    /// pool.
+    deposit: FreeList,
     pub allocated: u64,
     /// Direct-map address of the share counts (see [`get`]), one u32 per
     /// frame number below `ref_frames`, with [`TABLE`] as its top bit; 0
@@ -88,6 +107,9 @@ static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
         pages: [0; CLEAN_BATCH],
     },
     clean_len: 0,
+    huge: FreeList::EMPTY,
+    huge_mapped: 0,
+    deposit: FreeList::EMPTY,
     allocated: 0,
     refs: 0,
     ref_frames: 0,
@@ -250,14 +272,19 @@ impl FrameAllocator {
                 clear_frame(frame);
                 return Some(frame);
             }
-            return self.bump();
+            if let Some(frame) = self.bump() {
+                return Some(frame);
+            }
+            let frame = self.break_huge().then(|| self.dirty.pop()).flatten()?;
+            clear_frame(frame);
+            return Some(frame);
         }
         if self.dirty.len < REFILL_MIN
             && let Some(frame) = self.bump()
         {
             return Some(frame);
         }
-        if self.dirty.head == 0 {
+        if self.dirty.head == 0 && !self.break_huge() {
             return None;
         }
         self.refill_clean();
@@ -284,6 +311,45 @@ impl FrameAllocator {
             }
         }
         self.clean_len = n;
+    }
+
+    /// The last resort for single frames: a chunk of `huge` becomes 512
+    /// frames of `dirty` (one store each, once per 2 MiB); false if
+    /// there was none.
+    #[inline(never)]
+    fn break_huge(&mut self) -> bool {
+        let Some(chunk) = self.huge.pop() else {
+            return false;
+        };
+        for i in 0..HUGE_FRAMES {
+            self.dirty.push(chunk + i * PAGE_SIZE);
+        }
+        true
+    }
+
+    /// 512 never-used (zero) frames at a 2 MiB boundary; the frames the
+    /// alignment skips go to `dirty`.
+    fn bump_huge(&mut self) -> Option<u64> {
+        loop {
+            let first = self.bump()?;
+            // `bump` leaves `clear_until` at the end of the run `first` is in.
+            let start = first.next_multiple_of(HUGE_BYTES);
+            let end = start + HUGE_BYTES;
+            let (skip_to, found) = if end <= self.clear_until {
+                (start, true)
+            } else {
+                (self.clear_until, false)
+            };
+            let mut frame = first;
+            while frame < skip_to {
+                self.dirty.push(frame);
+                frame += PAGE_SIZE;
+            }
+            self.next = if found { end } else { skip_to };
+            if found {
+                return Some(start);
+            }
+        }
     }
 
     /// Back to the list its past says (see the module's comment); the
@@ -356,6 +422,93 @@ impl Drop for SpareFrames {
     fn drop(&mut self) {
         self.f.allocated += self.taken;
     }
+}
+
+/// 512 zeroed frames at a 2 MiB boundary for a huge mapping, each with one
+/// owner, while more than `reserve` frames stay free beyond them; never
+/// reclaiming (a huge page is an optimisation: the caller falls back to
+/// single pages). A page table for its split is put aside with it.
+pub fn alloc_huge(reserve: u64) -> Option<u64> {
+    let mut f = FRAMES.lock();
+    if f.usable.saturating_sub(f.allocated) < reserve + HUGE_FRAMES + 1 {
+        return None;
+    }
+    let chunk = match f.huge.pop() {
+        Some(chunk) => {
+            // SAFETY: the chunk is off the list, so ours; its frames were
+            // a huge mapping's data, never page tables, and nothing relies
+            // on their contents.
+            unsafe {
+                copy_engine::clear_phys(&[
+                    (chunk, HUGE_BYTES / 2),
+                    (chunk + HUGE_BYTES / 2, HUGE_BYTES / 2),
+                ])
+            };
+            chunk
+        }
+        None => f.bump_huge()?,
+    };
+    // The deposit: a former table if any (its contents do not matter,
+    // a split writes all 512 entries), else a data frame marked as one.
+    let table = match f.tables.pop() {
+        Some(table) => table,
+        None => match f.take_zeroed() {
+            Some(table) => {
+                if let Some(r) = f.refs(table) {
+                    *r |= TABLE;
+                }
+                table
+            }
+            None => {
+                f.huge.push(chunk);
+                return None;
+            }
+        },
+    };
+    f.deposit.push(table);
+    f.allocated += HUGE_FRAMES + 1;
+    f.huge_mapped += 1;
+    Some(chunk)
+}
+
+/// A huge mapping gives its chunk back whole: each of its frames had that
+/// mapping as its only owner (a huge entry is split before anything else
+/// may share its frames, huge_memory.rs). Its deposited table goes too.
+pub fn put_huge(chunk: u64) {
+    let mut f = FRAMES.lock();
+    f.huge.push(chunk);
+    if let Some(table) = f.deposit.pop() {
+        f.tables.push(table);
+    }
+    f.allocated -= HUGE_FRAMES + 1;
+    f.huge_mapped -= 1;
+}
+
+/// A huge mapping becomes 512 single-page entries (a split): its frames
+/// stay allocated, one owner each, and its deposited table becomes their
+/// page table (contents undefined: the caller writes every entry). Only
+/// if that table were missing (alloc_huge always deposits one) would
+/// this take another, and fail without one.
+pub fn split_huge() -> Option<u64> {
+    let mut f = FRAMES.lock();
+    let table = match f.deposit.pop() {
+        Some(table) => table,
+        None => {
+            let table = f.tables.pop().or_else(|| f.take_zeroed())?;
+            if let Some(r) = f.refs(table) {
+                *r |= TABLE;
+            }
+            f.allocated += 1;
+            table
+        }
+    };
+    f.huge_mapped -= 1;
+    Some(table)
+}
+
+/// Huge mappings alive now.
+pub fn huge_mapped() -> u64 {
+    FRAMES.lock().huge_mapped
 }
 
 /// A zeroed frame for a page table, marked as one for good (see the

@@ -1,7 +1,7 @@
 //! brk, mmap, munmap, mprotect, madvise, msync (mremap: mremap.rs).
 
 use super::address_space::{PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE};
-use super::address_space::{Vma, VmaFile};
+use super::address_space::{VM_NOHUGEPAGE, Vma, VmaFile};
 use super::{PAGE_SIZE, page_align_up};
 use crate::errno::{EACCES, EBADF, EEXIST, EINVAL, ENODEV, ENOMEM, SysResult};
 use crate::syscall::Args;
@@ -209,20 +209,43 @@ pub fn sys_mprotect(a: &Args) -> SysResult {
     if !mm.fully_mapped(start, end) {
         return Err(ENOMEM);
     }
-    mm.protect_range(start, end, prot as u32);
+    mm.protect_range(start, end, prot as u32)
+        .map_err(|_| ENOMEM)?;
     Ok(0)
 }
 
 const MADV_DONTNEED: u64 = 4;
+const MADV_HUGEPAGE: u64 = 14;
+const MADV_NOHUGEPAGE: u64 = 15;
 
 /// Advice is accepted; MADV_DONTNEED drops anonymous pages so that they
-/// read back as zero, which programs rely on.
+/// read back as zero, which programs rely on; MADV_NOHUGEPAGE keeps huge
+/// pages out of the range from now on (as Linux, the ones there stay),
+/// MADV_HUGEPAGE lets them in again (they are on by default, as with
+/// Linux's THP "always").
 pub fn sys_madvise(a: &Args) -> SysResult {
     let (start, end) = checked_range(a[0], a[1])?;
-    if a[2] == MADV_DONTNEED {
-        // Pages go (anonymous ones read back as zero, file ones as the
-        // file); the areas stay.
-        current().mm.zap_range(start, end);
+    match a[2] {
+        MADV_DONTNEED => {
+            // Pages go (anonymous ones read back as zero, file ones as
+            // the file); the areas stay.
+            current().mm.zap_range(start, end);
+        }
+        MADV_HUGEPAGE | MADV_NOHUGEPAGE if start < end => {
+            let mm = &mut current().mm;
+            if !mm.fully_mapped(start, end) {
+                return Err(ENOMEM);
+            }
+            for v in mm.vmas.split_range(start, end) {
+                if a[2] == MADV_NOHUGEPAGE {
+                    v.flags |= VM_NOHUGEPAGE;
+                } else {
+                    v.flags &= !VM_NOHUGEPAGE;
+                }
+            }
+            mm.vmas.merge_range(start, end);
+        }
+        _ => {}
     }
     Ok(0)
 }

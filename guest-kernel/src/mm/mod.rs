@@ -8,6 +8,7 @@
 pub mod address_space;
 pub mod frame;
 pub mod heap;
+pub mod huge_memory;
 pub mod mmap;
 pub mod mremap;
 pub mod page_fault;

@@ -12,7 +12,8 @@
 //! (15 pages per fault at most) and taken only while memory is plentiful.
 
 use super::address_space::{
-    AddressSpace, PF_INSTRUCTION, PF_PRESENT, PF_WRITE, PROT_EXEC, PROT_READ, PROT_WRITE, pte_flags,
+    AddressSpace, PF_INSTRUCTION, PF_PRESENT, PF_WRITE, PROT_EXEC, PROT_READ, PROT_WRITE,
+    VM_GROWSDOWN, VM_NOHUGEPAGE, VM_SPECIAL, pte_flags,
 };
 use super::paging::{self, PTE_PRESENT, PTE_WRITABLE};
 use super::{PAGE_SIZE, frame, page_align_down, phys_to_virt};
@@ -106,7 +107,13 @@ impl AddressSpace {
         crate::stats::count_page_fault();
         let (start, end, prot) = (vma.start, vma.end, vma.prot);
         let flags = pte_flags(prot);
+        // Not the stack (it grows a page at a time), the kernel's own
+        // areas, or where the program said so (MADV_NOHUGEPAGE).
+        let huge_ok = vma.flags & (VM_GROWSDOWN | VM_SPECIAL | VM_NOHUGEPAGE) == 0;
         let Some((f, index)) = vma.file_page(addr) else {
+            if huge_ok && self.do_huge_anonymous_page(page, start, end, flags) {
+                return PageFault::Handled;
+            }
             return self.do_anonymous_page(page, start, end, flags);
         };
         let Some(inode) = f.inode() else {
@@ -193,19 +200,47 @@ impl AddressSpace {
     /// makes 20,000) are cheaper mapped here than on their first touch.
     pub fn populate_anonymous(&mut self, start: u64, end: u64, prot: u32) {
         let flags = pte_flags(prot);
+        if end - start >= frame::HUGE_BYTES {
+            return self.populate_huge(start, end, flags);
+        }
+        self.populate_pages(start, end, flags);
+    }
+
+    /// [`AddressSpace::populate_anonymous`] with single pages; false when
+    /// memory ran short.
+    #[inline(always)]
+    fn populate_pages(&mut self, start: u64, end: u64, flags: u64) -> bool {
         let mut va = start;
         while va < end {
             let Ok(Some(pte)) = paging::walk(self.pml4, va, true) else {
-                return;
+                return false;
             };
             let in_table = 512 - (va / PAGE_SIZE) % 512;
             let count = in_table.min((end - va) / PAGE_SIZE);
             // SAFETY: `pte` is `va`'s entry and the `count` entries from
             // it stay inside its table.
             if unsafe { fill_empty(pte, count as usize, flags) } < count as usize {
-                return;
+                return false;
             }
             va += count * PAGE_SIZE;
+        }
+        true
+    }
+
+    /// [`AddressSpace::populate_anonymous`] of 2 MiB or more: a huge page
+    /// for each aligned 2 MiB inside (huge_memory.rs), single pages for
+    /// the rest. Out of line: malloc's small mappings never get here.
+    #[inline(never)]
+    fn populate_huge(&mut self, start: u64, end: u64, flags: u64) {
+        let mut va = start;
+        while va < end {
+            let next = (va + 1).next_multiple_of(frame::HUGE_BYTES).min(end);
+            let whole = va.is_multiple_of(frame::HUGE_BYTES) && next - va == frame::HUGE_BYTES;
+            let done = (whole && self.map_huge(va, flags)) || self.populate_pages(va, next, flags);
+            if !done {
+                return;
+            }
+            va = next;
         }
     }
 

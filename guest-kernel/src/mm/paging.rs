@@ -1,5 +1,6 @@
 //! Four-level page tables, reached through the direct map.
 
+use super::huge_memory;
 use super::{frame, phys_to_virt};
 
 pub const PTE_PRESENT: u64 = 1 << 0;
@@ -17,21 +18,36 @@ pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 #[derive(Debug)]
 pub struct OutOfMemory;
 
-fn table(phys: u64) -> *mut u64 {
+pub(super) fn table(phys: u64) -> *mut u64 {
     phys_to_virt(phys) as *mut u64
 }
 
-fn index(va: u64, level: u32) -> usize {
+pub(super) fn index(va: u64, level: u32) -> usize {
     ((va >> (12 + 9 * level)) & 511) as usize
 }
 
 /// Returns a pointer to the last-level entry for `va` in the tree rooted at
-/// `pml4`, creating missing intermediate tables when `create` is set.
-/// User space never uses large pages, so a huge entry on the way is treated
-/// as "no 4 KiB entry here".
+/// `pml4`, creating missing intermediate tables when `create` is set. A
+/// huge page of user memory on the way is split (huge_memory.rs): the
+/// caller wants its 4 KiB entry; one in the kernel's half counts as "no
+/// 4 KiB entry here".
+#[inline]
 pub fn walk(pml4: u64, va: u64, create: bool) -> Result<Option<*mut u64>, OutOfMemory> {
+    walk_to(pml4, va, create, 0)
+}
+
+/// The directory entry (level 1, 2 MiB) for user address `va`, creating
+/// the tables above it; None when out of memory.
+pub fn walk_pde(pml4: u64, va: u64) -> Option<*mut u64> {
+    walk_to(pml4, va, true, 1).ok()?
+}
+
+/// [`walk`] down to the entry of `va` at `stop` (0: the page table).
+/// Inlined so that each caller's copy knows `stop` and `create`.
+#[inline(always)]
+fn walk_to(pml4: u64, va: u64, create: bool, stop: u32) -> Result<Option<*mut u64>, OutOfMemory> {
     let mut table_phys = pml4;
-    for level in (1..=3).rev() {
+    for level in (stop + 1..=3).rev() {
         // SAFETY: `table_phys` is a page-table frame (the root, or read from
         // a present non-huge entry below); the index is < 512.
         let entry = unsafe { table(table_phys).add(index(va, level)) };
@@ -48,13 +64,17 @@ pub fn walk(pml4: u64, va: u64, create: bool) -> Result<Option<*mut u64>, OutOfM
             unsafe { *entry = new | PTE_PRESENT | PTE_WRITABLE | PTE_USER };
             table_phys = new;
         } else if value & PTE_HUGE != 0 {
-            return Ok(None);
+            if level != 1 || va >= 1 << 47 {
+                return Ok(None);
+            }
+            table_phys = huge_memory::split_pde(entry, va)?;
         } else {
             table_phys = value & ADDR_MASK;
         }
     }
-    // SAFETY: `table_phys` is now a page table; the index is < 512.
-    Ok(Some(unsafe { table(table_phys).add(index(va, 0)) }))
+    // SAFETY: `table_phys` is now a table at level `stop`; the index is
+    // < 512.
+    Ok(Some(unsafe { table(table_phys).add(index(va, stop)) }))
 }
 
 pub fn map(pml4: u64, va: u64, pa: u64, flags: u64) -> Result<(), OutOfMemory> {
@@ -64,11 +84,24 @@ pub fn map(pml4: u64, va: u64, pa: u64, flags: u64) -> Result<(), OutOfMemory> {
     Ok(())
 }
 
-/// The entry for `va`, if a present 4 KiB mapping exists.
+/// The entry for `va`, if a present mapping exists: of its 4 KiB page, or
+/// what a huge page's entry amounts to for that page (nothing is split).
 pub fn lookup(pml4: u64, va: u64) -> Option<u64> {
-    let pte = walk(pml4, va, false).ok()??;
-    // SAFETY: `walk` returned a valid entry pointer.
-    let value = unsafe { *pte };
+    let mut table_phys = pml4;
+    for level in (1..=3).rev() {
+        // SAFETY: `table_phys` is a page-table frame (the root, or read
+        // from a present non-huge entry above); the index is < 512.
+        let value = unsafe { *table(table_phys).add(index(va, level)) };
+        if value & PTE_PRESENT == 0 {
+            return None;
+        }
+        if value & PTE_HUGE != 0 {
+            return (level == 1).then(|| huge_memory::pte_of(value, va));
+        }
+        table_phys = value & ADDR_MASK;
+    }
+    // SAFETY: as above, for the last-level table.
+    let value = unsafe { *table(table_phys).add(index(va, 0)) };
     (value & PTE_PRESENT != 0).then_some(value)
 }
 
@@ -89,6 +122,8 @@ pub struct PtCursor {
     /// The cached last-level table, through the direct map, or null when
     /// no table maps that span.
     pt: *const u64,
+    /// With no table: the huge entry that maps the span, else 0.
+    huge: u64,
 }
 
 impl PtCursor {
@@ -97,19 +132,23 @@ impl PtCursor {
             pml4,
             key: u64::MAX,
             pt: core::ptr::null(),
+            huge: 0,
         }
     }
 
-    /// The last-level entry of the user address `va` (below 2^47), 0 when
-    /// no table maps it (a huge entry on the way counts as none, as in
-    /// [`walk`]).
+    /// The last-level entry of the user address `va` (below 2^47), or what
+    /// a huge page's entry amounts to for it; 0 when nothing maps it.
     #[inline]
     pub fn entry(&mut self, va: u64) -> u64 {
         if va >> 21 != self.key {
             self.load(va);
         }
         if self.pt.is_null() {
-            return 0;
+            return if self.huge != 0 {
+                huge_memory::pte_of(self.huge, va)
+            } else {
+                0
+            };
         }
         // SAFETY: `pt` is the last-level table of `va`'s span in this tree
         // (see the type's comment); the index is < 512.
@@ -119,9 +158,15 @@ impl PtCursor {
     #[inline(never)]
     fn load(&mut self, va: u64) {
         self.key = va >> 21;
-        self.pt = match tables_of(self.pml4, va)[2] {
-            Some(pt) => table(pt),
-            None => core::ptr::null(),
+        let [_, pd, pt] = tables_of(self.pml4, va);
+        (self.pt, self.huge) = match (pd, pt) {
+            (_, Some(pt)) => (table(pt) as *const u64, 0),
+            // SAFETY: `huge_entry` returned an entry of this tree.
+            (Some(pd), None) => match huge_entry(pd, va) {
+                Some(e) => (core::ptr::null(), unsafe { *e }),
+                None => (core::ptr::null(), 0),
+            },
+            (None, None) => (core::ptr::null(), 0),
         };
     }
 
@@ -154,9 +199,18 @@ pub fn read_cr3() -> u64 {
     cr3 & ADDR_MASK
 }
 
+/// The entry of directory `pd` for `va` when it is a present huge page.
+pub(super) fn huge_entry(pd: u64, va: u64) -> Option<*mut u64> {
+    // SAFETY: `pd` is a directory frame of a tree; the index is < 512.
+    let e = unsafe { table(pd).add(index(va, 1)) };
+    // SAFETY: as above.
+    let value = unsafe { *e };
+    (value & (PTE_PRESENT | PTE_HUGE) == PTE_PRESENT | PTE_HUGE).then_some(e)
+}
+
 /// The page tables on the way to `va`: (PDPT, PD, PT) physical addresses,
-/// as far as they exist.
-fn tables_of(pml4: u64, va: u64) -> [Option<u64>; 3] {
+/// as far as they exist (a huge page leaves the PT out).
+pub(super) fn tables_of(pml4: u64, va: u64) -> [Option<u64>; 3] {
     let mut out = [None; 3];
     let mut table_phys = pml4;
     for (slot, level) in (1..=3).rev().enumerate() {
@@ -173,12 +227,25 @@ fn tables_of(pml4: u64, va: u64) -> [Option<u64>; 3] {
 
 /// Calls `f(first_va, entries)` for each last-level table overlapping
 /// `[start, end)`, with the slice of its entries inside the range: one
-/// walk per 2 MiB instead of one per page.
-fn for_each_pt(pml4: u64, start: u64, end: u64, mut f: impl FnMut(u64, &mut [u64], u64)) {
+/// walk per 2 MiB instead of one per page. A huge page's directory entry
+/// goes to `huge(va, entry)` instead, which returns the table it split
+/// it into (then `f` sees that table), or None when it dealt with it.
+fn for_each_pt(
+    pml4: u64,
+    start: u64,
+    end: u64,
+    mut huge: impl FnMut(u64, *mut u64) -> Option<u64>,
+    mut f: impl FnMut(u64, &mut [u64], u64),
+) {
     let mut va = start;
     while va < end {
         let tables = tables_of(pml4, va);
-        let Some(pt) = tables[2] else {
+        let pt = match tables {
+            [_, _, Some(pt)] => Some(pt),
+            [_, Some(pd), None] => huge_entry(pd, va).and_then(|e| huge(va, e)),
+            _ => None,
+        };
+        let Some(pt) = pt else {
             // No table at some level: skip what that level's entry spans
             // (a sparse 1 TiB reservation costs a few steps).
             va = next_boundary(va, tables);
@@ -197,7 +264,7 @@ fn for_each_pt(pml4: u64, start: u64, end: u64, mut f: impl FnMut(u64, &mut [u64
 
 /// The start of the next region that `tables` (from `tables_of(va)`)
 /// says may be mapped differently: past the first missing level's span.
-fn next_boundary(va: u64, tables: [Option<u64>; 3]) -> u64 {
+pub(super) fn next_boundary(va: u64, tables: [Option<u64>; 3]) -> u64 {
     let level = match tables {
         [None, _, _] => 3,
         [_, None, _] => 2,
@@ -238,7 +305,15 @@ fn next_present(entries: &[u64], from: usize) -> Option<usize> {
 /// write access in both trees. The caller flushes the source's TLB.
 pub fn dup_range(src: u64, dst: u64, start: u64, end: u64, cow: bool) -> Result<(), OutOfMemory> {
     let mut result = Ok(());
-    for_each_pt(src, start, end, |va, entries, _| {
+    // A huge page is split first: its frames are then shared one by one
+    // as any others (huge_memory.rs).
+    let failed = core::cell::Cell::new(false);
+    let split = |va, e| {
+        let pt = huge_memory::split_pde(e, va).ok();
+        failed.set(failed.get() || pt.is_none());
+        pt
+    };
+    for_each_pt(src, start, end, split, |va, entries, _| {
         let Some(mut i) = next_present(entries, 0) else {
             return;
         };
@@ -269,6 +344,9 @@ pub fn dup_range(src: u64, dst: u64, start: u64, end: u64, cow: bool) -> Result<
             }
         }
     });
+    if failed.get() {
+        return Err(OutOfMemory);
+    }
     result
 }
 
@@ -276,7 +354,16 @@ pub fn dup_range(src: u64, dst: u64, start: u64, end: u64, cow: bool) -> Result<
 /// clearing the entries, and collects the tables on the way into
 /// `tables` (a tree being torn down).
 pub fn release_range(pml4: u64, start: u64, end: u64, tables: &mut alloc::vec::Vec<u64>) {
-    for_each_pt(pml4, start, end, |_, entries, pt| {
+    let huge = |_, e: *mut u64| {
+        // SAFETY: a huge entry of this tree, which is not live: cleared so
+        // that a second area over the same 2 MiB finds nothing.
+        unsafe {
+            frame::put_huge(*e & huge_memory::HUGE_ADDR_MASK);
+            *e = 0;
+        }
+        None
+    };
+    for_each_pt(pml4, start, end, huge, |_, entries, pt| {
         let mut at = next_present(entries, 0);
         while let Some(i) = at {
             frame::put(entries[i] & ADDR_MASK);
@@ -393,6 +480,9 @@ pub fn map_range(pml4: u64, va: u64, pa: u64, count: u64, flags: u64) -> Result<
 /// The destination's tables are made first, so that running out of
 /// memory changes no entry.
 pub fn move_range(pml4: u64, old: u64, new: u64, len: u64) -> Result<(), OutOfMemory> {
+    // Huge pages move as their 4 KiB entries (the target need not be
+    // aligned).
+    huge_memory::split_range(pml4, old, old + len)?;
     let mut moves = alloc::vec::Vec::new();
     for_each_present(pml4, old, old + len, &mut |va, pte| moves.push((va, pte)));
     let mut targets = alloc::vec::Vec::with_capacity(moves.len());
@@ -437,12 +527,26 @@ pub fn zap_range(pml4: u64, start: u64, end: u64) {
     let mut va = start;
     while va < end {
         let found = tables_of(pml4, va);
+        let chunk_end = next_boundary(va, found).min(end);
+        let whole = va.is_multiple_of(TABLE_SPAN) && chunk_end - va == TABLE_SPAN;
         let (Some(pd), Some(pt)) = (found[1], found[2]) else {
+            if let Some(e) = found[1].and_then(|pd| huge_entry(pd, va)) {
+                if whole {
+                    // SAFETY: `e` is the huge entry of `va` in this tree.
+                    zap.huge(unsafe { core::mem::replace(&mut *e, 0) });
+                    va = chunk_end;
+                } else if huge_memory::split_pde(e, va).is_err() {
+                    // Cannot happen (a split's table is put aside with
+                    // the huge page); the pages stay mapped.
+                    crate::warn!("munmap of {va:#x}: no table to split a huge page");
+                    va = chunk_end;
+                }
+                // Split: the same span again, as a table.
+                continue;
+            }
             va = next_boundary(va, found);
             continue;
         };
-        let chunk_end = next_boundary(va, found).min(end);
-        let whole = va.is_multiple_of(TABLE_SPAN) && chunk_end - va == TABLE_SPAN;
         let (first, last) = (index(va, 0), index(chunk_end - 1, 0) + 1);
         // SAFETY: `pt` is a last-level table frame; first..last <= 512.
         let entries =
@@ -517,6 +621,7 @@ struct Zap<'a> {
     count: usize,
     more: alloc::vec::Vec<u64>,
     tables: alloc::vec::Vec<u64>,
+    huge: alloc::vec::Vec<u64>,
 }
 
 impl<'a> Zap<'a> {
@@ -531,6 +636,7 @@ impl<'a> Zap<'a> {
             count: 0,
             more: alloc::vec::Vec::new(),
             tables: alloc::vec::Vec::new(),
+            huge: alloc::vec::Vec::new(),
         }
     }
 
@@ -583,6 +689,12 @@ impl<'a> Zap<'a> {
         self.tables.push(pt);
     }
 
+    /// A cleared huge entry (its value): the chunk goes back whole.
+    fn huge(&mut self, entry: u64) {
+        self.flush_all = true;
+        self.huge.push(entry & huge_memory::HUGE_ADDR_MASK);
+    }
+
     fn finish(self) {
         if self.flush_all {
             flush_tlb();
@@ -595,6 +707,9 @@ impl<'a> Zap<'a> {
             if !frames.is_empty() {
                 frame::put_many(frames);
             }
+        }
+        for &chunk in &self.huge {
+            frame::put_huge(chunk);
         }
     }
 }

@@ -28,6 +28,8 @@ pub const VM_GROWSDOWN: u32 = 1 << 0;
 /// The kernel's own areas (the xstate trampoline and slots): never merged
 /// with a program's mappings (Linux's VM_SPECIAL).
 pub const VM_SPECIAL: u32 = 1 << 1;
+/// madvise(MADV_NOHUGEPAGE): no huge pages here (huge_memory.rs).
+pub const VM_NOHUGEPAGE: u32 = 1 << 2;
 
 /// What a file mapping maps.
 enum Backing {
