@@ -28,6 +28,8 @@
 //! RAM. The chunks of `huge` count as free; when nothing else is left,
 //! one is broken up into `dirty`.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use spin::Mutex;
 
 use super::{PAGE_SIZE, page_align_down, page_align_up, phys_to_virt};
@@ -72,8 +74,6 @@ pub struct FrameAllocator {
     /// Chunks of 512 frames that a huge mapping gave back whole, linked
     /// through their first word as they were left.
     huge: FreeList,
-    /// Huge mappings alive (AnonHugePages in /proc/meminfo).
-    huge_mapped: u64,
     /// One page-table frame per huge mapping alive, taken with it, so
     /// that splitting one (a partial munmap, mprotect, fork) never fails
     /// for want of a table: Linux's pgtable_trans_huge_deposit, in one
@@ -108,7 +108,6 @@ static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
     },
     clean_len: 0,
     huge: FreeList::EMPTY,
-    huge_mapped: 0,
     deposit: FreeList::EMPTY,
     allocated: 0,
     refs: 0,
@@ -467,7 +466,7 @@ pub fn alloc_huge(reserve: u64) -> Option<u64> {
     };
     f.deposit.push(table);
     f.allocated += HUGE_FRAMES + 1;
-    f.huge_mapped += 1;
+    HUGE_MAPPED.fetch_add(1, Ordering::Relaxed);
     Some(chunk)
 }
 
@@ -481,7 +480,7 @@ pub fn put_huge(chunk: u64) {
         f.tables.push(table);
     }
     f.allocated -= HUGE_FRAMES + 1;
-    f.huge_mapped -= 1;
+    HUGE_MAPPED.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// A huge mapping becomes 512 single-page entries (a split): its frames
@@ -502,13 +501,18 @@ pub fn split_huge() -> Option<u64> {
             table
         }
     };
-    f.huge_mapped -= 1;
+    HUGE_MAPPED.fetch_sub(1, Ordering::Relaxed);
     Some(table)
 }
 
+/// Huge mappings alive (AnonHugePages in /proc/meminfo). Outside the
+/// lock: mprotect and mremap look here first, so that with none alive
+/// they walk no tables for them.
+static HUGE_MAPPED: AtomicU64 = AtomicU64::new(0);
+
 /// Huge mappings alive now.
 pub fn huge_mapped() -> u64 {
-    FRAMES.lock().huge_mapped
+    HUGE_MAPPED.load(Ordering::Relaxed)
 }
 
 /// A zeroed frame for a page table, marked as one for good (see the

@@ -65,6 +65,9 @@ pub fn split_pde(pde: *mut u64, va: u64) -> Result<u64, OutOfMemory> {
 /// Splits every huge page that overlaps `[start, end)` (mprotect and
 /// mremap change or move 4 KiB entries).
 pub fn split_range(pml4: u64, start: u64, end: u64) -> Result<(), OutOfMemory> {
+    if frame::huge_mapped() == 0 {
+        return Ok(());
+    }
     let mut va = start;
     while va < end {
         let found = paging::tables_of(pml4, va);
