@@ -7,7 +7,7 @@
 #     pipe writes to a reading process, and sched_yield between two
 #     processes on one CPU; natively and in lstar (with --file
 #     /bin/busybox:/bin/busybox);
-#   - shell: `busybox sh -c` running 1,000 iterations of `echo | cat`:
+#   - shell: `busybox sh -c` running 100 iterations of `echo | cat`:
 #     host wall time of the run minus that of `busybox sh -c :` (in lstar
 #     that takes the boot out), per iteration;
 #   - where `perf stat -e kvm:kvm_emulate_insn` works (kvm-pvm, where every
@@ -23,10 +23,18 @@
 # as "failed" with the reason below the table; the others still run, and
 # the script then exits 2 (0 when everything was measured).
 #
+# With the defaults it takes 3.5 minutes on kvm-pvm (2 CPUs, a quiet
+# machine; the build aside), at most ~5 under some load. The shell loop
+# sets the length: one iteration (two forks, an exec of busybox, a pipe)
+# is ~220,000 emulated kernel instructions, ~0.17 s there, and the loop
+# runs BENCH_RUNS times plus once under perf; at the former 1,000
+# iterations the script would take ~13 minutes (estimated from those
+# figures; such a run was stopped after 10).
+#
 #   scripts/proc-bench.sh                 # BENCH_RUNS=N for more or fewer runs
 #   scripts/proc-bench.sh --native-only   # the native column only (no /dev/kvm needed)
 #   BENCH_IDLE_SECONDS=10                 # length of the idle measurement (0 skips it)
-#   BENCH_SH_ITERATIONS=1000              # iterations of the shell loop
+#   BENCH_SH_ITERATIONS=100               # iterations of the shell loop
 #
 # Compare ratios from the same run only (../shared/PLATFORM.md).
 set -euo pipefail
@@ -51,7 +59,7 @@ runs=${BENCH_RUNS:-3}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
 idle=${BENCH_IDLE_SECONDS:-10}
 [[ $idle =~ ^[0-9]+$ ]] || die "BENCH_IDLE_SECONDS must be a number of seconds"
-sh_iter=${BENCH_SH_ITERATIONS:-1000}
+sh_iter=${BENCH_SH_ITERATIONS:-100}
 [[ $sh_iter =~ ^[1-9][0-9]*$ ]] || die "BENCH_SH_ITERATIONS must be a positive number"
 
 # --- platform ---------------------------------------------------------------

@@ -57,8 +57,20 @@ static void *worker(void *arg) {
 static uint32_t word;
 static atomic_int woken;
 
+/* The waiters of one round, by thread id, as each announces itself just
+ * before its FUTEX_WAIT: after that it can block nowhere else. */
+#define MAX_SLEEPERS 4
+static atomic_int announced;
+static atomic_int sleeper_tid[MAX_SLEEPERS];
+
+static void announce(void) {
+    int i = atomic_fetch_add(&announced, 1);
+    if (i < MAX_SLEEPERS) atomic_store(&sleeper_tid[i], (int)syscall(SYS_gettid));
+}
+
 static void *waiter(void *arg) {
     (void)arg;
+    announce();
     long r = futex(&word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
     if (r == 0) atomic_fetch_add(&woken, 1);
     return NULL;
@@ -68,15 +80,54 @@ static uint32_t word2;
 
 static void *bitset_waiter(void *arg) {
     uint32_t bits = (uint32_t)(uintptr_t)arg;
+    announce();
     if (futex(&word2, FUTEX_WAIT_BITSET_PRIVATE, 0, NULL, NULL, bits) == 0) atomic_fetch_add(&woken, 1);
     return NULL;
 }
 
-static void wait_sleepers(int n) {
-    /* Good enough to let n threads reach their FUTEX_WAIT: yield and nap. */
-    for (int i = 0; i < 20 * n; i++) { sched_yield(); }
-    struct timespec t = {0, 20 * 1000 * 1000};
+static void nap_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000 * 1000};
     nanosleep(&t, NULL);
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The state letter of thread TID (/proc/TID/stat, after the name), or 0. */
+static char thread_state(int tid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* Returns once n waiters sleep in their FUTEX_WAIT: each has announced
+ * itself, then its state is S. A wake sent before a waiter got there would
+ * find nobody, and that waiter would sleep forever (a fixed nap was not
+ * enough on a loaded machine: the native run hung until the test's
+ * timeout). After 10 s it fails loudly instead. */
+static void wait_sleepers(int n) {
+    double deadline = now_s() + 10;
+    for (int i = 0; i < n; i++) {
+        int tid;
+        while (atomic_load(&announced) <= i || (tid = atomic_load(&sleeper_tid[i])) == 0 || thread_state(tid) != 'S') {
+            if (now_s() > deadline) {
+                printf("FAIL: waiter %d of %d never slept in FUTEX_WAIT\n", i + 1, n);
+                exit(2);
+            }
+            nap_ms(1);
+        }
+    }
+    atomic_store(&announced, 0);
+    for (int i = 0; i < MAX_SLEEPERS; i++) atomic_store(&sleeper_tid[i], 0);
 }
 
 static void futex_ops(void) {
@@ -153,6 +204,7 @@ static void *sleeps_forever(void *arg) {
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 static pthread_barrier_t barrier;
 static atomic_int readers_in, max_readers, detached_done;
+static double readers_deadline;
 
 static void *reader(void *arg) {
     (void)arg;
@@ -162,8 +214,10 @@ static void *reader(void *arg) {
     int seen = atomic_load(&max_readers);
     while (now > seen && !atomic_compare_exchange_weak(&max_readers, &seen, now)) {
     }
-    struct timespec t = {0, 5 * 1000 * 1000};
-    nanosleep(&t, NULL);
+    /* Hold the read lock until two readers were in at once: a fixed nap
+     * let a starved reader arrive after the others had left. A lock that
+     * admits one reader at a time shows 0 after the deadline. */
+    while (atomic_load(&max_readers) < 2 && now_s() < readers_deadline) nap_ms(1);
     atomic_fetch_sub(&readers_in, 1);
     pthread_rwlock_unlock(&rw);
     return NULL;
@@ -186,6 +240,7 @@ static void *cancellable(void *arg) {
 
 static void more_pthreads(void) {
     /* Readers share an rwlock; a barrier starts them together. */
+    readers_deadline = now_s() + 5;
     pthread_barrier_init(&barrier, NULL, 4);
     pthread_t r[4];
     for (int i = 0; i < 4; i++) pthread_create(&r[i], NULL, reader, NULL);

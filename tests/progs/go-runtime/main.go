@@ -140,6 +140,14 @@ func main() {
 	time.Sleep(50 * time.Millisecond)
 	close(stop)
 	fmt.Println("preemption: main ran again while a goroutine spun")
-	time.Sleep(5 * time.Millisecond)
-	fmt.Println("goroutines left:", runtime.NumGoroutine())
+	// Every goroutine but main ends on its own: the spinner once it is
+	// scheduled again and sees stop, the pipe writer after its Close. No
+	// fixed sleep is long enough for that on a loaded machine (a count of
+	// 2 was seen after 5ms), so wait for the count with a deadline: a
+	// goroutine that never ends still shows in it.
+	left := runtime.NumGoroutine()
+	for deadline := time.Now().Add(10 * time.Second); left > 1 && time.Now().Before(deadline); left = runtime.NumGoroutine() {
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Println("goroutines left:", left)
 }
