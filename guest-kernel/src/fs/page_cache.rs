@@ -159,6 +159,27 @@ impl PageIndex {
         self.replace(index, frame);
     }
 
+    /// The frame of page 0 when pages `0..count` are all present and
+    /// physically contiguous in order (every file lstar placed), else
+    /// None: one pass over the chunks' arrays, where a lookup per page
+    /// cost exec ~16,000 emulated instructions for busybox's ~500 pages.
+    pub fn contiguous_run(&self, count: u64) -> Option<u64> {
+        let first = self.get(0)?;
+        let (mut want, mut left, mut c) = (first, count, 0);
+        while left > 0 {
+            let n = left.min(CHUNK as u64);
+            for &frame in &self.chunk(c)?.frames[..n as usize] {
+                if frame != want {
+                    return None;
+                }
+                want += PAGE_SIZE;
+            }
+            left -= n;
+            c += 1;
+        }
+        Some(first)
+    }
+
     /// Puts `frame` (0: none) at `index`; returns the frame that was there.
     pub fn replace(&mut self, index: u64, frame: u64) -> Option<u64> {
         let (c, i) = split(index);

@@ -135,12 +135,7 @@ fn file_image(
         return Err(ENOEXEC);
     }
     let pages = size.div_ceil(PAGE_SIZE);
-    let contiguous = {
-        let index = inode.pages.lock();
-        index
-            .get(0)
-            .filter(|&first| (1..pages).all(|i| index.get(i) == Some(first + i * PAGE_SIZE)))
-    };
+    let contiguous = inode.pages.lock().contiguous_run(pages);
     let phys = match contiguous {
         Some(first) => first,
         None => {
