@@ -622,6 +622,70 @@ pub fn get_range(frame: u64, count: u64) {
     }
 }
 
+/// Share counts changed in batches of 64 frames, one allocator lock per
+/// batch instead of per frame: fork shares, and a torn-down address space
+/// gives back, hundreds of frames per process (each lock and unlock is
+/// emulated on kvm-pvm). The last batch goes when it is dropped.
+pub struct CountBatch {
+    frames: [u64; CountBatch::LEN],
+    n: usize,
+    /// `get` (one more owner each) or `put` (one fewer).
+    more: bool,
+}
+
+impl CountBatch {
+    const LEN: usize = 64;
+
+    /// One more owner for each frame added.
+    pub fn gets() -> CountBatch {
+        CountBatch {
+            frames: [0; CountBatch::LEN],
+            n: 0,
+            more: true,
+        }
+    }
+
+    /// One owner fewer for each frame added (the last one frees it).
+    pub fn puts() -> CountBatch {
+        CountBatch {
+            more: false,
+            ..CountBatch::gets()
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, frame: u64) {
+        self.frames[self.n] = frame;
+        self.n += 1;
+        if self.n == Self::LEN {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let frames = &self.frames[..self.n];
+        if self.more {
+            let mut f = FRAMES.lock();
+            for &frame in frames {
+                if let Some(r) = f.refs(frame) {
+                    *r += 1;
+                }
+            }
+        } else {
+            put_many(frames);
+        }
+        self.n = 0;
+    }
+}
+
+impl Drop for CountBatch {
+    fn drop(&mut self) {
+        if self.n > 0 {
+            self.flush();
+        }
+    }
+}
+
 /// Whether `frame` has more than one owner (a copy-on-write fault must
 /// copy it rather than take it).
 pub fn is_shared(frame: u64) -> bool {
