@@ -313,9 +313,6 @@ pub fn dup_range(src: u64, dst: u64, start: u64, end: u64, cow: bool) -> Result<
         failed.set(failed.get() || pt.is_none());
         pt
     };
-    // The shares are counted before this returns (the batch's drop), and
-    // nothing frees a frame meanwhile.
-    let mut shares = frame::CountBatch::gets();
     for_each_pt(src, start, end, split, |va, entries, _| {
         let Some(mut i) = next_present(entries, 0) else {
             return;
@@ -337,7 +334,7 @@ pub fn dup_range(src: u64, dst: u64, start: u64, end: u64, cow: bool) -> Result<
             if cow && *e & PTE_WRITABLE != 0 {
                 *e &= !PTE_WRITABLE;
             }
-            shares.add(*e & ADDR_MASK);
+            frame::get(*e & ADDR_MASK);
             // SAFETY: entry i of the destination's table for this chunk
             // (same index range as the source's, i < 512 - first).
             unsafe { *dst_pte.add(i) = *e };
@@ -353,8 +350,7 @@ pub fn dup_range(src: u64, dst: u64, start: u64, end: u64, cow: bool) -> Result<
     result
 }
 
-/// Gives back the frames `[start, end)` maps (one put per entry, in
-/// batches) without
+/// Gives back the frames `[start, end)` maps (one put per entry) without
 /// clearing the entries, and collects the tables on the way into
 /// `tables` (a tree being torn down).
 pub fn release_range(pml4: u64, start: u64, end: u64, tables: &mut alloc::vec::Vec<u64>) {
@@ -367,19 +363,11 @@ pub fn release_range(pml4: u64, start: u64, end: u64, tables: &mut alloc::vec::V
         }
         None
     };
-    let mut frames = frame::CountBatch::puts();
     for_each_pt(pml4, start, end, huge, |_, entries, pt| {
         let mut at = next_present(entries, 0);
-        while let Some(mut i) = at {
-            // A run of entries holding frames in a plain loop, the scan
-            // only across gaps.
-            while let Some(&e) = entries.get(i)
-                && e != 0
-            {
-                frames.add(e & ADDR_MASK);
-                i += 1;
-            }
-            at = next_present(entries, i);
+        while let Some(i) = at {
+            frame::put(entries[i] & ADDR_MASK);
+            at = next_present(entries, i + 1);
         }
         if tables.last() != Some(&pt) {
             tables.push(pt);
