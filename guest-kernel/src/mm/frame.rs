@@ -351,6 +351,25 @@ impl FrameAllocator {
         }
     }
 
+    /// A frame for a page table, marked as one for good: a former table
+    /// first (cleared by ring 0 when `clear`; a split's deposit needs no
+    /// clearing, it writes all 512 entries), else a zeroed data frame.
+    fn take_table(&mut self, clear: bool) -> Option<u64> {
+        let frame = match self.tables.pop() {
+            Some(frame) => {
+                if clear {
+                    clear_frame(frame);
+                }
+                frame
+            }
+            None => self.take_zeroed()?,
+        };
+        if let Some(r) = self.refs(frame) {
+            *r |= TABLE;
+        }
+        Some(frame)
+    }
+
     /// Back to the list its past says (see the module's comment); the
     /// caller counts it out of `allocated`.
     fn release(&mut self, frame: u64) {
@@ -447,22 +466,10 @@ pub fn alloc_huge(reserve: u64) -> Option<u64> {
         }
         None => f.bump_huge()?,
     };
-    // The deposit: a former table if any (its contents do not matter,
-    // a split writes all 512 entries), else a data frame marked as one.
-    let table = match f.tables.pop() {
-        Some(table) => table,
-        None => match f.take_zeroed() {
-            Some(table) => {
-                if let Some(r) = f.refs(table) {
-                    *r |= TABLE;
-                }
-                table
-            }
-            None => {
-                f.huge.push(chunk);
-                return None;
-            }
-        },
+    // The deposit for its split.
+    let Some(table) = f.take_table(false) else {
+        f.huge.push(chunk);
+        return None;
     };
     f.deposit.push(table);
     f.allocated += HUGE_FRAMES + 1;
@@ -485,22 +492,11 @@ pub fn put_huge(chunk: u64) {
 
 /// A huge mapping becomes 512 single-page entries (a split): its frames
 /// stay allocated, one owner each, and its deposited table becomes their
-/// page table (contents undefined: the caller writes every entry). Only
-/// if that table were missing (alloc_huge always deposits one) would
-/// this take another, and fail without one.
+/// page table (contents undefined: the caller writes every entry). None
+/// only if the deposit were empty, which alloc_huge never lets happen
+/// while a huge mapping lives.
 pub fn split_huge() -> Option<u64> {
-    let mut f = FRAMES.lock();
-    let table = match f.deposit.pop() {
-        Some(table) => table,
-        None => {
-            let table = f.tables.pop().or_else(|| f.take_zeroed())?;
-            if let Some(r) = f.refs(table) {
-                *r |= TABLE;
-            }
-            f.allocated += 1;
-            table
-        }
-    };
+    let table = FRAMES.lock().deposit.pop()?;
     HUGE_MAPPED.fetch_sub(1, Ordering::Relaxed);
     Some(table)
 }
@@ -518,19 +514,7 @@ pub fn huge_mapped() -> u64 {
 /// A zeroed frame for a page table, marked as one for good (see the
 /// module's comment); former tables are used first.
 pub fn alloc_table() -> Option<u64> {
-    take(|f| {
-        let frame = match f.tables.pop() {
-            Some(frame) => {
-                clear_frame(frame);
-                frame
-            }
-            None => f.take_zeroed()?,
-        };
-        if let Some(r) = f.refs(frame) {
-            *r |= TABLE;
-        }
-        Some(frame)
-    })
+    take(|f| f.take_table(true))
 }
 
 fn take(pick: impl Fn(&mut FrameAllocator) -> Option<u64>) -> Option<u64> {

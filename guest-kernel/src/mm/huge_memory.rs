@@ -31,11 +31,17 @@ pub const HUGE_ADDR_MASK: u64 = 0x000f_ffff_ffe0_0000;
 /// kernel need (16 MiB).
 const HUGE_RESERVE: u64 = 4096;
 
+/// The permission and status bits of the huge entry `pde` as a 4 KiB
+/// entry's (bit 7 is the page size there, PAT in a 4 KiB entry).
+#[inline]
+fn small_flags(pde: u64) -> u64 {
+    pde & !ADDR_MASK & !PTE_HUGE
+}
+
 /// The 4 KiB entry that the huge entry `pde` amounts to for `va`.
 #[inline]
 pub fn pte_of(pde: u64, va: u64) -> u64 {
-    let flags = pde & !ADDR_MASK & !PTE_HUGE;
-    ((pde & HUGE_ADDR_MASK) + (va & (HUGE_BYTES - 1) & !(PAGE_SIZE - 1))) | flags
+    ((pde & HUGE_ADDR_MASK) + (va & (HUGE_BYTES - 1) & !(PAGE_SIZE - 1))) | small_flags(pde)
 }
 
 /// Splits the huge entry `*pde` of user address `va` into a page table
@@ -48,7 +54,7 @@ pub fn split_pde(pde: *mut u64, va: u64) -> Result<u64, OutOfMemory> {
     let value = unsafe { *pde };
     let pt = frame::split_huge().ok_or(OutOfMemory)?;
     let base = value & HUGE_ADDR_MASK;
-    let flags = value & !ADDR_MASK & !PTE_HUGE;
+    let flags = small_flags(value);
     let entries = phys_to_virt(pt) as *mut u64;
     for i in 0..512u64 {
         // SAFETY: `pt` is a page-table frame of ours, not yet reachable
@@ -76,7 +82,7 @@ pub fn split_range(pml4: u64, start: u64, end: u64) -> Result<(), OutOfMemory> {
         {
             split_pde(e, va)?;
         }
-        va = paging::next_boundary(va, found);
+        va = paging::past_absent(va, found);
     }
     Ok(())
 }

@@ -247,13 +247,7 @@ fn for_each_pt(
             _ => None,
         };
         let Some(pt) = pt else {
-            // No table at some level: skip what that level's entry spans
-            // (a sparse 1 TiB reservation costs a few steps), or in a
-            // directory the run of empty entries.
-            va = match tables {
-                [_, Some(pd), None] => next_in_directory(pd, va),
-                _ => next_boundary(va, tables),
-            };
+            va = past_absent(va, tables);
             continue;
         };
         let chunk_end = next_boundary(va, tables).min(end);
@@ -264,6 +258,17 @@ fn for_each_pt(
             unsafe { core::slice::from_raw_parts_mut(table(pt).add(first), last - first) };
         f(va, entries, pt);
         va = chunk_end;
+    }
+}
+
+/// Where a walk that found no page table for `va` (`tables`, from
+/// `tables_of`) goes on: past what the first missing level's entry spans
+/// (a sparse 1 TiB reservation costs a few steps), or, in a directory,
+/// past its run of empty entries (or the huge page just dealt with).
+pub(super) fn past_absent(va: u64, tables: [Option<u64>; 3]) -> u64 {
+    match tables {
+        [_, Some(pd), None] => next_in_directory(pd, va),
+        _ => next_boundary(va, tables),
     }
 }
 
@@ -284,7 +289,7 @@ fn next_in_directory(pd: u64, va: u64) -> u64 {
 
 /// The start of the next region that `tables` (from `tables_of(va)`)
 /// says may be mapped differently: past the first missing level's span.
-pub(super) fn next_boundary(va: u64, tables: [Option<u64>; 3]) -> u64 {
+fn next_boundary(va: u64, tables: [Option<u64>; 3]) -> u64 {
     let level = match tables {
         [None, _, _] => 3,
         [_, None, _] => 2,
@@ -564,10 +569,7 @@ pub fn zap_range(pml4: u64, start: u64, end: u64) {
                 // Split: the same span again, as a table.
                 continue;
             }
-            va = match found {
-                [_, Some(pd), None] => next_in_directory(pd, va),
-                _ => next_boundary(va, found),
-            };
+            va = past_absent(va, found);
             continue;
         };
         let (first, last) = (index(va, 0), index(chunk_end - 1, 0) + 1);
