@@ -74,12 +74,7 @@ fn qemu_recycled_memory_reads_zero_as_on_linux() {
     if qemu_missing() {
         return;
     }
-    let program = prog("zero-recycle");
-    let native = Cmd::new(&program).run();
-    native.assert_status(0);
-    qemu_run(&program, &[])
-        .assert_status(0)
-        .assert_stdout(native.stdout_str());
+    same_as_native(&prog("zero-recycle"), &[]);
 }
 
 /// Huge pages where the kernel clears freed ones with its own stores (no
@@ -90,10 +85,16 @@ fn qemu_huge_pages_behave_as_on_linux() {
     if qemu_missing() {
         return;
     }
-    let program = prog("thp");
-    let native = Cmd::new(&program).run();
+    same_as_native(&prog("thp"), &[OsString::from("--expect-huge")]);
+}
+
+/// `program`, run natively with no arguments, succeeds; under QEMU, with
+/// `guest_args` (checks only the guest can make), it succeeds and prints
+/// the same.
+fn same_as_native(program: &Path, guest_args: &[OsString]) {
+    let native = Cmd::new(program).run();
     native.assert_status(0);
-    qemu_run(&program, &[OsString::from("--expect-huge")])
+    qemu_run(program, guest_args)
         .assert_status(0)
         .assert_stdout(native.stdout_str());
 }
